@@ -1,0 +1,35 @@
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.services import user_for_supabase_claims
+from accounts.tokens import verify_supabase_token
+
+
+def bearer_token(request) -> str | None:
+    """The token of an `Authorization: Bearer …` header, or None when there is none."""
+    parts = get_authorization_header(request).split()
+    if not parts or parts[0].lower() != b"bearer":
+        return None
+    if len(parts) != 2:
+        raise AuthenticationFailed("Malformed Authorization header: expected 'Bearer <token>'.")
+    try:
+        return parts[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise AuthenticationFailed("Malformed Authorization header.") from None
+
+
+class SupabaseJWTAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <Supabase access token>`, mapped to the local user."""
+
+    def authenticate(self, request):
+        token = bearer_token(request)
+        if token is None or token.count(".") != 2:
+            return None  # not a JWT: another authenticator (API keys) may take it
+        claims = verify_supabase_token(token)
+        user = user_for_supabase_claims(claims)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("No active Docent account matches this token.")
+        return user, claims
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

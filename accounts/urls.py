@@ -1,0 +1,29 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import api, views
+from config.paths import spec_path
+from config.public import public
+
+AUTH_PAGE = "an authentication page: shows no company data before login"
+OWN_ACCOUNT = "acts only on the logged-in user's own password, never on company data"
+
+urlpatterns = [
+    *spec_path("api/me", api.MeView.as_view(), name="api-me"),
+    *spec_path("api/company", api.CompanyView.as_view(), name="api-company"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", public(AUTH_PAGE)(auth_views.LogoutView.as_view()), name="logout"),
+    path("password/change/", public(OWN_ACCOUNT)(auth_views.PasswordChangeView.as_view(
+        template_name="accounts/password_change.html")), name="password_change"),
+    path("password/change/done/", public(OWN_ACCOUNT)(auth_views.PasswordChangeDoneView.as_view(
+        template_name="accounts/password_change_done.html")), name="password_change_done"),
+    path("password/reset/", public(AUTH_PAGE)(views.PasswordResetView.as_view()), name="password_reset"),
+    path("password/reset/sent/", public(AUTH_PAGE)(auth_views.PasswordResetDoneView.as_view(
+        template_name="accounts/password_reset_done.html")), name="password_reset_done"),
+    path("password/reset/<uidb64>/<token>/", public(AUTH_PAGE)(auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_reset_confirm.html")), name="password_reset_confirm"),
+    path("password/reset/complete/", public(AUTH_PAGE)(auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html")), name="password_reset_complete"),
+    path("settings/company/", views.CompanySettingsView.as_view(), name="company_settings"),
+]

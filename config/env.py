@@ -1,0 +1,66 @@
+"""Typed readers for environment variables that fail loudly, naming the variable."""
+
+import os
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bad(name: str, value: str, expected: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"Environment variable {name}={value!r} is invalid: expected {expected}.")
+
+
+def envstr(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise _bad(name, raw, "one of 1/0, true/false, yes/no, on/off")
+
+
+def envint(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise _bad(name, raw, "an integer") from None
+    if minimum is not None and value < minimum:
+        raise _bad(name, raw, f"an integer >= {minimum}")
+    return value
+
+
+def envlist(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = envstr(name, default).lower()
+    if value not in choices:
+        raise _bad(name, value, "one of " + ", ".join(choices))
+    return value
+
+
+def envurl(name: str, default: str = "", *, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    value = envstr(name, default)
+    if not value:
+        return ""
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
+        raise _bad(name, value, "a URL starting with " + " or ".join(f"{s}://" for s in schemes))
+    return value

@@ -1,0 +1,84 @@
+"""One error type and one JSON shape for every API error: {"error": {"code", "message", "details"}}."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An application error a client can act on. Raise it from services and views alike."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = "The request could not be processed."
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
+                 details: dict | list | None = None):
+        super().__init__(detail=message, code=code or self.default_code)
+        if status_code is not None:
+            self.status_code = status_code
+        self.error_code = code or self.default_code
+        self.details = details or {}
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _code_and_message(exc: exceptions.APIException) -> tuple[str, str, dict | list]:
+    if isinstance(exc, ApiError):
+        return exc.error_code, str(exc.detail), exc.details
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid", "Some fields are invalid; see details.", exc.detail
+    detail = exc.detail
+    code = exc.get_codes()
+    if isinstance(code, str):
+        return code, str(detail), {}
+    return exc.default_code, str(exc.default_detail), detail
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        return Response(error_body("server_error", "Something went wrong on our side."), status=500)
+    response = drf_exception_handler(exc, context)
+    code, message, details = _code_and_message(exc)
+    response.data = error_body(code, message, details)
+    return response
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error_view(status_code: int, code: str, message: str, template: str):
+    def view(request, exception=None):
+        if is_api_request(request):
+            return JsonResponse(error_body(code, message), status=status_code)
+        return render(request, template, {"status": status_code, "message": message}, status=status_code)
+
+    return view
+
+
+bad_request = _error_view(400, "bad_request", "The request could not be understood.", "error.html")
+permission_denied = _error_view(403, "permission_denied", "You do not have permission to do that.", "error.html")
+not_found = _error_view(404, "not_found", "Not found.", "error.html")
+server_error = _error_view(500, "server_error", "Something went wrong on our side.", "error.html")
+
+
+def csrf_failure(request, reason=""):
+    message = "CSRF check failed: reload the page and try again, or authenticate with a token."
+    if is_api_request(request):
+        return JsonResponse(error_body("csrf_failed", message), status=403)
+    return render(request, "error.html", {"status": 403, "message": message}, status=403)

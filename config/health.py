@@ -1,0 +1,95 @@
+"""/healthz: the process answers. /readyz: every dependency answers, and which engines are on."""
+
+import time
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django_tasks_db.models import DBTaskResult
+
+from config.public import public
+
+HEALTH = "a health probe: reports only whether services answer, no company data"
+
+
+@public(HEALTH)
+@never_cache
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache():
+    key = f"readyz:{uuid.uuid4().hex}"
+    cache.set(key, "1", 10)
+    if cache.get(key) != "1":
+        raise RuntimeError("value written was not read back")
+    cache.delete(key)
+
+
+def _check_channel_layer():
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "readyz.ping"})
+    if async_to_sync(layer.receive)(channel).get("type") != "readyz.ping":
+        raise RuntimeError("message sent was not received")
+
+
+def _check_task_backend():
+    DBTaskResult.objects.exists()
+
+
+def _check_storage():
+    default_storage.exists("readyz-probe")
+
+
+CHECKS = {
+    "database": _check_database,
+    "cache": _check_cache,
+    "channel_layer": _check_channel_layer,
+    "task_backend": _check_task_backend,
+    "storage": _check_storage,
+}
+
+
+def engines() -> dict:
+    """Which pluggable engines are active (ARCHITECTURE.md), said plainly."""
+    return {
+        "database": connection.vendor,
+        "cache": "redis" if settings.REDIS_URL else "local-memory",
+        "channel_layer": "redis" if settings.REDIS_URL else "in-memory",
+        "storage": settings.STORAGE_BACKEND,
+        "embedding": settings.EMBEDDING_BACKEND,
+        "vector_index": settings.VECTOR_BACKEND,
+        "answers": settings.ANSWER_BACKEND,
+        "retrieval": "hybrid" if settings.EMBEDDING_BACKEND != "none" else "lexical-only (no embedding backend)",
+    }
+
+
+@public(HEALTH)
+@never_cache
+def readyz(request):
+    checks = {}
+    for name, check in CHECKS.items():
+        started = time.monotonic()
+        try:
+            check()
+        except Exception as exc:  # a probe reports any failure instead of raising it
+            checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        else:
+            checks[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+    ready = all(check["ok"] for check in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks, "engines": engines()},
+        status=200 if ready else 503,
+    )

@@ -1,0 +1,299 @@
+"""Docent settings: one module, every value from the environment (see README for the table)."""
+
+import importlib.util
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import envbool, envchoice, envint, envlist, envstr, envurl
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("DOCENT_VAR_DIR", str(BASE_DIR / "var")))
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = envbool("DEBUG", True)
+
+_DEV_SECRET_KEY = "docent-insecure-development-key-never-use-in-production"
+SECRET_KEY = envstr("SECRET_KEY") or _DEV_SECRET_KEY
+if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Environment variable SECRET_KEY is required when DEBUG is off "
+        "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not _origin.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"Environment variable CSRF_TRUSTED_ORIGINS has {_origin!r}: each origin must start "
+            "with http:// or https://."
+        )
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "django_tasks",
+    "django_tasks_db",
+    "django_ratelimit",
+    "accounts",
+    "datasources",
+    "chatbots",
+    "integrations",
+    "chat",
+    "analytics",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.capabilities",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASE_URL = envstr("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'docent.sqlite3'}"
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+except Exception as exc:  # dj-database-url raises several types for an unparsable URL
+    raise ImproperlyConfigured(f"Environment variable DATABASE_URL is invalid: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the task worker write concurrently: WAL lets readers go on while one
+    # writes, and IMMEDIATE transactions take the write lock up front instead of failing late.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-docent.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0, minimum=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, channel layer, rate limits -----------------------------------------------------
+REDIS_URL = envurl("REDIS_URL", schemes=("redis", "rediss", "unix"))
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "docent"),
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": envstr("CACHE_KEY_PREFIX", "docent")},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # django-ratelimit refuses a per-process cache because counters would not be shared between
+    # processes. Without REDIS_URL Docent runs one web process (one Daphne), so every request is
+    # counted in the same local-memory cache and the limits hold; with several web processes,
+    # set REDIS_URL.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_USE_CACHE = "default"
+
+# --- Tasks ---------------------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Storage -------------------------------------------------------------------------------
+STORAGE_BACKEND = envchoice("STORAGE_BACKEND", "local", ("local", "s3"))
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if STORAGE_BACKEND == "s3":
+    AWS_STORAGE_BUCKET_NAME = envstr("AWS_STORAGE_BUCKET_NAME")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured(
+            "Environment variable AWS_STORAGE_BUCKET_NAME is required when STORAGE_BACKEND=s3."
+        )
+    AWS_S3_ENDPOINT_URL = envurl("AWS_S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = envstr("AWS_S3_REGION_NAME") or None
+    AWS_ACCESS_KEY_ID = envstr("AWS_ACCESS_KEY_ID") or None
+    AWS_SECRET_ACCESS_KEY = envstr("AWS_SECRET_ACCESS_KEY") or None
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = False
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Pluggable engines (see ARCHITECTURE.md) -----------------------------------------------
+OPENAI_API_KEY = envstr("OPENAI_API_KEY")
+OPENAI_BASE_URL = envurl("OPENAI_BASE_URL")
+OPENAI_EMBEDDING_MODEL = envstr("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small")
+OPENAI_CHAT_MODEL = envstr("OPENAI_CHAT_MODEL")
+OPENAI_TIMEOUT_SECONDS = envint("OPENAI_TIMEOUT_SECONDS", 60, minimum=1)
+
+_local_embedder_installed = importlib.util.find_spec("sentence_transformers") is not None
+_auto_embedding = "local" if _local_embedder_installed else ("openai" if OPENAI_API_KEY else "none")
+EMBEDDING_BACKEND = envchoice("EMBEDDING_BACKEND", _auto_embedding, ("local", "openai", "none"))
+if EMBEDDING_BACKEND == "openai" and not OPENAI_API_KEY:
+    raise ImproperlyConfigured("Environment variable OPENAI_API_KEY is required when EMBEDDING_BACKEND=openai.")
+if EMBEDDING_BACKEND == "local" and not _local_embedder_installed:
+    raise ImproperlyConfigured(
+        "Environment variable EMBEDDING_BACKEND=local needs the local extra: pip install -c constraints.txt '.[local]'."
+    )
+LOCAL_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+VECTOR_BACKEND = envchoice("VECTOR_BACKEND", "local", ("local", "pinecone"))
+PINECONE_API_KEY = envstr("PINECONE_API_KEY")
+PINECONE_INDEX_HOST = envurl("PINECONE_INDEX_HOST")
+if VECTOR_BACKEND == "pinecone" and not (PINECONE_API_KEY and PINECONE_INDEX_HOST):
+    raise ImproperlyConfigured(
+        "Environment variables PINECONE_API_KEY and PINECONE_INDEX_HOST are required when VECTOR_BACKEND=pinecone."
+    )
+
+ANSWER_BACKEND = envchoice(
+    "ANSWER_BACKEND", "openai" if OPENAI_CHAT_MODEL else "extractive", ("extractive", "openai")
+)
+if ANSWER_BACKEND == "openai" and not OPENAI_CHAT_MODEL:
+    raise ImproperlyConfigured("Environment variable OPENAI_CHAT_MODEL is required when ANSWER_BACKEND=openai.")
+
+CLAMD_SOCKET = envstr("CLAMD_SOCKET")
+CLAMD_HOST = envstr("CLAMD_HOST")
+CLAMD_PORT = envint("CLAMD_PORT", 3310, minimum=1)
+
+MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 25, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Plans (companies.plan) and their limits; later features enforce them with 403/429.
+PLANS = {
+    "free": {"max_files": 50, "max_storage_mb": 250, "messages_per_month": 1_000, "requests_per_minute": 30},
+    "pro": {"max_files": 1_000, "max_storage_mb": 10_000, "messages_per_month": 50_000, "requests_per_minute": 120},
+    "enterprise": {"max_files": 100_000, "max_storage_mb": 1_000_000, "messages_per_month": 10_000_000, "requests_per_minute": 1_200},
+}
+
+# --- Auth ----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SUPABASE_URL = envurl("SUPABASE_URL").rstrip("/")
+SUPABASE_ANON_KEY = envstr("SUPABASE_ANON_KEY")
+SUPABASE_JWT_SECRET = envstr("SUPABASE_JWT_SECRET")
+SUPABASE_JWKS_URL = envurl("SUPABASE_JWKS_URL") or (
+    f"{SUPABASE_URL}/auth/v1/.well-known/jwks.json" if SUPABASE_URL else ""
+)
+SUPABASE_JWT_ISSUER = envstr("SUPABASE_JWT_ISSUER") or (f"{SUPABASE_URL}/auth/v1" if SUPABASE_URL else "")
+SUPABASE_JWT_AUDIENCE = envstr("SUPABASE_JWT_AUDIENCE", "authenticated")
+
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Docent <noreply@localhost>")
+
+# --- API -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.SupabaseJWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Docent API",
+    "DESCRIPTION": "Chat with your documents: upload files, build chatbots, embed them, read analytics.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Security ------------------------------------------------------------------------------
+APPEND_SLASH = False  # the spec's paths answer with and without a trailing slash, never by redirect
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", True)
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+if envbool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"

@@ -1,0 +1,72 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Company, User
+from accounts.roles import Role
+from tests import isolation
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _user(email: str, company: Company | None, role: str, **extra) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD, name=email.split("@")[0],
+                                    company=company, role=role, **extra)
+
+
+@pytest.fixture
+def company_a(db):
+    return Company.objects.create(name="Acme Analytics")
+
+
+@pytest.fixture
+def company_b(db):
+    return Company.objects.create(name="Bolt Brewing")
+
+
+@pytest.fixture
+def owner_a(company_a):
+    return _user("owner@acme.test", company_a, Role.OWNER)
+
+
+@pytest.fixture
+def admin_a(company_a):
+    return _user("admin@acme.test", company_a, Role.ADMIN)
+
+
+@pytest.fixture
+def member_a(company_a):
+    return _user("member@acme.test", company_a, Role.MEMBER)
+
+
+@pytest.fixture
+def owner_b(company_b):
+    return _user("owner@bolt.test", company_b, Role.OWNER)
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser(email="root@docent.test", password=PASSWORD)
+
+
+@pytest.fixture
+def api_client():
+    """An API client logged in as the given user (Django session, as the browsable API uses)."""
+
+    def make(user: User | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def outsider(owner_b, api_client) -> APIClient:
+    """Company B's owner: every company-A object must answer 404 to this client."""
+    return api_client(owner_b)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The isolation guard reads what the whole run recorded, so it runs last."""
+    items.sort(key=lambda item: item.nodeid.startswith(isolation.GUARD_NODE_PREFIX))
