@@ -46,4 +46,7 @@ class UserAdmin(BaseUserAdmin):
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "created_at")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "company", "role", "usable_password", "password1", "password2")}),)
+    add_fieldsets = ((None, {
+        "classes": ("wide",),
+        "fields": ("email", "company", "role", "usable_password", "password1", "password2"),
+    }),)

@@ -1,3 +1,4 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -33,3 +34,12 @@ class SupabaseJWTAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+class SupabaseJWTScheme(OpenApiAuthenticationExtension):
+    target_class = SupabaseJWTAuthentication
+    name = "supabaseJWT"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "A Supabase Auth access token of a Docent user."}

@@ -10,7 +10,6 @@ from django.conf import settings
 from supabase import create_client
 from supabase_auth.errors import AuthError
 
-
 UNREACHABLE = "Supabase Auth could not be reached; try again in a moment."
 
 

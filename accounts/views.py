@@ -9,7 +9,6 @@ from accounts.forms import CompanyForm, LoginForm, SignupForm
 from accounts.roles import Capability
 from accounts.scoping import CompanyScopedView
 from accounts.services import company_signup, company_update, user_for_supabase_claims
-from config.public import public
 from accounts.supabase import (
     SupabaseAuthFailed,
     supabase_auth_enabled,
@@ -17,6 +16,7 @@ from accounts.supabase import (
     supabase_sign_in,
     supabase_sign_up,
 )
+from config.public import public
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 

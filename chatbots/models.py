@@ -41,3 +41,6 @@ class ChatbotDataSource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["chatbot", "data_source"], name="chatbot_data_source_unique")
         ]
+
+    def __str__(self):
+        return f"{self.chatbot_id} → {self.data_source_id}"

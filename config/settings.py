@@ -213,7 +213,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 PLANS = {
     "free": {"max_files": 50, "max_storage_mb": 250, "messages_per_month": 1_000, "requests_per_minute": 30},
     "pro": {"max_files": 1_000, "max_storage_mb": 10_000, "messages_per_month": 50_000, "requests_per_minute": 120},
-    "enterprise": {"max_files": 100_000, "max_storage_mb": 1_000_000, "messages_per_month": 10_000_000, "requests_per_minute": 1_200},
+    "enterprise": {"max_files": 100_000, "max_storage_mb": 1_000_000,
+                   "messages_per_month": 10_000_000, "requests_per_minute": 1_200},
 }
 
 # --- Auth ----------------------------------------------------------------------------------
@@ -266,6 +267,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["config.schema.drop_trailing_slash_twins"],
 }
 
 # --- Security ------------------------------------------------------------------------------

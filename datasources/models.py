@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -12,9 +13,10 @@ class DataSource(models.Model):
         READY = "ready", "Ready"
         ERROR = "error", "Error"
 
+    # Columns of the spec's `data_sources` table.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.TextField()
-    type = models.TextField()  # pdf, csv, xlsx, docx, html, txt, md
+    type = models.TextField()  # pdf, xlsx, csv, docx, html, txt, md
     size = models.BigIntegerField(null=True, blank=True)
     status = models.TextField(choices=Status.choices, default=Status.PROCESSING)
     storage_path = models.TextField(null=True, blank=True)
@@ -22,10 +24,66 @@ class DataSource(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="data_sources")
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Added by Docent: provenance, live progress, outcome.
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stage = models.TextField(blank=True, default="queued")
+    progress = models.PositiveSmallIntegerField(default=0)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    embedding_model = models.TextField(blank=True, default="")
+    embedding_dimension = models.PositiveIntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    timings = models.JSONField(default=dict, blank=True)  # seconds per stage
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
     class Meta:
         db_table = "data_sources"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["company", "created_at"], name="data_sources_company_created")]
+        indexes = [
+            models.Index(fields=["company", "created_at"], name="data_sources_company_created"),
+            models.Index(fields=["company", "sha256"], name="data_sources_company_sha256"),
+            models.Index(fields=["status", "heartbeat_at"], name="data_sources_status_heartbeat"),
+        ]
 
     def __str__(self):
         return self.name
+
+
+class Chunk(models.Model):
+    """A passage of a data source: the source of truth for search and for rebuilding any index."""
+
+    id = models.TextField(primary_key=True)  # datasource_<data source id>_chunk_<n>
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    data_source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="chunks")
+    position = models.PositiveIntegerField()
+    text = models.TextField()
+    # file_name, page_number or sheet + row_start/row_end, title, heading
+    metadata = models.JSONField(default=dict)
+    token_count = models.PositiveIntegerField(default=0)
+    # float32 vector for the local index (ARCHITECTURE: vectors stored with the chunks)
+    embedding = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "chunks"
+        ordering = ["data_source", "position"]
+        indexes = [models.Index(fields=["company", "data_source"], name="chunks_company_data_source")]
+        constraints = [
+            models.UniqueConstraint(fields=["data_source", "position"], name="chunks_data_source_position")
+        ]
+
+    def __str__(self):
+        return self.id
+
+    @staticmethod
+    def make_id(data_source_id, position: int) -> str:
+        return f"datasource_{data_source_id}_chunk_{position}"
