@@ -2,7 +2,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.services import user_for_supabase_claims
+from accounts.selectors import user_by_supabase_uid
 from accounts.tokens import verify_supabase_token
 
 
@@ -27,7 +27,9 @@ class SupabaseJWTAuthentication(BaseAuthentication):
         if token is None or token.count(".") != 2:
             return None  # not a JWT: another authenticator (API keys) may take it
         claims = verify_supabase_token(token)
-        user = user_for_supabase_claims(claims)
+        # An access token does not say whether its email was confirmed, so it is matched by id
+        # only; the dashboard login links an existing account by its confirmed email.
+        user = user_by_supabase_uid(claims["sub"])
         if user is None or not user.is_active:
             raise AuthenticationFailed("No active Docent account matches this token.")
         return user, claims

@@ -2,6 +2,7 @@ from django.db import transaction
 
 from accounts.models import Company, User
 from accounts.roles import Role
+from accounts.selectors import user_by_supabase_uid
 
 
 @transaction.atomic
@@ -19,17 +20,19 @@ def company_signup(*, company_name: str, name: str, email: str, password: str | 
     return user
 
 
-def user_for_supabase_claims(claims: dict) -> User | None:
-    """The local user a Supabase identity maps to: by `sub`, else by email on first use (linked)."""
-    user = User.objects.select_related("company").filter(supabase_uid=claims["sub"]).first()
-    if user is not None:
+def user_for_supabase_identity(*, uid: str, email: str, email_confirmed: bool) -> User | None:
+    """The local user a Supabase identity maps to: by its id, else by email on first use (linked).
+
+    Linking by email needs Supabase's word that the address was confirmed: otherwise anyone could
+    register somebody else's address in Supabase and take over that person's Docent account.
+    """
+    user = user_by_supabase_uid(uid)
+    if user is not None or not (email and email_confirmed):
         return user
-    email = (claims.get("email") or "").strip().lower()
-    if not email:
-        return None
-    user = User.objects.select_related("company").filter(email=email, supabase_uid__isnull=True).first()
+    user = User.objects.select_related("company").filter(email=email.strip().lower(),
+                                                         supabase_uid__isnull=True).first()
     if user is not None:
-        user.supabase_uid = claims["sub"]
+        user.supabase_uid = uid
         user.save(update_fields=["supabase_uid"])
     return user
 

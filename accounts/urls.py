@@ -14,13 +14,13 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("login/", views.login_view, name="login"),
     path("logout/", public(AUTH_PAGE)(auth_views.LogoutView.as_view()), name="logout"),
-    path("password/change/", public(OWN_ACCOUNT)(auth_views.PasswordChangeView.as_view(
-        template_name="accounts/password_change.html")), name="password_change"),
+    path("password/change/", public(OWN_ACCOUNT)(views.PasswordChangeView.as_view()), name="password_change"),
     path("password/change/done/", public(OWN_ACCOUNT)(auth_views.PasswordChangeDoneView.as_view(
         template_name="accounts/password_change_done.html")), name="password_change_done"),
     path("password/reset/", public(AUTH_PAGE)(views.PasswordResetView.as_view()), name="password_reset"),
     path("password/reset/sent/", public(AUTH_PAGE)(auth_views.PasswordResetDoneView.as_view(
         template_name="accounts/password_reset_done.html")), name="password_reset_done"),
+    path("password/reset/supabase/", views.supabase_password_reset, name="supabase_password_reset"),
     path("password/reset/<uidb64>/<token>/", public(AUTH_PAGE)(auth_views.PasswordResetConfirmView.as_view(
         template_name="accounts/password_reset_confirm.html")), name="password_reset_confirm"),
     path("password/reset/complete/", public(AUTH_PAGE)(auth_views.PasswordResetCompleteView.as_view(
