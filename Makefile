@@ -11,7 +11,11 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev migrate lint bench-ingest bench-chat clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat clean
+
+# Debian packages the suite drives for real: clamd (virus scanning).
+SYSTEM_PACKAGES := clamav-daemon
+SYSTEM_BINARIES := /usr/sbin/clamd
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,7 +51,15 @@ run: migrate
 	echo ""; \
 	wait
 
-test: install-dev
+system-deps:
+	@missing=""; for bin in $(SYSTEM_BINARIES); do [ -x "$$bin" ] || missing=yes; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the suite: $(SYSTEM_PACKAGES)"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+test: install-dev system-deps
 	@mkdir -p var
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -1,6 +1,7 @@
 """Docent settings: one module, every value from the environment (see README for the table)."""
 
 import importlib.util
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -44,15 +45,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "channels",
-    "django_tasks",
-    "django_tasks_db",
-    "django_ratelimit",
     "accounts",
-    "datasources",
+    "datasources",  # before django_tasks_db: its db_worker command wraps that app's (first app wins)
     "chatbots",
     "integrations",
     "chat",
     "analytics",
+    "django_tasks",
+    "django_tasks_db",
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
@@ -100,7 +101,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-docent.sqlite3")}
+    # One test database per test run, so runs side by side (and their worker subprocesses) never collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-docent-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -175,6 +177,10 @@ OPENAI_BASE_URL = envurl("OPENAI_BASE_URL")
 OPENAI_EMBEDDING_MODEL = envstr("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small")
 OPENAI_CHAT_MODEL = envstr("OPENAI_CHAT_MODEL")
 OPENAI_TIMEOUT_SECONDS = envint("OPENAI_TIMEOUT_SECONDS", 60, minimum=1)
+OPENAI_MAX_RETRIES = envint("OPENAI_MAX_RETRIES", 5, minimum=0)
+# What the embedding model reads of one input (8191 for OpenAI's; less for some compatible servers).
+OPENAI_EMBEDDING_MAX_TOKENS = envint("OPENAI_EMBEDDING_MAX_TOKENS", 8191, minimum=16)
+LOCAL_EMBEDDING_BATCH_SIZE = envint("LOCAL_EMBEDDING_BATCH_SIZE", 32, minimum=1)
 
 _local_embedder_installed = importlib.util.find_spec("sentence_transformers") is not None
 _auto_embedding = "local" if _local_embedder_installed else ("openai" if OPENAI_API_KEY else "none")
@@ -187,6 +193,8 @@ if EMBEDDING_BACKEND == "local" and not _local_embedder_installed:
     )
 LOCAL_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
+# Memory the local vector index may use to cache companies' vectors in each process.
+LOCAL_VECTOR_CACHE_MB = envint("LOCAL_VECTOR_CACHE_MB", 2048, minimum=0)
 VECTOR_BACKEND = envchoice("VECTOR_BACKEND", "local", ("local", "pinecone"))
 PINECONE_API_KEY = envstr("PINECONE_API_KEY")
 PINECONE_INDEX_HOST = envurl("PINECONE_INDEX_HOST")
@@ -207,7 +215,20 @@ CLAMD_PORT = envint("CLAMD_PORT", 3310, minimum=1)
 
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 25, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploads are hashed, sniffed and scanned from disk, and never held whole in memory.
+FILE_UPLOAD_HANDLERS = ["datasources.uploads.SizeLimitedUploadHandler"]
+# Extraction runs in a child process with these limits; a hostile file kills only the child.
+EXTRACT_TIMEOUT_SECONDS = envint("EXTRACT_TIMEOUT_SECONDS", 120, minimum=1)
+EXTRACT_CPU_SECONDS = envint("EXTRACT_CPU_SECONDS", 100, minimum=1)
+EXTRACT_MEMORY_MB = envint("EXTRACT_MEMORY_MB", 1024, minimum=64)
+EXTRACT_MAX_PAGES = envint("EXTRACT_MAX_PAGES", 2000, minimum=1)
+EXTRACT_MAX_ROWS = envint("EXTRACT_MAX_ROWS", 100_000, minimum=1)
+# Zip containers (xlsx, docx) are refused past these, before anything inflates them.
+UPLOAD_ZIP_MAX_UNCOMPRESSED_MB = envint("UPLOAD_ZIP_MAX_UNCOMPRESSED_MB", 200, minimum=1)
+UPLOAD_ZIP_MAX_ENTRIES = envint("UPLOAD_ZIP_MAX_ENTRIES", 10_000, minimum=1)
+UPLOAD_ZIP_MAX_RATIO = envint("UPLOAD_ZIP_MAX_RATIO", 100, minimum=1)
+PROCESSING_STALE_SECONDS = envint("PROCESSING_STALE_SECONDS", 120, minimum=1)
+PROCESSING_MAX_ATTEMPTS = envint("PROCESSING_MAX_ATTEMPTS", 3, minimum=1)
 
 # Plans (companies.plan) and their limits; later features enforce them with 403/429.
 PLANS = {

@@ -13,6 +13,13 @@ def _user(email: str, company: Company | None, role: str, **extra) -> User:
                                     company=company, role=role, **extra)
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Each test stores uploads in its own folder, never in the developer's var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def company_a(db):
     return Company.objects.create(name="Acme Analytics")

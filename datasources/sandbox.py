@@ -1,0 +1,176 @@
+"""Extraction in a child process with CPU-time, memory and wall-clock limits.
+
+A hostile file (a decompression bomb, a page that takes forever to lay out, a crash in a C
+library) can only take down the child: the caller gets the extraction, or ExtractionFailed with
+a reason a person understands. The child is `python -m datasources.sandbox`: it reads its request
+as JSON on stdin, sets its own limits before it opens the file, and answers in JSON on stdout.
+JSON rather than pickle, so that a child subverted by a malicious file cannot run code in the
+worker through its answer. Starting a fresh interpreter costs about 0.2 s per file, and nothing
+of the worker (threads, database connections, the embedding model) is inherited.
+"""
+
+import json
+import logging
+import os
+import resource
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from datasources.extractors import DEFAULT_MAX_PAGES, DEFAULT_MAX_ROWS, Extraction, extract_file
+from datasources.filetypes import RejectedFile
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# How a process that ran out of memory in a C or C++ library says so before it dies.
+_OUT_OF_MEMORY_MARKERS = ("MemoryError", "bad_alloc", "out of memory", "Out of memory", "Cannot allocate memory")
+# A child killed by a signal after using this share of its memory allowance ran out of memory.
+MEMORY_CRASH_SHARE = 0.25
+
+
+class ExtractionFailed(RejectedFile):
+    """The file could not be read within the limits; the reason is worded for the uploader."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    timeout_seconds: int = 120
+    cpu_seconds: int = 100
+    memory_mb: int = 1024
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_rows: int = DEFAULT_MAX_ROWS
+
+    @classmethod
+    def from_settings(cls) -> "SandboxLimits":
+        return cls(
+            timeout_seconds=settings.EXTRACT_TIMEOUT_SECONDS,
+            cpu_seconds=settings.EXTRACT_CPU_SECONDS,
+            memory_mb=settings.EXTRACT_MEMORY_MB,
+            max_pages=settings.EXTRACT_MAX_PAGES,
+            max_rows=settings.EXTRACT_MAX_ROWS,
+        )
+
+
+def extract_in_sandbox(path: str | os.PathLike, kind: str, *, file_name: str = "",
+                       limits: SandboxLimits | None = None) -> Extraction:
+    """The extraction of the file at `path`, read as `kind` in a limited child process."""
+    limits = limits or SandboxLimits.from_settings()
+    request = {"path": str(path), "kind": str(kind), "file_name": file_name or Path(path).name,
+               "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
+               "max_pages": limits.max_pages, "max_rows": limits.max_rows}
+    # Files rather than pipes: the child's answer may be large, and nobody has to read it while
+    # the parent waits with os.wait4, which reports the child's peak memory and CPU time.
+    with tempfile.TemporaryFile() as request_file, tempfile.TemporaryFile() as answer_file, \
+            tempfile.TemporaryFile() as error_file:
+        request_file.write(json.dumps(request).encode())
+        request_file.seek(0)
+        status, usage = _run_child(request_file, answer_file, error_file, limits.timeout_seconds)
+        answer_file.seek(0)
+        error_file.seek(0)
+        return _outcome(status, usage, answer_file.read(), error_file.read().decode(errors="replace"), limits)
+
+
+def _run_child(request_file, answer_file, error_file, timeout_seconds: int):
+    # The child parses hostile files: it gets none of the worker's secrets from the environment.
+    environment = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "PYTHONPATH": str(PROJECT_ROOT)}
+    pid = os.posix_spawn(
+        sys.executable, [sys.executable, "-m", "datasources.sandbox"], environment,
+        file_actions=[(os.POSIX_SPAWN_DUP2, request_file.fileno(), 0),
+                      (os.POSIX_SPAWN_DUP2, answer_file.fileno(), 1),
+                      (os.POSIX_SPAWN_DUP2, error_file.fileno(), 2)],
+        setsid=True,
+    )
+    deadline = time.monotonic() + timeout_seconds
+    delay = 0.005
+    try:
+        while True:
+            waited, status, usage = os.wait4(pid, os.WNOHANG)
+            if waited:
+                return status, usage
+            if time.monotonic() > deadline:
+                raise ExtractionFailed(f"The file took longer than {timeout_seconds} s to read.")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)  # our own child, by its id
+        os.wait4(pid, 0)
+        raise
+
+
+def _outcome(status: int, usage, answer: bytes, errors: str, limits: SandboxLimits) -> Extraction:
+    exit_code = os.waitstatus_to_exitcode(status)
+    if exit_code == 0:
+        return _answer(answer, limits)
+    cpu_seconds = usage.ru_utime + usage.ru_stime
+    if exit_code == -signal.SIGXCPU or (exit_code == -signal.SIGKILL and cpu_seconds >= limits.cpu_seconds):
+        # The soft CPU limit sends SIGXCPU; a child that outlives it meets the hard limit's SIGKILL.
+        raise ExtractionFailed(f"Reading the file needed more than {limits.cpu_seconds} s of processor time.")
+    # A C library that cannot allocate often aborts without a word; by then the child had used
+    # much of its allowance, while a crash for another reason rarely comes near it.
+    peak_bytes = usage.ru_maxrss * 1024
+    if _ran_out_of_memory(errors) or peak_bytes > limits.memory_mb * 1024 * 1024 * MEMORY_CRASH_SHARE:
+        raise ExtractionFailed(_memory_reason(limits))
+    logger.warning("The extraction child ended with code %s: %s", exit_code, errors[-2000:])
+    raise ExtractionFailed("The file could not be read: the reader crashed on it.")
+
+
+def _answer(answer: bytes, limits: SandboxLimits) -> Extraction:
+    try:
+        reply = json.loads(answer)
+        if "rejected" in reply:
+            raise ExtractionFailed(reply["rejected"])
+        if "out_of_memory" in reply:
+            raise ExtractionFailed(_memory_reason(limits))
+        return Extraction.from_json(reply["extraction"])
+    except (ValueError, KeyError, TypeError):
+        logger.warning("The extraction child answered nonsense: %r", answer[:500])
+        raise ExtractionFailed("The file could not be read: the reader gave an answer Docent "
+                               "does not understand.") from None
+
+
+def _ran_out_of_memory(errors: str) -> bool:
+    return any(marker in errors for marker in _OUT_OF_MEMORY_MARKERS)
+
+
+def _memory_reason(limits: SandboxLimits) -> str:
+    amount = f"{limits.memory_mb / 1024:g} GB" if limits.memory_mb >= 1024 else f"{limits.memory_mb} MB"
+    return f"Reading the file needed more than {amount} of memory."
+
+
+# ---------------------------------------------------------------------------------------------
+# The child
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    answer_stream = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what libraries print must not garble the answer
+    _limit_resources(cpu_seconds=request["cpu_seconds"], memory_mb=request["memory_mb"])
+    try:
+        extraction = extract_file(request["path"], request["kind"], file_name=request["file_name"],
+                                  max_pages=request["max_pages"], max_rows=request["max_rows"])
+        reply = {"extraction": extraction.as_json()}
+    except RejectedFile as exc:
+        reply = {"rejected": exc.reason}
+    except MemoryError:
+        reply = {"out_of_memory": True}
+    except Exception as exc:  # the file broke a library in a way it does not name
+        reply = {"rejected": f"The file could not be read: {type(exc).__name__}: {str(exc)[:200]}"}
+    json.dump(reply, answer_stream)
+    answer_stream.close()
+
+
+def _limit_resources(*, cpu_seconds: int, memory_mb: int) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 2))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would otherwise leave a core file
+
+
+if __name__ == "__main__":
+    main()

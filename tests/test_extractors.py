@@ -1,0 +1,199 @@
+"""What a person finds in the extracted text of each kind of file, and where it says it came from."""
+
+import datetime
+import itertools
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from datasources.extractors import extract_file, extract_pdf
+from datasources.filetypes import FileKind, RejectedFile
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PDFS = SHARED / "corpus" / "pdf"
+WORKBOOKS = SHARED / "corpus" / "xlsx"
+
+
+def texts(extraction) -> list[str]:
+    return [section.text for section in extraction.sections]
+
+
+def sales_workbook(tmp_path: Path, rows: int = 2) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Sales"
+    sheet.append(["Quarterly sales"])
+    sheet.append(["Region", "Revenue", "Closed"])
+    for number in range(rows):
+        sheet.append(["West" if number == 0 else f"Region {number}", 1204 + number, datetime.date(2024, 3, 31)])
+        sheet.cell(row=sheet.max_row, column=2).number_format = "#,##0"
+    path = tmp_path / "sales.xlsx"
+    workbook.save(path)
+    return path
+
+
+def test_a_spreadsheet_row_names_each_value_by_its_column(tmp_path):
+    extraction = extract_file(sales_workbook(tmp_path), FileKind.XLSX, file_name="sales.xlsx")
+    west = extraction.sections[0]
+    assert west.text == "Region: West; Revenue: 1,204; Closed: 2024-03-31"
+    assert (west.sheet, west.row_number) == ("Sales", 3)
+    assert west.caption == "Quarterly sales"  # the title line above the header
+    assert extraction.row_count == 4
+
+
+def test_a_workbook_gives_formula_results_and_dates_and_skips_chart_sheets():
+    formulae = texts(extract_file(WORKBOOKS / "formulae.xlsx", FileKind.XLSX))
+    assert "24690; Simple Equation" in formulae  # =A2*2, read from the value Excel saved
+    assert "2011-10-31" in texts(extract_file(WORKBOOKS / "date_1904.xlsx", FileKind.XLSX))
+    sheets = {section.sheet for section in extract_file(WORKBOOKS / "contains_chartsheets.xlsx", "xlsx").sections}
+    assert sheets == {"data", "moredata"}
+
+
+def test_a_workbook_over_the_row_limit_is_refused_naming_the_limit(tmp_path):
+    with pytest.raises(RejectedFile) as caught:
+        extract_file(sales_workbook(tmp_path, rows=30), FileKind.XLSX, max_rows=10)
+    assert caught.value.reason == "The file has more than 10 rows with data, over the 10-row limit."
+
+
+def test_a_csv_in_windows_encoding_with_semicolons(tmp_path):
+    path = tmp_path / "kunden.csv"
+    path.write_bytes("Name;Stadt;Umsatz\nJosé;Zürich;1.204\nRenée;Genève;980\n".encode("cp1252"))
+    extraction = extract_file(path, FileKind.CSV, file_name="kunden.csv")
+    assert texts(extraction) == ["Name: José; Stadt: Zürich; Umsatz: 1.204", "Name: Renée; Stadt: Genève; Umsatz: 980"]
+    assert [(section.sheet, section.row_number) for section in extraction.sections] == [("kunden", 2), ("kunden", 3)]
+
+
+def test_a_csv_with_a_byte_order_mark_keeps_its_first_header_clean(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("\ufeffRegion,Revenue\nWest,1204\n".encode())
+    assert texts(extract_file(path, FileKind.CSV)) == ["Region: West; Revenue: 1204"]
+
+
+def test_pdf_text_comes_with_page_numbers():
+    extraction = extract_pdf(PDFS / "federal-register-2020-17221.pdf", "federal-register-2020-17221.pdf")
+    assert extraction.page_count == 15
+    assert {section.page_number for section in extraction.sections} == set(range(1, 16))
+    first_page = " ".join(section.text for section in extraction.sections if section.page_number == 1)
+    assert "Airworthiness Directives" in first_page
+
+
+def test_a_pdf_table_row_stands_alone_under_its_header():
+    rows = texts(extract_pdf(PDFS / "issue-336-example.pdf", "issue-336-example.pdf"))
+    assert "公路技术 等级: 高速公路; 车道数: 六; 用地指标基准值: 2.1333; 编制条件 路段交通量 Q（peu/d）: " \
+           "45000≤Q＜60000; 编制条件 大型车比例 u（%）: 20＜μ≤30" in rows
+
+
+def test_a_rotated_page_reads_like_the_upright_one():
+    upright = texts(extract_pdf(PDFS / "nics-background-checks-2015-11.pdf", "nics.pdf"))
+    rotated = texts(extract_pdf(PDFS / "nics-background-checks-2015-11-rotated.pdf", "nics.pdf"))
+    states = [text for text in rotated if text.startswith("State / Territory: ") and "Totals: " in text]
+    assert len(states) > 50  # the states and territories, each a row of its own
+    assert states == [text for text in upright if text.startswith("State / Territory: ") and "Totals: " in text]
+    assert states[0].startswith("State / Territory: Alabama; Permit Handgun Long Gun *Other **Multiple Admin: "
+                                "18,870 23,022 22,650 859 1,178 0; ")
+
+
+def test_table_text_is_not_repeated_in_the_page_text():
+    extraction = extract_pdf(PDFS / "WARN-Report-for-7-1-2015-to-03-25-2016.pdf", "warn.pdf")
+    mentions = [section for section in extraction.sections if "Maxim Integrated Product" in section.text]
+    assert mentions and all(section.table is not None for section in mentions)
+    assert mentions[0].text.startswith("Notice Date: 06/22/2015; Effective: 03/25/2016;")
+
+
+def test_a_financial_statement_row_keeps_its_column_headings_nearby():
+    extraction = extract_pdf(SHARED / "bench" / "sec-10-q" / "docs" / "2022 Q3 AAPL.pdf", "2022 Q3 AAPL.pdf")
+    row = next(section for section in extraction.sections if section.text.startswith("Total net sales"))
+    assert row.text == "Total net sales; 82,959; 81,434; 304,182; 282,457"
+    assert row.page_number == 4
+    assert row.heading == "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)"
+    assert "Three Months Ended Nine Months Ended June 25, 2022 June 26, 2021" in row.caption
+
+
+def test_no_doubled_glyphs():
+    text = "\n".join(texts(extract_pdf(PDFS / "issue-71-duplicate-chars.pdf", "cv.pdf")))
+    assert "项目描述" in text
+    assert "项项目目" not in text
+
+
+def test_a_transcript_loses_its_line_numbers():
+    text = "\n".join(texts(extract_pdf(PDFS / "scotus-transcript-p1.pdf", "transcript.pdf")))
+    assert "MICHAEL A. KNOWLES" in text
+    lines = text.split("\n")
+    assert not any(line.isdigit() and following.isdigit() for line, following in itertools.pairwise(lines))
+
+
+def test_a_pdf_over_the_page_limit_is_refused_naming_the_limit():
+    with pytest.raises(RejectedFile) as caught:
+        extract_pdf(PDFS / "federal-register-2020-17221.pdf", "fr.pdf", max_pages=10)
+    assert caught.value.reason == "The PDF has 15 pages, over the 10-page limit."
+
+
+def test_a_pdf_title_comes_from_its_metadata_only_when_it_reads_like_a_title():
+    assert extract_pdf(PDFS / "cupertino_usd_4-6-16.pdf", "agenda.pdf").title == "SPECIAL BOARD AGENDA 040616"
+    assert extract_pdf(PDFS / "scotus-transcript-p1.pdf", "knowles_v_mirzayance.pdf").title == "knowles v mirzayance"
+
+
+def word_document(tmp_path: Path) -> Path:
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    body = (
+        f'<w:document {w}><w:body>'
+        '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Pricing</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t>Prices hold until June.</w:t></w:r></w:p>'
+        '<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Region</w:t></w:r></w:p></w:tc>'
+        '<w:tc><w:p><w:r><w:t>Revenue</w:t></w:r></w:p></w:tc></w:tr>'
+        '<w:tr><w:tc><w:p><w:r><w:t>West</w:t></w:r></w:p></w:tc>'
+        '<w:tc><w:p><w:r><w:t>1,204</w:t></w:r></w:p></w:tc></w:tr></w:tbl>'
+        '</w:body></w:document>'
+    )
+    core = ('<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Price list 2024</dc:title></cp:coreProperties>')
+    path = tmp_path / "prices.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", body)
+        archive.writestr("docProps/core.xml", core)
+    return path
+
+
+def test_a_word_document_gives_headings_paragraphs_and_table_rows(tmp_path):
+    extraction = extract_file(word_document(tmp_path), FileKind.DOCX)
+    assert extraction.title == "Price list 2024"
+    assert [(section.heading, section.text) for section in extraction.sections] == [
+        ("Pricing", "Prices hold until June."),
+        ("Pricing", "Region: West; Revenue: 1,204"),
+    ]
+
+
+def test_html_keeps_visible_text_under_its_headings(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text("<html><head><title>Support</title><style>p {color: red}</style></head><body>"
+                    "<script>track()</script><h2>Returns</h2><p>Within 30 days.</p>"
+                    "<table><tr><th>Plan</th><th>Price</th></tr><tr><td>Pro</td><td>$20</td></tr></table>"
+                    "</body></html>")
+    extraction = extract_file(path, FileKind.HTML)
+    assert extraction.title == "Support"
+    assert [(section.heading, section.text) for section in extraction.sections] == [
+        ("Returns", "Within 30 days."),
+        ("Returns", "Plan: Pro; Price: $20"),
+    ]
+
+
+def test_markdown_headings_and_tables(tmp_path):
+    path = tmp_path / "guide.md"
+    path.write_text("# Guide\n\nIntro.\n\n## Limits\n\n| Plan | Files |\n|---|---|\n| Free | 50 |\n\nMore text.\n")
+    extraction = extract_file(path, FileKind.MD)
+    assert extraction.title == "Guide"
+    assert [(section.heading, section.text) for section in extraction.sections] == [
+        ("Guide", "Intro."), ("Limits", "Plan: Free; Files: 50"), ("Limits", "More text.")]
+
+
+def test_plain_text_headings_in_capitals(tmp_path):
+    path = tmp_path / "policy.txt"
+    path.write_text("REFUND POLICY\nRefunds are paid within 30 days.\nAsk support for help.\n\n"
+                    "SHIPPING\nWe ship worldwide.\n")
+    sections = extract_file(path, FileKind.TXT).sections
+    assert [(section.heading, section.text) for section in sections] == [
+        ("REFUND POLICY", "Refunds are paid within 30 days.\nAsk support for help."),
+        ("SHIPPING", "We ship worldwide."),
+    ]
