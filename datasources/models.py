@@ -40,6 +40,7 @@ class DataSource(models.Model):
     error_message = models.TextField(blank=True, default="")
     timings = models.JSONField(default=dict, blank=True)  # seconds per stage
     attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.TextField(blank=True, default="")  # the queued processing task
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -87,3 +88,21 @@ class Chunk(models.Model):
     @staticmethod
     def make_id(data_source_id, position: int) -> str:
         return f"datasource_{data_source_id}_chunk_{position}"
+
+
+class VectorIndexVersion(models.Model):
+    """A company's counter, bumped in the same transaction as any change to its chunk vectors.
+
+    Each process of the local vector index caches every company's vectors in memory; the web
+    process and the worker are different processes, so comparing this counter (one indexed read
+    per query) is how one learns that the other changed them.
+    """
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        db_table = "vector_index_versions"
+
+    def __str__(self):
+        return f"vectors of company {self.company_id}, version {self.version}"

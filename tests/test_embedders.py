@@ -1,0 +1,158 @@
+"""Embedders: the local model for real, OpenAI's API through a local server that speaks it."""
+
+import time
+
+import numpy as np
+import pytest
+
+from datasources.embedders import EmbeddingError, batches_within, get_embedder
+from tests.fakes.http import unreachable_url
+from tests.fakes.openai_server import bag_of_words_vector, running_openai
+
+API_KEY = "sk-test-docent"
+REVENUE = "Quarterly revenue rose 12% to $4.2 billion, driven by subscription services."
+CAFETERIA = "The office cafeteria serves a vegetarian lunch every Friday at noon."
+PARKING = "Employees must renew their parking permits at the front desk each January."
+
+
+def cosine_ranking(embedder, question: str, passages: list[str]) -> list[str]:
+    scores = embedder.embed_documents(passages) @ embedder.embed_query(question)
+    return [passages[i] for i in np.argsort(-scores)]
+
+
+# --- local: all-MiniLM-L6-v2 from the installed package --------------------------------------
+
+@pytest.fixture
+def local(settings):
+    settings.EMBEDDING_BACKEND = "local"
+    return get_embedder()
+
+
+def test_local_model_ranks_the_passage_that_answers_the_question_first(local):
+    ranking = cosine_ranking(local, "How much did quarterly revenue grow?", [CAFETERIA, PARKING, REVENUE])
+    assert ranking[0] == REVENUE
+
+
+def test_local_vectors_are_384_unit_length_float32_rows(local):
+    vectors = local.embed_documents([REVENUE, CAFETERIA])
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert local.dimension == 384
+    assert local.model == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_local_max_tokens_is_exactly_what_the_model_reads(local):
+    assert local.max_tokens == 254  # 256 word pieces, less [CLS] and [SEP]
+    filler = "word " * (local.max_tokens - 1)
+    assert local.count_tokens(filler + "apple") == local.max_tokens
+    # The last piece within the budget changes the vector; one piece beyond it is dropped unseen.
+    within = local.embed_documents([filler + "apple", filler + "river"])
+    beyond = local.embed_documents([filler + "word apple", filler + "word river"])
+    assert not np.allclose(within[0], within[1])
+    assert np.allclose(beyond[0], beyond[1])
+
+
+def test_local_counts_text_longer_than_the_model_reads(local):
+    assert local.count_tokens("word " * 600) == 600
+
+
+def test_the_embedder_is_built_once_per_process(local):
+    assert get_embedder() is local
+
+
+def test_without_an_embedding_backend_docent_is_explicitly_lexical_only(settings):
+    settings.EMBEDDING_BACKEND = "none"
+    embedder = get_embedder()
+    assert not embedder.enabled
+    assert (embedder.model, embedder.dimension) == ("", None)
+    assert embedder.count_tokens(REVENUE) > 0  # chunking still works
+    with pytest.raises(EmbeddingError, match="No embedding backend"):
+        embedder.embed_query(REVENUE)
+
+
+# --- OpenAI, through a local server speaking its API ------------------------------------------
+
+@pytest.fixture
+def openai_server():
+    with running_openai(api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def openai_settings(settings, openai_server):
+    settings.EMBEDDING_BACKEND = "openai"
+    settings.OPENAI_API_KEY = API_KEY
+    settings.OPENAI_BASE_URL = openai_server.base_url
+    settings.OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
+    settings.OPENAI_TIMEOUT_SECONDS = 5
+    settings.OPENAI_MAX_RETRIES = 2
+    return settings
+
+
+def test_openai_vectors_are_unit_rows_in_input_order(openai_settings):
+    embedder = get_embedder()
+    vectors = embedder.embed_documents([REVENUE, CAFETERIA, PARKING])
+    assert vectors.shape == (3, 1536) and vectors.dtype == np.float32
+    for text, vector in zip([REVENUE, CAFETERIA, PARKING], vectors, strict=True):
+        assert np.allclose(vector, bag_of_words_vector(text, 1536), atol=1e-6)
+    assert embedder.dimension == 1536 and embedder.max_tokens == 8191
+
+
+def test_openai_similar_texts_rank_first(openai_settings):
+    ranking = cosine_ranking(get_embedder(), "revenue driven by subscription services", [CAFETERIA, REVENUE])
+    assert ranking[0] == REVENUE
+
+
+def test_openai_splits_large_jobs_into_requests_the_api_accepts(openai_settings, openai_server):
+    texts = [f"passage number {n}" for n in range(2500)]  # the API takes at most 2048 per request
+    vectors = get_embedder().embed_documents(texts)
+    assert vectors.shape == (2500, 1536)
+    assert [len(r.json()["input"]) for r in openai_server.requests] == [2048, 452]
+    assert np.allclose(vectors[2499], bag_of_words_vector(texts[2499], 1536), atol=1e-6)
+
+
+def test_openai_waits_as_retry_after_says_then_succeeds(openai_settings, openai_server):
+    openai_server.fail_next(1, 429, retry_after="1")
+    started = time.monotonic()
+    vector = get_embedder().embed_query(REVENUE)
+    assert time.monotonic() - started >= 1.0
+    assert len(openai_server.requests) == 2
+    assert np.allclose(vector, bag_of_words_vector(REVENUE, 1536), atol=1e-6)
+
+
+def test_openai_gives_a_readable_error_after_repeated_server_errors(openai_settings, openai_server):
+    openai_server.fail_next(10, 500, retry_after="0.01")
+    with pytest.raises(EmbeddingError) as raised:
+        get_embedder().embed_documents([REVENUE])
+    assert len(openai_server.requests) == 3  # the first try and OPENAI_MAX_RETRIES=2 retries
+    assert str(raised.value) == (
+        f"The embedding service at {openai_server.base_url}/ answered HTTP 500 (after 2 retries): "
+        "Simulated 500."
+    )
+
+
+def test_openai_says_plainly_when_the_key_is_refused(openai_settings):
+    openai_settings.OPENAI_API_KEY = "sk-wrong"
+    with pytest.raises(EmbeddingError, match="rejected the API key .* check OPENAI_API_KEY"):
+        get_embedder().embed_query(REVENUE)
+
+
+def test_openai_says_plainly_when_the_service_cannot_be_reached(openai_settings):
+    openai_settings.OPENAI_BASE_URL = unreachable_url() + "/v1"
+    openai_settings.OPENAI_MAX_RETRIES = 0
+    with pytest.raises(EmbeddingError, match="could not be reached"):
+        get_embedder().embed_query(REVENUE)
+
+
+def test_openai_compatible_server_model_dimension_is_measured(openai_settings):
+    with running_openai(api_key=API_KEY, dimension=768) as other_server:
+        openai_settings.OPENAI_BASE_URL = other_server.base_url
+        openai_settings.OPENAI_EMBEDDING_MODEL = "nomic-embed-text"
+        embedder = get_embedder()
+        assert embedder.dimension == 768
+        assert embedder.model == "nomic-embed-text"
+
+
+def test_batches_respect_both_the_count_and_the_size_limit():
+    batches = batches_within([5, 5, 5, 1, 1, 1, 1, 20, 1], max_items=3, max_cost=10, cost=lambda n: n)
+    assert batches == [[5, 5], [5, 1, 1], [1, 1], [20], [1]]

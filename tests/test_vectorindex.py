@@ -1,0 +1,233 @@
+"""Vector indexes: the local one on the database, Pinecone through a local server speaking its API."""
+
+import numpy as np
+import pytest
+from pinecone import Pinecone
+
+from datasources.models import Chunk, DataSource
+from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index
+from datasources.vectorindex.local import LocalVectorIndex
+from datasources.vectorindex.pinecone import namespace_for
+from tests.fakes.pinecone_server import running_pinecone
+
+DIMENSION = 384
+PINECONE_KEY = "pc-test-docent"
+
+
+def unit(seed: int) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(DIMENSION).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def near(vector: np.ndarray, seed: int, noise: float = 0.3) -> np.ndarray:
+    return vector + noise * unit(seed)
+
+
+def add_chunks(source: DataSource, vectors: list[np.ndarray], text: str = "Some passage.") -> list[VectorRecord]:
+    """Chunks stored as the worker stores them, and the records it then indexes."""
+    start = Chunk.objects.filter(data_source=source).count()
+    chunks = [
+        Chunk(id=Chunk.make_id(source.id, start + n), company_id=source.company_id, data_source=source,
+              position=start + n, text=f"{text} ({start + n})",
+              metadata={"file_name": source.name, "page_number": start + n + 1, "sheet": None},
+              embedding=np.asarray(vector, dtype=np.float32).tobytes())
+        for n, vector in enumerate(vectors)
+    ]
+    Chunk.objects.bulk_create(chunks)
+    return [VectorRecord.from_chunk(chunk) for chunk in chunks]
+
+
+def ids_of(matches) -> list[str]:
+    return [chunk_id for chunk_id, _ in matches]
+
+
+@pytest.fixture
+def sources(company_a, company_b):
+    make = DataSource.objects.create
+    return {
+        "a1": make(company=company_a, name="report.pdf", type="pdf"),
+        "a2": make(company=company_a, name="prices.xlsx", type="xlsx"),
+        "b1": make(company=company_b, name="secret.pdf", type="pdf"),
+    }
+
+
+@pytest.fixture
+def pinecone_server():
+    with running_pinecone(api_key=PINECONE_KEY, dimension=DIMENSION) as server:
+        yield server
+
+
+@pytest.fixture
+def pinecone_settings(settings, pinecone_server):
+    settings.VECTOR_BACKEND = "pinecone"
+    settings.PINECONE_API_KEY = PINECONE_KEY
+    settings.PINECONE_INDEX_HOST = pinecone_server.url
+    return settings
+
+
+@pytest.fixture(params=["local", "pinecone"])
+def index(request, settings):
+    if request.param == "pinecone":
+        request.getfixturevalue("pinecone_settings")
+    else:
+        settings.VECTOR_BACKEND = "local"
+    return get_vector_index()
+
+
+# --- both backends -----------------------------------------------------------------------------
+
+def test_nearest_chunks_come_first_with_cosine_scores(index, sources, company_a):
+    a1 = sources["a1"]
+    query = unit(1)
+    records = add_chunks(a1, [unit(2), near(query, 3), query, unit(4)])
+    index.upsert(records)
+    matches = index.query(company_id=company_a.id, vector=query, data_source_ids=[a1.id], top_k=3)
+    assert ids_of(matches)[:2] == [records[2].id, records[1].id]
+    assert len(matches) == 3
+    assert matches[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert [score for _, score in matches] == sorted((score for _, score in matches), reverse=True)
+
+
+def test_another_companys_vectors_are_never_returned(index, sources, company_a, company_b):
+    query = unit(1)
+    index.upsert(add_chunks(sources["b1"], [query]) + add_chunks(sources["a1"], [unit(2)]))
+    # Even when asked for company B's data source by id, company A's search stays in company A.
+    matches = index.query(company_id=company_a.id, vector=query,
+                          data_source_ids=[sources["a1"].id, sources["b1"].id], top_k=10)
+    assert ids_of(matches) == [Chunk.make_id(sources["a1"].id, 0)]
+    matches_b = index.query(company_id=company_b.id, vector=query, data_source_ids=[sources["b1"].id], top_k=10)
+    assert ids_of(matches_b) == [Chunk.make_id(sources["b1"].id, 0)]
+
+
+def test_query_searches_only_the_named_data_sources(index, sources, company_a):
+    query = unit(1)
+    in_a1 = add_chunks(sources["a1"], [near(query, 2)])
+    in_a2 = add_chunks(sources["a2"], [query])
+    index.upsert(in_a1 + in_a2)
+    only_a1 = index.query(company_id=company_a.id, vector=query, data_source_ids=[sources["a1"].id], top_k=10)
+    assert ids_of(only_a1) == [in_a1[0].id]
+    assert index.query(company_id=company_a.id, vector=query, data_source_ids=[], top_k=10) == []
+
+
+def test_deleting_a_data_sources_vectors_removes_them_from_results(index, sources, company_a):
+    query = unit(1)
+    doomed = add_chunks(sources["a1"], [query, near(query, 2)])
+    kept = add_chunks(sources["a2"], [near(query, 3)])
+    index.upsert(doomed + kept)
+    index.delete(company_id=company_a.id, data_source_id=sources["a1"].id, ids=[r.id for r in doomed])
+    matches = index.query(company_id=company_a.id, vector=query,
+                          data_source_ids=[sources["a1"].id, sources["a2"].id], top_k=10)
+    assert ids_of(matches) == [kept[0].id]
+
+
+def test_delete_refuses_ids_of_another_data_source(index, sources, company_a):
+    other = add_chunks(sources["a2"], [unit(1)])
+    index.upsert(other)
+    with pytest.raises(ValueError, match="not chunks of data source"):
+        index.delete(company_id=company_a.id, data_source_id=sources["a1"].id, ids=[other[0].id])
+
+
+# --- local ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def web():
+    """The web process's index: its own cache, as a separate process would have."""
+    return LocalVectorIndex(cache_mb=64)
+
+
+@pytest.fixture
+def worker():
+    return LocalVectorIndex(cache_mb=64)
+
+
+def test_a_change_made_by_another_process_is_seen_by_the_next_query(web, worker, sources, company_a):
+    a1, a2 = sources["a1"], sources["a2"]
+    query = unit(1)
+    first = add_chunks(a1, [near(query, 2)])
+    worker.upsert(first)
+    search = dict(company_id=company_a.id, vector=query, data_source_ids=[a1.id, a2.id], top_k=5)
+    assert ids_of(web.query(**search)) == [first[0].id]  # now cached in the web process
+
+    added = add_chunks(a2, [query])  # the worker stores chunks through the ORM, then indexes them
+    worker.upsert(added)
+    assert ids_of(web.query(**search)) == [added[0].id, first[0].id]
+
+    worker.delete(company_id=company_a.id, data_source_id=a2.id, ids=[added[0].id])
+    assert ids_of(web.query(**search)) == [first[0].id]
+
+
+def test_an_unchanged_company_costs_one_indexed_read_per_query(web, sources, company_a,
+                                                                django_assert_num_queries):
+    records = add_chunks(sources["a1"], [unit(n) for n in range(50)])
+    web.upsert(records)
+    search = dict(company_id=company_a.id, vector=unit(7), data_source_ids=[sources["a1"].id], top_k=3)
+    web.query(**search)
+    with django_assert_num_queries(1):
+        assert ids_of(web.query(**search))[0] == records[7].id
+
+
+def test_the_latest_company_stays_cached_when_the_budget_is_exceeded(sources, company_a, company_b,
+                                                                     django_assert_num_queries):
+    small = LocalVectorIndex(cache_mb=0)  # room for nothing but the company just queried
+    small.upsert(add_chunks(sources["a1"], [unit(1)]) + add_chunks(sources["b1"], [unit(2)]))
+    search_a = dict(company_id=company_a.id, vector=unit(1), data_source_ids=[sources["a1"].id], top_k=1)
+    search_b = dict(company_id=company_b.id, vector=unit(2), data_source_ids=[sources["b1"].id], top_k=1)
+    small.query(**search_a)
+    with django_assert_num_queries(1):
+        small.query(**search_a)
+    small.query(**search_b)  # evicts company A
+    with django_assert_num_queries(2):  # version, then A's vectors again
+        assert small.query(**search_a)[0][0] == Chunk.make_id(sources["a1"].id, 0)
+
+
+def test_vectors_of_another_model_are_left_out_during_a_reindex(web, sources, company_a):
+    query = unit(1)
+    current = add_chunks(sources["a1"], [near(query, 2)])
+    web.upsert(current)
+    older_model = np.ones(1536, dtype=np.float32)
+    add_chunks(sources["a1"], [older_model])  # not yet re-embedded with the configured model
+    matches = web.query(company_id=company_a.id, vector=query, data_source_ids=[sources["a1"].id], top_k=5)
+    assert ids_of(matches) == [current[0].id]
+
+
+def test_local_upsert_refuses_vectors_without_a_chunk_of_that_company(web, sources, company_b):
+    record = add_chunks(sources["a1"], [unit(1)])[0]
+    foreign = VectorRecord(id=record.id, company_id=company_b.id, data_source_id=record.data_source_id,
+                           vector=record.vector, text=record.text, metadata=record.metadata)
+    with pytest.raises(VectorIndexError, match="no chunk of company"):
+        web.upsert([foreign])
+
+
+# --- Pinecone -------------------------------------------------------------------------------------
+
+def test_pinecone_records_follow_the_spec_in_the_companys_namespace(pinecone_settings, pinecone_server,
+                                                                   sources, company_a):
+    a1 = sources["a1"]
+    record = add_chunks(a1, [unit(1)], text="Revenue rose.")[0]
+    get_vector_index().upsert([record])
+    stored = Pinecone(api_key=PINECONE_KEY).Index(host=pinecone_server.url).fetch(
+        ids=[record.id], namespace=namespace_for(company_a.id)).vectors[record.id]
+    assert stored.metadata == {
+        "company_id": str(company_a.id), "data_source_id": str(a1.id),
+        "chunk_text": "Revenue rose. (0)", "file_name": "report.pdf", "page_number": 1,
+    }
+    assert record.id == f"datasource_{a1.id}_chunk_0"
+    assert list(pinecone_server.namespaces) == [f"company_{company_a.id}"]
+
+
+def test_pinecone_upserts_are_split_within_its_request_limits(pinecone_settings, pinecone_server,
+                                                              sources, company_a):
+    long_text = "A long passage of a spreadsheet. " * 600  # about 20 KB of metadata per record
+    records = add_chunks(sources["a1"], [unit(n) for n in range(250)], text=long_text)
+    get_vector_index().upsert(records)
+    upserts = [r for r in pinecone_server.requests if r.path == "/vectors/upsert"]
+    assert len(upserts) > 3
+    assert all(len(r.json()["vectors"]) <= 100 and len(r.body) <= 2 * 1024 * 1024 for r in upserts)
+    assert len(pinecone_server.namespaces[namespace_for(company_a.id)]) == 250
+
+
+def test_pinecone_failures_are_reported_plainly(pinecone_settings, sources, company_a):
+    pinecone_settings.PINECONE_API_KEY = "pc-wrong"
+    with pytest.raises(VectorIndexError, match=r"could not search: \[401 UNAUTHENTICATED\] Invalid API Key"):
+        get_vector_index().query(company_id=company_a.id, vector=unit(1),
+                                 data_source_ids=[sources["a1"].id], top_k=3)
