@@ -65,6 +65,8 @@ class CompanyScopedMixin:
         raise NotImplementedError(f"{type(self).__name__} must scope its queryset to the company.")
 
     def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset  # drf-spectacular inspects the view without a request or company
         return self.safely_get_queryset(self.company)
 
 

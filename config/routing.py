@@ -1,3 +1,5 @@
 """WebSocket routes of every app, gathered in one list (the isolation guard enumerates it)."""
 
-websocket_urlpatterns: list = []
+from datasources.routing import websocket_urlpatterns as datasource_routes
+
+websocket_urlpatterns: list = [*datasource_routes]

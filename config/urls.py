@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", public("the API documentation page holds no data")(
         SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path("", include("accounts.urls")),
+    path("", include("datasources.urls")),
     path("", include("analytics.urls")),
 ]
 

@@ -1,13 +1,55 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from datasources.models import DataSource
+from datasources import services
+from datasources.models import Chunk, DataSource
 
 
 @admin.register(DataSource)
 class DataSourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "type", "status", "size", "company", "created_at"]
-    list_filter = ["status", "type", "created_at"]
-    search_fields = ["name", "id", "company__name"]
+    list_display = ["name", "type", "status", "stage", "progress", "chunk_count", "company", "short_error",
+                    "created_at"]
+    list_filter = ["status", "type", "embedding_model", "created_at"]
+    search_fields = ["name", "id", "sha256", "company__name", "error_message"]
     list_select_related = ["company"]
-    readonly_fields = ["id", "created_at"]
-    autocomplete_fields = ["company"]
+    autocomplete_fields = ["company", "uploaded_by"]
+    readonly_fields = [field.name for field in DataSource._meta.fields if field.name not in {"name"}]
+    actions = ["reprocess"]
+
+    @admin.display(description="error")
+    def short_error(self, data_source):
+        return data_source.error_message[:80]
+
+    @admin.action(description="Reprocess the selected data sources")
+    def reprocess(self, request, queryset):
+        for data_source in queryset:
+            services.datasource_reprocess(data_source=data_source)
+        self.message_user(request, f"Queued {queryset.count()} data source(s) for processing.", messages.SUCCESS)
+
+    def has_add_permission(self, request):
+        return False  # files arrive through the upload API and dashboard, which validate and store them
+
+    def delete_model(self, request, data_source):
+        services.datasource_delete(data_source=data_source)
+
+    def delete_queryset(self, request, queryset):
+        for data_source in queryset:
+            services.datasource_delete(data_source=data_source)
+
+
+@admin.register(Chunk)
+class ChunkAdmin(admin.ModelAdmin):
+    list_display = ["id", "data_source", "position", "token_count", "company"]
+    list_filter = ["data_source__type"]
+    search_fields = ["id", "text", "data_source__name"]
+    list_select_related = ["data_source", "company"]
+    exclude = ["embedding"]
+    readonly_fields = ["id", "company", "data_source", "position", "text", "metadata", "token_count", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,217 @@
+"""Processing of one data source, as the worker runs it: extract ▸ chunk ▸ embed ▸ index.
+
+Each run claims the data source (so two workers never process it at once), keeps a heartbeat
+while it works (so a killed run is found by the sweeper), reports stage and progress live, and
+ends `ready` or `error` with a reason a person understands.
+"""
+
+import contextlib
+import logging
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from datasources import events
+from datasources.chunking import ChunkDraft, chunk_document
+from datasources.embedders import EmbeddingError, get_embedder
+from datasources.filetypes import FileKind, RejectedFile
+from datasources.models import Chunk, DataSource
+from datasources.sandbox import extract_in_sandbox
+from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index
+
+logger = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+# Share of the progress bar each stage ends at.
+EXTRACTED, CHUNKED, EMBEDDED = 30, 35, 95
+
+
+class ProcessingFailed(Exception):
+    """A reason to end the run in `error`, worded for the person who uploaded the file."""
+
+
+def process(data_source_id: str) -> None:
+    data_source = claim(data_source_id)
+    if data_source is None:
+        return  # deleted, finished, or held by another live run
+    with Heartbeat(data_source.pk):
+        try:
+            Run(data_source).execute()
+        except (ProcessingFailed, RejectedFile, EmbeddingError, VectorIndexError) as exc:
+            fail(data_source, str(exc))
+        except Exception as exc:
+            logger.exception("Processing data source %s failed", data_source.pk)
+            fail(data_source, f"Processing failed unexpectedly ({type(exc).__name__}); try reprocessing.")
+
+
+def claim(data_source_id: str) -> DataSource | None:
+    """Take the data source for this run, atomically: only one live run per data source."""
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.PROCESSING_STALE_SECONDS)
+    claimed = (
+        DataSource.objects.filter(pk=data_source_id, status=DataSource.Status.PROCESSING)
+        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before))
+        .update(heartbeat_at=now, processing_started_at=now, attempts=F("attempts") + 1,
+                stage="extracting", progress=1, error_message="")
+    )
+    return DataSource.objects.select_related("company").get(pk=data_source_id) if claimed else None
+
+
+def fail(data_source: DataSource, reason: str) -> None:
+    data_source.status = DataSource.Status.ERROR
+    data_source.stage = "error"
+    data_source.error_message = reason
+    data_source.processed_at = timezone.now()
+    data_source.save(update_fields=["status", "stage", "error_message", "processed_at", "updated_at"])
+    events.publish(data_source)
+
+
+class Heartbeat:
+    """Marks the run alive every few seconds from a side thread, whatever stage blocks."""
+
+    def __init__(self, data_source_pk):
+        self.pk = data_source_pk
+        self.interval = max(1.0, settings.PROCESSING_STALE_SECONDS / 4)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{data_source_pk}")
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self):
+        try:
+            while not self.stopped.wait(self.interval):
+                DataSource.objects.filter(pk=self.pk, status=DataSource.Status.PROCESSING).update(
+                    heartbeat_at=timezone.now())
+        except Exception:
+            logger.warning("Heartbeat of data source %s stopped", self.pk, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+
+class Run:
+    def __init__(self, data_source: DataSource):
+        self.data_source = data_source
+        self.timings: dict[str, float] = {}
+        self.last_report = 0.0
+
+    def execute(self) -> None:
+        with self.timed("extract"), local_copy(self.data_source) as path:
+            extraction = extract_in_sandbox(path, FileKind(self.data_source.type), file_name=self.data_source.name)
+        self.report("chunking", EXTRACTED)
+        embedder = get_embedder()
+        with self.timed("chunk"):
+            drafts = chunk_document(extraction, file_name=self.data_source.name,
+                                    count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens)
+        if not drafts:
+            raise ProcessingFailed("No text found in this file (a scanned document needs OCR, which Docent "
+                                   "does not do yet).")
+        self.report("embedding", CHUNKED)
+        with self.timed("embed"):
+            vectors = self.embed(embedder, drafts)
+        self.report("indexing", EMBEDDED)
+        with self.timed("index"):
+            chunks, dropped_ids = self.store(drafts, vectors)
+            index = get_vector_index()
+            if vectors is not None:
+                index.upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])
+            if dropped_ids:
+                index.delete(company_id=self.data_source.company_id, data_source_id=self.data_source.id,
+                             ids=dropped_ids)
+        self.finish(extraction, embedder, len(chunks))
+
+    def embed(self, embedder, drafts: list[ChunkDraft]) -> np.ndarray | None:
+        if not embedder.enabled:
+            return None  # lexical search only
+        parts = []
+        for start in range(0, len(drafts), EMBED_BATCH):
+            parts.append(embedder.embed_documents([d.text for d in drafts[start:start + EMBED_BATCH]]))
+            done = min(len(drafts), start + EMBED_BATCH) / len(drafts)
+            self.report("embedding", CHUNKED + int((EMBEDDED - CHUNKED) * done))
+        return np.vstack(parts).astype(np.float32)
+
+    def store(self, drafts: list[ChunkDraft], vectors: np.ndarray | None) -> tuple[list[Chunk], list[str]]:
+        """Replace the data source's chunks in one transaction: re-runs never duplicate.
+
+        Returns the new chunks and the ids of earlier chunks that no longer exist, whose vectors
+        the index must drop (a re-run that yields fewer chunks).
+        """
+        source = self.data_source
+        chunks = [
+            Chunk(id=Chunk.make_id(source.id, n), company_id=source.company_id, data_source=source, position=n,
+                  text=draft.text, metadata=draft.metadata, token_count=draft.token_count,
+                  embedding=vectors[n].tobytes() if vectors is not None else None)
+            for n, draft in enumerate(drafts)
+        ]
+        with transaction.atomic():
+            earlier = set(Chunk.objects.filter(data_source=source).values_list("id", flat=True))
+            Chunk.objects.filter(data_source=source).delete()
+            Chunk.objects.bulk_create(chunks, batch_size=500)
+        return chunks, sorted(earlier - {chunk.id for chunk in chunks})
+
+    def finish(self, extraction, embedder, chunk_count: int) -> None:
+        source = self.data_source
+        source.status = DataSource.Status.READY
+        source.stage = "ready"
+        source.progress = 100
+        source.chunk_count = chunk_count
+        source.page_count = extraction.page_count
+        source.row_count = extraction.row_count
+        source.embedding_model = embedder.model
+        source.embedding_dimension = embedder.dimension
+        source.timings = {name: round(seconds, 3) for name, seconds in self.timings.items()}
+        source.processed_at = timezone.now()
+        source.save()
+        events.publish(source)
+
+    def report(self, stage: str, progress: int) -> None:
+        """Save and announce progress, at most a few times a second."""
+        now = time.monotonic()
+        if stage == self.data_source.stage and now - self.last_report < 0.5:
+            return
+        self.last_report = now
+        self.data_source.stage = stage
+        self.data_source.progress = progress
+        DataSource.objects.filter(pk=self.data_source.pk).update(stage=stage, progress=progress,
+                                                                 heartbeat_at=timezone.now())
+        events.publish(self.data_source)
+
+    @contextlib.contextmanager
+    def timed(self, name: str):
+        started = time.monotonic()
+        yield
+        self.timings[name] = self.timings.get(name, 0.0) + time.monotonic() - started
+
+
+@contextlib.contextmanager
+def local_copy(data_source: DataSource):
+    """A path on local disk for the extractor: the file itself, or a temporary download (S3)."""
+    if not data_source.storage_path or not default_storage.exists(data_source.storage_path):
+        raise ProcessingFailed("The uploaded file is missing from storage; upload it again.")
+    try:
+        on_disk = Path(default_storage.path(data_source.storage_path))
+    except NotImplementedError:
+        on_disk = None  # remote storage (S3): download it first
+    if on_disk is not None:
+        yield on_disk
+        return
+    suffix = Path(data_source.storage_path).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy, default_storage.open(data_source.storage_path) as remote:
+        for block in iter(lambda: remote.read(1 << 20), b""):
+            copy.write(block)
+        copy.flush()
+        yield Path(copy.name)

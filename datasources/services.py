@@ -1,0 +1,211 @@
+"""Writes for data sources: upload, (re)process, delete."""
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from accounts.models import Company, User
+from config.errors import ApiError
+from datasources import events
+from datasources.filetypes import RejectedFile, detect_file_type
+from datasources.models import Chunk, DataSource
+from datasources.naming import display_name, storage_path
+from datasources.scanning import FileNotClean, get_scanner
+from datasources.tasks import process_data_source
+from datasources.uploads import max_upload_bytes
+from datasources.vectorindex import get_vector_index
+
+logger = logging.getLogger(__name__)
+
+
+class UploadRejected(ApiError):
+    status_code = 422
+    default_code = "file_rejected"
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    data_source: DataSource
+    created: bool  # False: this exact file was already there, and that record is returned
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def datasource_upload(*, company: Company, user: User | None, path: Path, name: str,
+                      new_version: bool = False) -> UploadOutcome:
+    """Validate a file on local disk, store it, record it and queue its processing.
+
+    Re-uploading a file with the same content returns the existing record, unless `new_version`.
+    """
+    name = display_name(name)
+    size = path.stat().st_size
+    _check_size(name, size)
+    digest = sha256_of(path)
+    latest = DataSource.objects.filter(company=company, sha256=digest).order_by("-version").first()
+    if latest is not None and not new_version:
+        return UploadOutcome(latest, created=False)
+    _check_plan(company, size)
+    try:
+        file_type = detect_file_type(path, name)
+        get_scanner().scan(path)
+    except RejectedFile as exc:
+        raise UploadRejected(f"{name}: {exc}", code="unsupported_file") from None
+    except FileNotClean as exc:
+        raise UploadRejected(f"{name}: {exc}", code="not_clean") from None
+    data_source_id = uuid.uuid4()
+    with open(path, "rb") as handle:
+        stored_at = default_storage.save(
+            storage_path(company_id=company.id, data_source_id=data_source_id, name=name), File(handle)
+        )
+    try:
+        with transaction.atomic():
+            data_source = DataSource.objects.create(
+                id=data_source_id, company=company, uploaded_by=user, name=name, type=file_type, size=size,
+                sha256=digest, version=(latest.version + 1) if latest else 1, storage_path=stored_at,
+                pinecone_namespace=str(company.id),
+            )
+            _enqueue(data_source)
+    except Exception:
+        default_storage.delete(stored_at)  # the record failed: leave no orphan file behind
+        raise
+    return UploadOutcome(data_source, created=True)
+
+
+def _check_size(name: str, size: int) -> None:
+    if size == 0:
+        raise UploadRejected(f"{name}: the file is empty.", code="empty_file", status_code=400)
+    if size > max_upload_bytes():
+        raise UploadRejected(f"{name}: the file is larger than the {settings.MAX_UPLOAD_MB} MB limit.",
+                             code="file_too_large", status_code=413)
+
+
+def _check_plan(company: Company, size: int) -> None:
+    limits = company.limits
+    files = DataSource.objects.filter(company=company)
+    if files.count() >= limits["max_files"]:
+        raise ApiError(f"Your plan ({company.plan}) allows {limits['max_files']} files; delete some or upgrade.",
+                       code="plan_limit", status_code=403)
+    used = files.aggregate(total=Sum("size"))["total"] or 0
+    if used + size > limits["max_storage_mb"] * 1024 * 1024:
+        raise ApiError(f"Your plan ({company.plan}) allows {limits['max_storage_mb']} MB of files; "
+                       "delete some or upgrade.", code="plan_limit", status_code=403)
+
+
+def _enqueue(data_source: DataSource) -> None:
+    """Queue processing once the record is committed, so the worker always finds it."""
+    def enqueue():
+        result = process_data_source.enqueue(str(data_source.id))
+        DataSource.objects.filter(pk=data_source.pk).update(task_id=str(result.id))
+
+    transaction.on_commit(enqueue)
+
+
+def processing_is_alive(data_source: DataSource) -> bool:
+    """A run holds it (fresh heartbeat) or its task still waits in the queue."""
+    if data_source.status != DataSource.Status.PROCESSING:
+        return False
+    stale_before = timezone.now() - timedelta(seconds=settings.PROCESSING_STALE_SECONDS)
+    if data_source.heartbeat_at is not None:
+        return data_source.heartbeat_at >= stale_before
+    return _task_waiting(data_source.task_id)
+
+
+def _task_waiting(task_id: str) -> bool:
+    return bool(task_id) and DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.READY).exists()
+
+
+@transaction.atomic
+def datasource_reprocess(*, data_source: DataSource) -> DataSource:
+    """(Re)process a data source. Idempotent: a run already queued or going on is left alone."""
+    data_source = DataSource.objects.select_for_update().get(pk=data_source.pk)
+    if processing_is_alive(data_source):
+        return data_source
+    data_source.status = DataSource.Status.PROCESSING
+    data_source.stage = "queued"
+    data_source.progress = 0
+    data_source.error_message = ""
+    data_source.attempts = 0
+    data_source.heartbeat_at = None
+    data_source.save(update_fields=["status", "stage", "progress", "error_message", "attempts", "heartbeat_at",
+                                    "updated_at"])
+    _enqueue(data_source)
+    transaction.on_commit(lambda: events.publish(data_source))
+    return data_source
+
+
+def datasource_delete(*, data_source: DataSource) -> None:
+    """Remove the vectors, the stored file, the chunks and the record, in that order.
+
+    Vectors go first: if the index cannot be reached the record stays, so nothing is orphaned.
+    """
+    ids = list(Chunk.objects.filter(data_source=data_source).values_list("id", flat=True))
+    get_vector_index().delete(company_id=data_source.company_id, data_source_id=data_source.id, ids=ids)
+    if data_source.storage_path:
+        default_storage.delete(data_source.storage_path)
+    data_source.delete()
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    requeued: list[DataSource]
+    failed: list[DataSource]
+
+
+def sweep_stuck() -> SweepOutcome:
+    """Find runs that died (worker killed, machine restarted) and queue them again, or give up.
+
+    A run is dead when its heartbeat is stale, or when it never started and its task no longer
+    waits in the queue. After PROCESSING_MAX_ATTEMPTS runs the data source ends in `error`.
+    """
+    stale_before = timezone.now() - timedelta(seconds=settings.PROCESSING_STALE_SECONDS)
+    suspects = DataSource.objects.filter(status=DataSource.Status.PROCESSING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, updated_at__lt=stale_before)
+    )
+    requeued, failed = [], []
+    for suspect in suspects:
+        with transaction.atomic():
+            data_source = DataSource.objects.select_for_update().get(pk=suspect.pk)
+            if processing_is_alive(data_source):
+                continue
+            _abandon_task(data_source.task_id)
+            if data_source.attempts >= settings.PROCESSING_MAX_ATTEMPTS:
+                data_source.status = DataSource.Status.ERROR
+                data_source.stage = "error"
+                data_source.error_message = (
+                    f"Processing interrupted: the worker stopped {data_source.attempts} times while reading "
+                    "this file. Reprocess it to try again."
+                )
+                failed.append(data_source)
+            else:
+                data_source.stage = "queued"
+                data_source.heartbeat_at = None
+                requeued.append(data_source)
+                _enqueue(data_source)
+            data_source.save(update_fields=["status", "stage", "error_message", "heartbeat_at", "updated_at"])
+            transaction.on_commit(lambda ds=data_source: events.publish(ds))
+    return SweepOutcome(requeued=requeued, failed=failed)
+
+
+def _abandon_task(task_id: str) -> None:
+    """A killed worker leaves its task RUNNING forever; record that it will not finish."""
+    if task_id:
+        DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.FAILED, finished_at=timezone.now())
