@@ -30,7 +30,7 @@ from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_i
 
 logger = logging.getLogger(__name__)
 
-EMBED_BATCH = 64
+EMBED_BATCH = 256  # texts per embed call: the model sorts each call by length, so larger calls pad less
 # Share of the progress bar each stage ends at.
 EXTRACTED, CHUNKED, EMBEDDED = 30, 35, 95
 

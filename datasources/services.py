@@ -25,7 +25,7 @@ from datasources.naming import display_name, storage_path
 from datasources.scanning import FileNotClean, get_scanner
 from datasources.tasks import process_data_source
 from datasources.uploads import max_upload_bytes
-from datasources.vectorindex import get_vector_index
+from datasources.vectorindex import VectorIndexError, get_vector_index, namespace_for
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +50,11 @@ def sha256_of(path: Path) -> str:
 
 
 def datasource_upload(*, company: Company, user: User | None, path: Path, name: str,
-                      new_version: bool = False) -> UploadOutcome:
+                      new_version: bool = False, enqueue: bool = True) -> UploadOutcome:
     """Validate a file on local disk, store it, record it and queue its processing.
 
     Re-uploading a file with the same content returns the existing record, unless `new_version`.
+    With `enqueue=False` the caller processes it itself (bulk ingestion, benchmarks).
     """
     name = display_name(name)
     size = path.stat().st_size
@@ -80,9 +81,10 @@ def datasource_upload(*, company: Company, user: User | None, path: Path, name: 
             data_source = DataSource.objects.create(
                 id=data_source_id, company=company, uploaded_by=user, name=name, type=file_type, size=size,
                 sha256=digest, version=(latest.version + 1) if latest else 1, storage_path=stored_at,
-                pinecone_namespace=str(company.id),
+                pinecone_namespace=namespace_for(company.id),
             )
-            _enqueue(data_source)
+            if enqueue:
+                _enqueue(data_source)
     except Exception:
         default_storage.delete(stored_at)  # the record failed: leave no orphan file behind
         raise
@@ -133,8 +135,11 @@ def _task_waiting(task_id: str) -> bool:
 
 
 @transaction.atomic
-def datasource_reprocess(*, data_source: DataSource) -> DataSource:
-    """(Re)process a data source. Idempotent: a run already queued or going on is left alone."""
+def datasource_reprocess(*, data_source: DataSource, enqueue: bool = True) -> DataSource:
+    """(Re)process a data source. Idempotent: a run already queued or going on is left alone.
+
+    With `enqueue=False` the caller runs `pipeline.process` itself.
+    """
     data_source = DataSource.objects.select_for_update().get(pk=data_source.pk)
     if processing_is_alive(data_source):
         return data_source
@@ -146,7 +151,8 @@ def datasource_reprocess(*, data_source: DataSource) -> DataSource:
     data_source.heartbeat_at = None
     data_source.save(update_fields=["status", "stage", "progress", "error_message", "attempts", "heartbeat_at",
                                     "updated_at"])
-    _enqueue(data_source)
+    if enqueue:
+        _enqueue(data_source)
     transaction.on_commit(lambda: events.publish(data_source))
     return data_source
 
@@ -157,7 +163,11 @@ def datasource_delete(*, data_source: DataSource) -> None:
     Vectors go first: if the index cannot be reached the record stays, so nothing is orphaned.
     """
     ids = list(Chunk.objects.filter(data_source=data_source).values_list("id", flat=True))
-    get_vector_index().delete(company_id=data_source.company_id, data_source_id=data_source.id, ids=ids)
+    try:
+        get_vector_index().delete(company_id=data_source.company_id, data_source_id=data_source.id, ids=ids)
+    except VectorIndexError as exc:
+        raise ApiError(f"The vector index could not be reached, so nothing was deleted; try again. ({exc})",
+                       code="index_unavailable", status_code=503) from None
     if data_source.storage_path:
         default_storage.delete(data_source.storage_path)
     data_source.delete()

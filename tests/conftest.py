@@ -5,6 +5,8 @@ from accounts.models import Company, User
 from accounts.roles import Role
 from tests import isolation
 
+pytest_plugins = ["tests.clamav"]  # the `clamd` fixture: a real clamd for virus-scanning tests
+
 PASSWORD = "correct-horse-battery-staple"
 
 

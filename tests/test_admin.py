@@ -54,3 +54,28 @@ def test_a_superuser_creates_a_user_in_admin(superuser, company_a, client):
     from accounts.models import User
 
     assert User.objects.get(email="new@acme.test").company == company_a
+
+
+def test_the_reprocess_action_queues_the_selected_data_sources(superuser, populated, client,
+                                                                django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    DataSource.objects.filter(pk=populated.pk).update(status="error", error_message="boom")
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/datasources/datasource/",
+                               {"action": "reprocess", "_selected_action": [populated.pk]})
+    assert response.status_code == 302
+    populated.refresh_from_db()
+    assert populated.status == "processing" and populated.error_message == ""
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_chunks_are_read_only_in_admin(superuser, client):
+    from datasources.admin import ChunkAdmin
+
+    request = client.get("/").wsgi_request
+    request.user = superuser
+    chunk_admin = ChunkAdmin(admin.site._registry[DataSource].model, admin.site)
+    assert not chunk_admin.has_add_permission(request)
+    assert not chunk_admin.has_change_permission(request)

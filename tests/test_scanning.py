@@ -10,7 +10,6 @@ from datasources.scanning import CHUNK_SIZE, ClamdScanner, FileNotClean, get_sca
 from tests.clamav import (
     REPORTED_SIGNATURE,
     STREAM_MAX_MB,
-    clamd_session,  # noqa: F401  (provides the `clamd` fixture)
     eicar,
     start_clamd,
 )

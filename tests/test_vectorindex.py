@@ -5,9 +5,8 @@ import pytest
 from pinecone import Pinecone
 
 from datasources.models import Chunk, DataSource
-from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index
+from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index, namespace_for
 from datasources.vectorindex.local import LocalVectorIndex
-from datasources.vectorindex.pinecone import namespace_for
 from tests.fakes.pinecone_server import running_pinecone
 
 DIMENSION = 384

@@ -93,3 +93,8 @@ def check_ids_belong(data_source_id: uuid.UUID, ids: Sequence[str]) -> None:
 def as_uuid(value) -> uuid.UUID:
     """Ids arrive as UUIDs from models and as strings from requests; compare them as UUIDs."""
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def namespace_for(company_id) -> str:
+    """The company's namespace in a shared index (Pinecone), recorded on each data source."""
+    return f"company_{as_uuid(company_id)}"

@@ -21,6 +21,7 @@ from datasources.vectorindex import (
     as_uuid,
     by_company,
     check_ids_belong,
+    namespace_for,
 )
 
 # Pinecone's documented limits.
@@ -31,10 +32,6 @@ MAX_IDS_PER_DELETE = 1000
 MAX_CHUNK_TEXT_BYTES = 32 * 1024
 # Where the chunk sits in its file; any that is missing is left out, as Pinecone refuses nulls.
 LOCATION_KEYS = ("file_name", "page_number", "sheet", "row_start", "row_end", "title", "heading")
-
-
-def namespace_for(company_id) -> str:
-    return f"company_{as_uuid(company_id)}"
 
 
 class PineconeVectorIndex:

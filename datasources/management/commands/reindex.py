@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand
+
+from datasources.embedders import get_embedder
+from datasources.models import Chunk, DataSource
+from datasources.pipeline import process
+from datasources.services import datasource_reprocess
+from datasources.vectorindex import VectorRecord, get_vector_index
+
+
+class Command(BaseCommand):
+    help = ("Bring the vector index up to date: data sources embedded with another model than the "
+            "configured one are processed again (re-chunked and re-embedded); the others have their "
+            "stored vectors written to the configured index again (e.g. after switching to Pinecone).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--company", help="Only this company's data sources (id).")
+        parser.add_argument("--queue", action="store_true", help="Leave re-embedding to the workers.")
+
+    def handle(self, *args, **options):
+        embedder = get_embedder()
+        sources = DataSource.objects.filter(status=DataSource.Status.READY).order_by("created_at")
+        if options["company"]:
+            sources = sources.filter(company_id=options["company"])
+        reembedded = rewritten = 0
+        for source in sources:
+            if source.embedding_model != embedder.model:
+                datasource_reprocess(data_source=source, enqueue=options["queue"])
+                if not options["queue"]:
+                    process(str(source.id))
+                reembedded += 1
+                self.stdout.write(f"{source.name}: re-embedded")
+            elif embedder.enabled:
+                chunks = Chunk.objects.filter(data_source=source, embedding__isnull=False)
+                get_vector_index().upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])
+                rewritten += 1
+                self.stdout.write(f"{source.name}: indexed")
+        self.stdout.write(f"{reembedded} data source(s) re-embedded with {embedder.model or 'no model'}, "
+                          f"{rewritten} re-indexed from stored vectors")

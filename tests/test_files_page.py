@@ -1,0 +1,25 @@
+from django.test import Client
+
+from datasources.models import DataSource
+
+
+def test_the_files_page_lists_files_with_status_and_error_reason(owner_a):
+    DataSource.objects.create(company=owner_a.company, name="q3-report.pdf", type="pdf", status="error",
+                              error_message="This is a password-protected PDF; remove the password.")
+    DataSource.objects.create(company=owner_a.company, name="prices.xlsx", type="xlsx", stage="embedding", progress=40)
+    client = Client()
+    client.force_login(owner_a)
+    page = client.get("/files/").content.decode()
+    assert "q3-report.pdf" in page and "password-protected PDF" in page
+    assert "prices.xlsx" in page and "embedding · 40%" in page
+    assert 'id="dropzone"' in page and "js/files.js" in page
+
+
+def test_the_files_page_says_what_to_do_when_empty(owner_a):
+    client = Client()
+    client.force_login(owner_a)
+    assert "No files yet" in client.get("/files/").content.decode()
+
+
+def test_the_files_page_needs_login(db):
+    assert Client().get("/files/").status_code == 302
