@@ -14,7 +14,8 @@ class Role(models.TextChoices):
 class Capability(StrEnum):
     READ = "read"  # see the company's data sources, chatbots, conversations, analytics
     MANAGE_CONTENT = "manage_content"  # upload and manage data sources and chatbots
-    MANAGE_KEYS = "manage_keys"  # API keys and integration secrets
+    MANAGE_INTEGRATIONS = "manage_integrations"  # widget/iframe/API integrations: origins, rotate, revoke
+    MANAGE_KEYS = "manage_keys"  # company API keys
     MANAGE_MEMBERS = "manage_members"  # invite, remove, change roles
     MANAGE_COMPANY = "manage_company"  # company name, logo, plan
     CHANGE_OWNER = "change_owner"
@@ -22,7 +23,8 @@ class Capability(StrEnum):
 
 
 _MEMBER = {Capability.READ, Capability.MANAGE_CONTENT}
-_ADMIN = _MEMBER | {Capability.MANAGE_KEYS, Capability.MANAGE_MEMBERS, Capability.MANAGE_COMPANY}
+_ADMIN = _MEMBER | {Capability.MANAGE_INTEGRATIONS, Capability.MANAGE_KEYS, Capability.MANAGE_MEMBERS,
+                    Capability.MANAGE_COMPANY}
 _OWNER = _ADMIN | {Capability.CHANGE_OWNER, Capability.DELETE_COMPANY}
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
