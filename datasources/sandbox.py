@@ -9,6 +9,7 @@ worker through its answer. Starting a fresh interpreter costs about 0.2 s per fi
 of the worker (threads, database connections, the embedding model) is inherited.
 """
 
+import ctypes
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _OUT_OF_MEMORY_MARKERS = ("MemoryError", "bad_alloc", "out of memory", "Out of memory", "Cannot allocate memory")
 # A child killed by a signal after using this share of its memory allowance ran out of memory.
 MEMORY_CRASH_SHARE = 0.25
+PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 
 
 class ExtractionFailed(RejectedFile):
@@ -63,7 +65,7 @@ def extract_in_sandbox(path: str | os.PathLike, kind: str, *, file_name: str = "
     limits = limits or SandboxLimits.from_settings()
     request = {"path": str(path), "kind": str(kind), "file_name": file_name or Path(path).name,
                "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
-               "max_pages": limits.max_pages, "max_rows": limits.max_rows}
+               "max_pages": limits.max_pages, "max_rows": limits.max_rows, "parent_pid": os.getpid()}
     # Files rather than pipes: the child's answer may be large, and nobody has to read it while
     # the parent waits with os.wait4, which reports the child's peak memory and CPU time.
     with tempfile.TemporaryFile() as request_file, tempfile.TemporaryFile() as answer_file, \
@@ -151,6 +153,7 @@ def main() -> None:
     request = json.load(sys.stdin)
     answer_stream = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what libraries print must not garble the answer
+    _die_with_parent(parent=int(request["parent_pid"]))
     _limit_resources(cpu_seconds=request["cpu_seconds"], memory_mb=request["memory_mb"])
     try:
         extraction = extract_file(request["path"], request["kind"], file_name=request["file_name"],
@@ -164,6 +167,15 @@ def main() -> None:
         reply = {"rejected": f"The file could not be read: {type(exc).__name__}: {str(exc)[:200]}"}
     json.dump(reply, answer_stream)
     answer_stream.close()
+
+
+def _die_with_parent(*, parent: int) -> None:
+    """A worker killed mid-file must not leave its reader running: the child has its own session,
+    so a signal to the worker's process group does not reach it; the kernel's parent-death signal does."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the signal was armed
 
 
 def _limit_resources(*, cpu_seconds: int, memory_mb: int) -> None:

@@ -206,10 +206,12 @@ def sweep_stuck() -> SweepOutcome:
                 failed.append(data_source)
             else:
                 data_source.stage = "queued"
+                data_source.progress = 0
                 data_source.heartbeat_at = None
                 requeued.append(data_source)
                 _enqueue(data_source)
-            data_source.save(update_fields=["status", "stage", "error_message", "heartbeat_at", "updated_at"])
+            data_source.save(update_fields=["status", "stage", "progress", "error_message", "heartbeat_at",
+                                            "updated_at"])
             transaction.on_commit(lambda ds=data_source: events.publish(ds))
     return SweepOutcome(requeued=requeued, failed=failed)
 

@@ -1,6 +1,10 @@
 """The worker's path for a file, in a real child process: every corpus file ends as its README says,
 and hostile files kill only the child, with a reason a person understands."""
 
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +124,42 @@ def test_limits_come_from_settings(settings):
     with pytest.raises(ExtractionFailed) as caught:
         extract_in_sandbox(CORPUS / "pdf/federal-register-2020-17221.pdf", "pdf")
     assert caught.value.reason == "The PDF has 15 pages, over the 10-page limit."
+
+
+def test_the_reader_dies_with_the_worker_that_started_it(tmp_path):
+    """A worker killed mid-file (SIGKILL) must not leave its extraction child running."""
+    path = hostile.pdf_with_glyphs(tmp_path, count=2_000_000)
+    script = textwrap.dedent(f"""
+        import django, os
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        django.setup()
+        from datasources.sandbox import SandboxLimits, extract_in_sandbox
+        limits = SandboxLimits(timeout_seconds=60, cpu_seconds=60, memory_mb=4096)
+        extract_in_sandbox({str(path)!r}, "pdf", limits=limits)
+    """)
+    worker = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1])
+    child = _wait_for_child_of(worker.pid)
+    worker.kill()
+    worker.wait()
+    deadline = time.monotonic() + 2  # reading this file alone takes the child several seconds more
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the extraction child outlived its killed worker"
+
+
+def _wait_for_child_of(pid: int) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.02)
+    raise AssertionError("the worker started no extraction child within 30 s")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
