@@ -1,4 +1,11 @@
-def drop_trailing_slash_twins(endpoints):
-    """Each spec path is also served with a trailing slash; document it once, as the spec writes it."""
-    paths = {path for path, *_ in endpoints}
-    return [e for e in endpoints if not (e[0].endswith("/") and e[0].rstrip("/") in paths)]
+def document_spec_paths(endpoints):
+    """Document each path as the spec writes it, without a trailing slash, and once.
+
+    Every API path also answers with a trailing slash (spec_path adds a twin, SpecRouter an
+    optional slash); the schema shows the spec's spelling only.
+    """
+    documented = {}
+    for path, *rest in endpoints:
+        spelling = path.rstrip("/") or "/"
+        documented.setdefault((spelling, rest[1]), (spelling, *rest))
+    return list(documented.values())

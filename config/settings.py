@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "integrations.middleware.EmbeddingPolicyMiddleware",  # CORS for visitor endpoints, frame-ancestors
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,7 +221,7 @@ FILE_UPLOAD_HANDLERS = ["datasources.uploads.SizeLimitedUploadHandler"]
 # Extraction runs in a child process with these limits; a hostile file kills only the child.
 EXTRACT_TIMEOUT_SECONDS = envint("EXTRACT_TIMEOUT_SECONDS", 120, minimum=1)
 EXTRACT_CPU_SECONDS = envint("EXTRACT_CPU_SECONDS", 100, minimum=1)
-EXTRACT_MEMORY_MB = envint("EXTRACT_MEMORY_MB", 1024, minimum=64)
+EXTRACT_MEMORY_MB = envint("EXTRACT_MEMORY_MB", 2048, minimum=64)
 EXTRACT_MAX_PAGES = envint("EXTRACT_MAX_PAGES", 2000, minimum=1)
 EXTRACT_MAX_ROWS = envint("EXTRACT_MAX_ROWS", 100_000, minimum=1)
 # Zip containers (xlsx, docx) are refused past these, before anything inflates them.
@@ -289,7 +290,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["config.schema.drop_trailing_slash_twins"],
+    "PREPROCESSING_HOOKS": ["config.schema.document_spec_paths"],
 }
 
 # --- Security ------------------------------------------------------------------------------

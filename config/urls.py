@@ -16,6 +16,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path("", include("accounts.urls")),
     path("", include("datasources.urls")),
+    path("", include("chatbots.urls")),
     path("", include("analytics.urls")),
 ]
 

@@ -44,7 +44,7 @@ class ExtractionFailed(RejectedFile):
 class SandboxLimits:
     timeout_seconds: int = 120
     cpu_seconds: int = 100
-    memory_mb: int = 1024
+    memory_mb: int = 2048
     max_pages: int = DEFAULT_MAX_PAGES
     max_rows: int = DEFAULT_MAX_ROWS
 
