@@ -13,9 +13,9 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat clean
 
-# Debian packages the suite drives for real: clamd (virus scanning).
-SYSTEM_PACKAGES := clamav-daemon
-SYSTEM_BINARIES := /usr/sbin/clamd
+# Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
+SYSTEM_PACKAGES := clamav-daemon chromium
+SYSTEM_BINARIES := /usr/sbin/clamd /usr/bin/chromium
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -65,6 +65,12 @@ test: install-dev system-deps
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+
+# Docent's ingestion against LangChain's default recipe on ../shared/bench/sec-10-q (about 15 minutes
+# on 2 cores); the report goes to docs/BENCHMARKS.md.
+bench-ingest: install
+	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
+	$(PY) -m bench.ingest
 
 clean:
 	rm -rf var/test-* .pytest_cache

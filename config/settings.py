@@ -215,6 +215,8 @@ CLAMD_HOST = envstr("CLAMD_HOST")
 CLAMD_PORT = envint("CLAMD_PORT", 3310, minimum=1)
 
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 25, minimum=1)
+# A rotated integration or API key keeps working this long, so sites can switch without downtime.
+INTEGRATION_KEY_GRACE_HOURS = envint("INTEGRATION_KEY_GRACE_HOURS", 24, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Uploads are hashed, sniffed and scanned from disk, and never held whole in memory.
 FILE_UPLOAD_HANDLERS = ["datasources.uploads.SizeLimitedUploadHandler"]

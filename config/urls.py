@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("datasources.urls")),
     path("", include("chatbots.urls")),
+    path("", include("integrations.urls")),
     path("", include("analytics.urls")),
 ]
 

@@ -6,6 +6,8 @@ add their site's origin, only Docent's own pages (the dashboard preview and the 
 which are same-origin) may use a publishable key.
 """
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -37,15 +39,46 @@ class VisitorAccess:
     chatbot: Chatbot
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+def site_origin(request) -> str:
+    """Docent's own origin for this request: where its pages live and its snippets point."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
 def normalize_origin(value: str) -> str | None:
-    """`scheme://host[:port]` in lower case, or None when `value` is not an http(s) origin."""
+    """`scheme://host[:port]` as a browser sends it in `Origin` (lower case, IDN as punycode, no
+    default port), or None when `value` is not an http(s) origin: paths, wildcards, credentials,
+    a malformed host or port are refused."""
     parts = urlsplit((value or "").strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.path not in ("", "/"):
         return None
     if parts.query or parts.fragment or parts.username or parts.password:
         return None
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+    host = _host(parts.hostname)
+    if host is None:
+        return None
+    port_part = "" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{port_part}"
+
+
+def _host(hostname: str) -> str | None:
+    if ":" in hostname:
+        try:
+            return f"[{ipaddress.IPv6Address(hostname).compressed}]"
+        except ValueError:
+            return None
+    try:
+        ascii_host = hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return ascii_host if _HOSTNAME.fullmatch(ascii_host) else None
 
 
 def origin_allowed(integration: Integration, origin: str | None, own_origin: str) -> bool:

@@ -32,6 +32,11 @@ class RotatingKey(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
+    @property
+    def key_preview(self) -> str:
+        """A secret key as it may be shown: its public head and last four characters; a publishable key whole."""
+        return f"{self.api_key}…{self.key_last_four}" if self.key_hash else (self.api_key or "")
+
     def previous_key_valid(self, now=None) -> bool:
         return bool(self.previous_valid_until and self.previous_valid_until > (now or timezone.now()))
 
@@ -56,6 +61,9 @@ class Integration(RotatingKey):
         db_table = "integrations"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["company", "created_at"], name="integrations_company_created")]
+        # One of each type per chatbot: POST /api/integrations creates or updates it, and the
+        # widget integration every chatbot has can be created lazily without a race.
+        constraints = [models.UniqueConstraint(fields=["chatbot", "type"], name="integrations_one_per_type")]
 
     def __str__(self):
         return f"{self.get_type_display()} for {self.chatbot}"

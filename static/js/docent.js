@@ -18,7 +18,7 @@
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
       const message = data && data.error ? data.error.message : "Request failed (" + response.status + ").";
-      throw new Error(message);
+      throw Object.assign(new Error(message), { details: data && data.error ? data.error.details : null });
     }
     return data;
   }
