@@ -6,7 +6,6 @@ still returns an object, whose `enabled` is False, so chunking works the same an
 the dense path by asking one question instead of comparing backend names.
 """
 
-import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -14,7 +13,8 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 from django.conf import settings
-from django.utils.module_loading import import_string
+
+from datasources.backends import configured
 
 T = TypeVar("T")
 
@@ -47,14 +47,7 @@ class EmbeddingError(Exception):
 
 def get_embedder() -> Embedder:
     """The configured embedder, one per configuration and process (the local model loads once)."""
-    embedder_class = import_string(BACKENDS[settings.EMBEDDING_BACKEND])
-    return _embedder(embedder_class, **embedder_class.options_from_settings())
-
-
-@functools.lru_cache(maxsize=8)
-def _embedder(embedder_class, **options) -> Embedder:
-    # Keyed by the options read from settings, so a changed setting (tests) gets a new instance.
-    return embedder_class(**options)
+    return configured(BACKENDS, settings.EMBEDDING_BACKEND)
 
 
 class LexicalOnly:

@@ -7,7 +7,6 @@ rewrites chunks goes through `delete` and `upsert`: that is how every index, and
 cache of the local one, learns of the change.
 """
 
-import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -16,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 from django.conf import settings
-from django.utils.module_loading import import_string
 
+from datasources.backends import configured
 from datasources.models import Chunk
 
 BACKENDS = {
@@ -65,14 +64,7 @@ class VectorIndexError(Exception):
 
 def get_vector_index() -> VectorIndex:
     """The configured index, one per configuration and process (it holds caches and connections)."""
-    index_class = import_string(BACKENDS[settings.VECTOR_BACKEND])
-    return _vector_index(index_class, **index_class.options_from_settings())
-
-
-@functools.lru_cache(maxsize=8)
-def _vector_index(index_class, **options) -> VectorIndex:
-    # Keyed by the options read from settings, so a changed setting (tests) gets a new instance.
-    return index_class(**options)
+    return configured(BACKENDS, settings.VECTOR_BACKEND)
 
 
 def by_company(records: Sequence[VectorRecord]) -> dict[uuid.UUID, list[VectorRecord]]:
