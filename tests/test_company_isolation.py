@@ -19,3 +19,10 @@ def test_dashboard_pages_show_only_the_requesters_company(owner_a, owner_b):
     for path in ["/", "/settings/company/"]:
         response = assert_foreign_hidden(client, path, "Acme Analytics")
         assert "Bolt Brewing" in response.content.decode()
+
+
+def test_a_new_company_is_pointed_to_its_first_upload(owner_a):
+    client = Client()
+    client.force_login(owner_a)
+    page = client.get("/").content.decode()
+    assert "Start with your documents" in page and 'href="/files/"' in page
