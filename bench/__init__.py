@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench-ingest` (bench/ingest.py). Never part of the test suite."""
