@@ -72,13 +72,15 @@ def extract_in_sandbox(path: str | os.PathLike, kind: str, *, file_name: str = "
             tempfile.TemporaryFile() as error_file:
         request_file.write(json.dumps(request).encode())
         request_file.seek(0)
-        status, usage = _run_child(request_file, answer_file, error_file, limits.timeout_seconds)
+        status, usage, peak_bytes = _run_child(request_file, answer_file, error_file, limits.timeout_seconds)
         answer_file.seek(0)
         error_file.seek(0)
-        return _outcome(status, usage, answer_file.read(), error_file.read().decode(errors="replace"), limits)
+        errors = error_file.read().decode(errors="replace")
+        return _outcome(status, usage, peak_bytes, answer_file.read(), errors, limits)
 
 
 def _run_child(request_file, answer_file, error_file, timeout_seconds: int):
+    """Run the child to its end; returns its wait status, resource usage and peak memory in bytes."""
     # The child parses hostile files: it gets none of the worker's secrets from the environment.
     environment = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "PYTHONPATH": str(PROJECT_ROOT)}
     pid = os.posix_spawn(
@@ -90,11 +92,15 @@ def _run_child(request_file, answer_file, error_file, timeout_seconds: int):
     )
     deadline = time.monotonic() + timeout_seconds
     delay = 0.005
+    peak_bytes = 0
     try:
         while True:
+            # ru_maxrss would carry the worker's own figure across exec (a worker holding the
+            # model looks like a child near 1 GB), so the child's peak is read from /proc instead.
+            peak_bytes = max(peak_bytes, _peak_memory(pid))
             waited, status, usage = os.wait4(pid, os.WNOHANG)
             if waited:
-                return status, usage
+                return status, usage, peak_bytes
             if time.monotonic() > deadline:
                 raise ExtractionFailed(f"The file took longer than {timeout_seconds} s to read.")
             time.sleep(delay)
@@ -105,7 +111,19 @@ def _run_child(request_file, answer_file, error_file, timeout_seconds: int):
         raise
 
 
-def _outcome(status: int, usage, answer: bytes, errors: str, limits: SandboxLimits) -> Extraction:
+def _peak_memory(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), in bytes; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass
+    return 0
+
+
+def _outcome(status: int, usage, peak_bytes: int, answer: bytes, errors: str, limits: SandboxLimits) -> Extraction:
     exit_code = os.waitstatus_to_exitcode(status)
     if exit_code == 0:
         return _answer(answer, limits)
@@ -115,7 +133,6 @@ def _outcome(status: int, usage, answer: bytes, errors: str, limits: SandboxLimi
         raise ExtractionFailed(f"Reading the file needed more than {limits.cpu_seconds} s of processor time.")
     # A C library that cannot allocate often aborts without a word; by then the child had used
     # much of its allowance, while a crash for another reason rarely comes near it.
-    peak_bytes = usage.ru_maxrss * 1024
     if _ran_out_of_memory(errors) or peak_bytes > limits.memory_mb * 1024 * 1024 * MEMORY_CRASH_SHARE:
         raise ExtractionFailed(_memory_reason(limits))
     logger.warning("The extraction child ended with code %s: %s", exit_code, errors[-2000:])

@@ -1,6 +1,8 @@
 """The worker's path for a file, in a real child process: every corpus file ends as its README says,
 and hostile files kill only the child, with a reason a person understands."""
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -163,3 +165,25 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_a_crash_in_a_worker_holding_much_memory_is_not_called_out_of_memory(tmp_path):
+    """The child's peak is its own: a worker holding a large model must not make every crash read 'memory'."""
+    path = hostile.pdf_with_glyphs(tmp_path, count=2_000_000)
+    script = textwrap.dedent(f"""
+        import django, os
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        django.setup()
+        from datasources.sandbox import ExtractionFailed, SandboxLimits, extract_in_sandbox
+        ballast = b"x" * 1_200_000_000  # as much as a worker that holds the embedding model, and more
+        try:
+            extract_in_sandbox({str(path)!r}, "pdf", limits=SandboxLimits(timeout_seconds=60, cpu_seconds=60,
+                                                                          memory_mb=4096))
+        except ExtractionFailed as exc:
+            print(exc.reason)
+    """)
+    worker = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
+                              stdout=subprocess.PIPE, text=True)
+    os.kill(_wait_for_child_of(worker.pid), signal.SIGSEGV)  # a reader crash that is not about memory
+    reason = worker.communicate(timeout=60)[0].strip()
+    assert reason == "The file could not be read: the reader crashed on it."
