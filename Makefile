@@ -72,5 +72,11 @@ bench-ingest: install
 	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.ingest
 
+# Retrieval quality on the same filings (bench/chat_retrieval.py): Docent's retrieval beside the anchor.
+# The first run loads the filings through both pipelines into var/bench/ (about 15 minutes); reruns reuse it.
+bench-chat: install
+	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
+	$(PY) -m bench.chat_retrieval
+
 clean:
 	rm -rf var/test-* .pytest_cache

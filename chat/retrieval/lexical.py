@@ -1,0 +1,160 @@
+"""BM25 over the chunks' text, in this process: one small inverted index per data source.
+
+The same code serves SQLite and Postgres, and a chatbot searches any subset of its company's
+data sources by combining their indexes at query time (term statistics are summed over the
+searched sources, so scores are those of one index over exactly those chunks). An index is
+built from the database on first use and cached under the data source's `updated_at`, which
+changes whenever processing finishes; re-processing or deleting a data source takes it out of
+the ready set first, so a stale index is never searched.
+"""
+
+import math
+import re
+import threading
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from datasources.models import Chunk
+
+K1, B = 1.2, 0.75
+OPENING_CHUNKS = 8
+CACHE_POSTINGS = 50_000_000  # about 400 MB of postings across the cached data sources
+
+_THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
+# Words that say nothing about which passage answers: English function words and question words.
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below between both
+but by can could did do does doing down during each few for from further had has have having he her here hers
+how i if in into is it its itself just me more most my no nor not now of off on once only or other our ours out
+over own same she should so some such than that the their theirs them then there these they this those through
+to too under until up very was we were what when where which while who whom why will with would you your yours
+s t also may might must shall us
+""".split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words and numbers (thousands commas dropped), function words out, plurals folded."""
+    words = _TOKEN.findall(_THOUSANDS_COMMA.sub("", text.lower()))
+    return [stem(word) for word in words if word not in STOPWORDS]
+
+
+def stem(word: str) -> str:
+    """Fold the commonest English plural forms, so "expenses" finds "expense"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class SourceIndex:
+    """One data source's chunks as postings: term → (rows, term frequencies)."""
+
+    chunk_ids: list[str]
+    lengths: np.ndarray  # tokens per row
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]
+    opening: str  # the first chunks' text, in reading order: where a document says what it is
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[str, str]]) -> "SourceIndex":
+        chunk_ids, lengths, opening = [], [], []
+        rows_of: dict[str, list[int]] = {}
+        counts_of: dict[str, list[int]] = {}
+        for row, (chunk_id, text) in enumerate(rows):
+            tokens = tokenize(text)
+            chunk_ids.append(chunk_id)
+            if row < OPENING_CHUNKS:
+                opening.append(text)
+            lengths.append(len(tokens))
+            for term, count in Counter(tokens).items():
+                rows_of.setdefault(term, []).append(row)
+                counts_of.setdefault(term, []).append(count)
+        postings = {term: (np.array(rows_of[term], dtype=np.int32), np.array(counts_of[term], dtype=np.float32))
+                    for term in rows_of}
+        return cls(chunk_ids, np.array(lengths, dtype=np.float32), postings, "\n".join(opening))
+
+    @property
+    def size(self) -> int:
+        return sum(len(rows) for rows, _ in self.postings.values())
+
+    def term_count(self, term: str) -> float:
+        """How often the term occurs in the whole data source."""
+        posting = self.postings.get(term)
+        return float(posting[1].sum()) if posting is not None else 0.0
+
+
+def search(indexes: list[SourceIndex], terms: list[str], top_k: int) -> list[tuple[str, float]]:
+    """(chunk id, BM25 score) of the best chunks across these indexes, best first."""
+    terms = list(dict.fromkeys(terms))
+    total_rows = sum(len(index.chunk_ids) for index in indexes)
+    if not terms or not total_rows:
+        return []
+    average_length = max(sum(float(index.lengths.sum()) for index in indexes) / total_rows, 1.0)
+    idf = {}
+    for term in terms:
+        frequency = sum(len(index.postings[term][0]) for index in indexes if term in index.postings)
+        if frequency:
+            idf[term] = math.log(1 + (total_rows - frequency + 0.5) / (frequency + 0.5))
+    found: list[tuple[float, str]] = []
+    for index in indexes:
+        scores = np.zeros(len(index.chunk_ids), dtype=np.float32)
+        norms = K1 * (1 - B + B * index.lengths / average_length)
+        for term, weight in idf.items():
+            posting = index.postings.get(term)
+            if posting is not None:
+                rows, counts = posting
+                scores[rows] += weight * counts * (K1 + 1) / (counts + norms[rows])
+        best = np.flatnonzero(scores)
+        if len(best) > top_k:
+            best = best[np.argpartition(-scores[best], top_k - 1)[:top_k]]
+        found.extend((float(scores[row]), index.chunk_ids[row]) for row in best)
+    found.sort(key=lambda pair: -pair[0])
+    return [(chunk_id, score) for score, chunk_id in found[:top_k]]
+
+
+def known_share(indexes: list[SourceIndex], terms: list[str]) -> float:
+    """The share of the question's informative weight (IDF) carried by words the documents use."""
+    terms = list(dict.fromkeys(terms))
+    total_rows = sum(len(index.chunk_ids) for index in indexes)
+    weights = {}
+    for term in terms:
+        frequency = sum(len(index.postings[term][0]) for index in indexes if term in index.postings)
+        weights[term] = (frequency, math.log(1 + (total_rows - frequency + 0.5) / (frequency + 0.5)))
+    total = sum(weight for _, weight in weights.values())
+    return sum(weight for frequency, weight in weights.values() if frequency) / total if total else 0.0
+
+
+class IndexCache:
+    """Each process's built indexes, least recently used dropped beyond a budget of postings."""
+
+    def __init__(self, budget: int = CACHE_POSTINGS):
+        self.budget = budget
+        self._indexes: OrderedDict[tuple[uuid.UUID, str], SourceIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, data_source_id: uuid.UUID, stamp: str) -> SourceIndex:
+        key = (data_source_id, stamp)
+        with self._lock:
+            index = self._indexes.get(key)
+            if index is not None:
+                self._indexes.move_to_end(key)
+                return index
+        rows = (Chunk.objects.filter(data_source_id=data_source_id).order_by("position")
+                .values_list("id", "text").iterator(chunk_size=2000))
+        index = SourceIndex.build(rows)
+        with self._lock:
+            for stale in [key for key in self._indexes if key[0] == data_source_id]:
+                del self._indexes[stale]
+            self._indexes[key] = index
+            while len(self._indexes) > 1 and sum(i.size for i in self._indexes.values()) > self.budget:
+                self._indexes.popitem(last=False)
+        return index
+
+
+source_indexes = IndexCache()

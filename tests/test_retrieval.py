@@ -1,0 +1,215 @@
+"""Retrieval over real embeddings (the local all-MiniLM-L6-v2) of real chunks: scope, ranking, merging, floor."""
+
+import pytest
+
+from chat.retrieval import Scope, retrieve
+from chatbots.models import Chatbot
+from datasources.embedders import get_embedder
+from datasources.models import Chunk, DataSource
+from datasources.pipeline import process
+from datasources.services import datasource_upload
+from datasources.vectorindex import VectorRecord, get_vector_index
+from tests.ingestion import CORPUS
+
+CANARY = "The vault combination is QUOKKA-7731-CANARY."
+CANARY_QUESTION = "What is the vault combination QUOKKA-7731-CANARY?"
+
+WAREHOUSE = [
+    "Warehouse operations handbook › Receiving\nPallets are checked against the purchase order before they are "
+    "unloaded, and damaged goods are photographed for the carrier's claim.",
+    "Warehouse operations handbook › Safety\nForklift drivers must hold a current licence and wear a high-visibility "
+    "vest on the loading dock at all times.",
+    "Warehouse operations handbook › Shipping\nOrders received before 2 pm leave the same day; the courier collects "
+    "parcels from bay 4 at 5 pm.",
+]
+
+
+@pytest.fixture(autouse=True)
+def local_models(settings):
+    settings.EMBEDDING_BACKEND = "local"
+    settings.VECTOR_BACKEND = "local"
+
+
+def add_source(company, name: str, texts: list[str], *, pages: list[int] | None = None,
+               status=DataSource.Status.READY) -> DataSource:
+    """A processed data source whose chunks are these texts (one page each unless `pages` says), embedded
+    when an embedder is configured."""
+    source = DataSource.objects.create(company=company, name=name, type="pdf", status=status)
+    embedder = get_embedder()
+    vectors = embedder.embed_documents(texts) if embedder.enabled else None
+    chunks = Chunk.objects.bulk_create([
+        Chunk(id=Chunk.make_id(source.id, n), company=company, data_source=source, position=n, text=text,
+              metadata={"file_name": name, "title": name.rsplit(".", 1)[0], "heading": "",
+                        "page_number": (pages or range(1, len(texts) + 1))[n]},
+              embedding=vectors[n].tobytes() if vectors is not None else None)
+        for n, text in enumerate(texts)
+    ])
+    if vectors is not None:
+        get_vector_index().upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])
+    return source
+
+
+def bot(company, *sources, **fields) -> Chatbot:
+    chatbot = Chatbot.objects.create(company=company, name="Helper", **fields)
+    chatbot.data_sources.set(sources)
+    return chatbot
+
+
+def texts(passages) -> str:
+    return "\n".join(passage.text for passage in passages)
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+def test_it_never_returns_another_companys_chunks(company_a, company_b):
+    canary_b = add_source(company_b, "vault.pdf", [CANARY, *WAREHOUSE])
+    own = add_source(company_a, "handbook.pdf", WAREHOUSE)
+    # Even a company-A chatbot wrongly linked to company B's data source stays in company A.
+    chatbot_a = bot(company_a, own)
+    Chatbot.data_sources.through.objects.create(chatbot=chatbot_a, data_source=canary_b)
+    assert "QUOKKA" not in texts(retrieve(chatbot=chatbot_a, question=CANARY_QUESTION))
+    # The same question through company B's own chatbot finds it: the canary is findable.
+    found = retrieve(chatbot=bot(company_b, canary_b), question=CANARY_QUESTION)
+    assert found[0].text == CANARY and found[0].data_source_id == canary_b.id
+
+
+def test_it_only_searches_the_chatbots_own_ready_data_sources(company_a):
+    attached = add_source(company_a, "handbook.pdf", WAREHOUSE)
+    detached = add_source(company_a, "vault.pdf", [CANARY])
+    processing = add_source(company_a, "vault-copy.pdf", [CANARY], status=DataSource.Status.PROCESSING)
+    chatbot = bot(company_a, attached, processing)
+    assert "QUOKKA" not in texts(retrieve(chatbot=chatbot, question=CANARY_QUESTION))
+    chatbot.data_sources.add(detached)
+    assert retrieve(chatbot=chatbot, question=CANARY_QUESTION)[0].data_source_id == detached.id
+
+
+# --- ranking -------------------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_question_finds_the_file_and_page_that_answer_it(company_a):
+    sources = []
+    for name in ("federal-register-2020-17221.pdf", "cupertino_usd_4-6-16.pdf", "senate-expenditures.pdf"):
+        source = datasource_upload(company=company_a, user=None, path=CORPUS / "pdf" / name, name=name,
+                                   enqueue=False).data_source
+        process(str(source.id))
+        sources.append(source)
+    chatbot = bot(company_a, *sources)
+    best = retrieve(chatbot=chatbot, question="How many work-hours does the stabilizer wiring change take, "
+                                              "and what does it cost?")[0]
+    assert best.location == "federal-register-2020-17221.pdf page 6"
+    assert "79 work-hours" in best.text
+    board = retrieve(chatbot=chatbot, question="When does the school board hold its special meeting?")[0]
+    assert board.file_name == "cupertino_usd_4-6-16.pdf"
+
+
+def test_an_exact_code_is_found_by_the_lexical_side(company_a):
+    parts = [f"Spare part {code} fits the conveyor belt motor of line {line}."
+             for line, code in enumerate(["KX-2231", "KX-4471", "KX-9035", "KX-1187", "KX-5520"], start=1)]
+    source = add_source(company_a, "parts.pdf", parts)
+    chatbot = bot(company_a, source)
+    question = "Which line does part KX-9035 fit?"
+    lexical_best = Scope.of(chatbot).lexical(question, 5)[0]
+    assert lexical_best.chunk_id == Chunk.make_id(source.id, 2)
+    assert retrieve(chatbot=chatbot, question=question)[0].text == parts[2]
+
+
+def test_a_question_naming_a_company_finds_that_companys_document(company_a):
+    """The figures' table never names its company: the rest of its document does."""
+
+    def report(company: str, revenue: str) -> list[str]:
+        return [f"{company} quarterly report. {company} designs and sells kitchen appliances.",
+                f"Results of operations\nTotal revenue; {revenue}; Cost of sales; 4,100",
+                f"{company} employs 3,000 people in its factories."]
+
+    northwind = add_source(company_a, "report-a.pdf", report("Northwind", "9,310"))
+    contoso = add_source(company_a, "report-b.pdf", report("Contoso", "7,245"))
+    chatbot = bot(company_a, northwind, contoso, top_k=4)
+
+    def revenue_row(question: str) -> str:
+        return next(p.text for p in retrieve(chatbot=chatbot, question=question) if "Total revenue" in p.text)
+
+    assert "7,245" in revenue_row("What was Contoso's total revenue?")
+    assert "9,310" in revenue_row("What was Northwind's total revenue?")
+
+
+def test_the_latest_period_is_preferred_when_the_question_asks_for_it(company_a):
+    def report(ended: str, revenue: str) -> list[str]:
+        return [f"Quarterly report of Fabrikam for the period ended {ended}.",
+                f"Results of operations\nTotal revenue; {revenue}; Cost of sales; 4,100"]
+
+    older = add_source(company_a, "fabrikam-1.pdf", report("March 31, 2023", "6,010"))
+    newer = add_source(company_a, "fabrikam-2.pdf", report("June 30, 2023", "6,480"))
+    chatbot = bot(company_a, older, newer, top_k=4)
+    passages = retrieve(chatbot=chatbot, question="What was Fabrikam's total revenue in the latest quarter?")
+    assert "6,480" in next(p.text for p in passages if "Total revenue" in p.text)
+
+
+def test_top_k_comes_from_the_chatbot(company_a):
+    source = add_source(company_a, "handbook.pdf", WAREHOUSE, pages=[1, 2, 3])
+    question = "What are the rules of the warehouse?"
+    assert len(retrieve(chatbot=bot(company_a, source, top_k=2), question=question)) == 2
+    assert len(retrieve(chatbot=bot(company_a, source, top_k=2), question=question, top_k=1)) == 1
+
+
+# --- passages ------------------------------------------------------------------------------------
+
+def test_adjacent_chunks_of_one_page_become_one_passage(company_a):
+    context = "Forklift manual › Battery care"
+    first = f"{context}\nCharge the battery only in the ventilated charging room. Never smoke near it."
+    second = f"{context}\nNever smoke near it. Top up the battery water weekly with distilled water."
+    elsewhere = f"{context}\nBattery warranties are handled by the supplier."
+    source = add_source(company_a, "forklift.pdf", [first, second, elsewhere], pages=[7, 7, 8])
+    passages = retrieve(chatbot=bot(company_a, source), question="How do I charge and water the forklift battery?")
+    merged = next(p for p in passages if p.page_number == 7)
+    assert merged.chunk_ids == [Chunk.make_id(source.id, 0), Chunk.make_id(source.id, 1)]
+    assert merged.text == (f"{context}\nCharge the battery only in the ventilated charging room. Never smoke near it. "
+                           "Top up the battery water weekly with distilled water.")
+    assert merged.location == "forklift.pdf page 7"
+    assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+    assert sum(p.page_number == 8 for p in passages) <= 1  # the next page stays its own passage
+
+
+def test_a_repeated_passage_is_given_once(company_a):
+    one = add_source(company_a, "handbook.pdf", WAREHOUSE)
+    copy = add_source(company_a, "handbook-copy.pdf", [WAREHOUSE[1]])
+    passages = retrieve(chatbot=bot(company_a, one, copy), question="What must forklift drivers wear?")
+    assert sum("high-visibility vest" in p.text for p in passages) == 1
+
+
+# --- the floor and lexical-only mode ----------------------------------------------------------
+
+def test_an_unrelated_question_gets_nothing(company_a):
+    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+    assert retrieve(chatbot=chatbot, question="How do I bake sourdough bread?") == []
+    assert retrieve(chatbot=chatbot, question="What must forklift drivers wear?")
+
+
+def test_a_question_about_someone_the_documents_never_mention_gets_nothing(company_a):
+    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+    assert retrieve(chatbot=chatbot, question="When does Globex collect parcels from the warehouse?") == []
+    assert retrieve(chatbot=chatbot, question="When does the courier collect parcels from the warehouse?")
+
+
+def test_a_chatbot_without_ready_documents_gets_nothing(company_a):
+    assert retrieve(chatbot=bot(company_a), question="What must forklift drivers wear?") == []
+
+
+def test_lexical_only_mode_finds_passages_without_any_vectors(company_a, settings):
+    settings.EMBEDDING_BACKEND = "none"
+    source = add_source(company_a, "handbook.pdf", WAREHOUSE)
+    assert not Chunk.objects.filter(data_source=source, embedding__isnull=False).exists()
+    chatbot = bot(company_a, source)
+    best = retrieve(chatbot=chatbot, question="When does the courier collect parcels?")[0]
+    assert best.chunk_id == Chunk.make_id(source.id, 2)
+    assert retrieve(chatbot=chatbot, question="How do I bake sourdough bread?") == []
+
+
+def test_a_reprocessed_data_source_is_searched_with_its_new_chunks(company_a, settings):
+    settings.EMBEDDING_BACKEND = "none"
+    source = add_source(company_a, "handbook.pdf", WAREHOUSE)
+    chatbot = bot(company_a, source)
+    question = "Where are returned crates inspected?"
+    assert retrieve(chatbot=chatbot, question=question) == []
+    Chunk.objects.filter(data_source=source, position=2).update(text="Returned crates are inspected in hangar nine.")
+    source.save()  # processing ends by saving the data source, which moves its updated_at
+    assert retrieve(chatbot=chatbot, question=question)[0].text == "Returned crates are inspected in hangar nine."
