@@ -4,10 +4,11 @@ import contextlib
 import json
 import os
 import resource
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from datasources.sidethread import SideThread
 
 
 @dataclass
@@ -48,7 +49,7 @@ class RunStats:
         return cls(**json.loads(path.read_text()))
 
 
-class ChildPeakMemory:
+class ChildPeakMemory(SideThread):
     """The largest peak resident set of this process's children, sampled from /proc while they run.
 
     getrusage(RUSAGE_CHILDREN).ru_maxrss cannot tell it: when a child execs, Linux carries the
@@ -58,28 +59,17 @@ class ChildPeakMemory:
     """
 
     def __init__(self, command_marker: str, interval: float = 0.01):
+        super().__init__(interval=interval, name="child-memory")
         self.command_marker = command_marker.encode()  # names the children to watch, once they have exec'd
-        self.interval = interval
         self.peak_kib = 0
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._sample, daemon=True, name="child-memory")
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stopped.set()
-        self.thread.join()
 
     @property
     def peak_mb(self) -> float:
         return self.peak_kib / 1024
 
-    def _sample(self) -> None:
-        while not self.stopped.wait(self.interval):
-            for pid in _child_pids():
-                self.peak_kib = max(self.peak_kib, self._peak_after_exec(pid))
+    def tick(self) -> None:
+        for pid in _child_pids():
+            self.peak_kib = max(self.peak_kib, self._peak_after_exec(pid))
 
     def _peak_after_exec(self, pid: str) -> int:
         # The command line first: once it is the child's own, the memory read next is the child's too.

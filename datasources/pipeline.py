@@ -8,7 +8,6 @@ ends `ready` or `error` with a reason a person understands.
 import contextlib
 import logging
 import tempfile
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from datasources.embedders import EmbeddingError, get_embedder
 from datasources.filetypes import FileKind, RejectedFile
 from datasources.models import Chunk, DataSource
 from datasources.sandbox import extract_in_sandbox
+from datasources.sidethread import SideThread
 from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index
 
 logger = logging.getLogger(__name__)
@@ -75,32 +75,22 @@ def fail(data_source: DataSource, reason: str) -> None:
     events.publish(data_source)
 
 
-class Heartbeat:
+class Heartbeat(SideThread):
     """Marks the run alive every few seconds from a side thread, whatever stage blocks."""
 
     def __init__(self, data_source_pk):
+        super().__init__(interval=max(1.0, settings.PROCESSING_STALE_SECONDS / 4), name=f"heartbeat-{data_source_pk}")
         self.pk = data_source_pk
-        self.interval = max(1.0, settings.PROCESSING_STALE_SECONDS / 4)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{data_source_pk}")
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stopped.set()
-        self.thread.join()
-
-    def _beat(self):
+    def tick(self) -> None:
         try:
-            while not self.stopped.wait(self.interval):
-                DataSource.objects.filter(pk=self.pk, status=DataSource.Status.PROCESSING).update(
-                    heartbeat_at=timezone.now())
-        except Exception:
-            logger.warning("Heartbeat of data source %s stopped", self.pk, exc_info=True)
-        finally:
-            connection.close()  # this thread's own connection
+            DataSource.objects.filter(pk=self.pk, status=DataSource.Status.PROCESSING).update(
+                heartbeat_at=timezone.now())
+        except Exception:  # a missed beat is retried at the next tick; the sweeper allows for several
+            logger.warning("Heartbeat of data source %s failed", self.pk, exc_info=True)
+
+    def finish(self) -> None:
+        connection.close()  # this thread's own connection
 
 
 class Run:
