@@ -15,7 +15,6 @@ from datasources.serializers import (
     UploadResultSerializer,
     UploadSerializer,
 )
-from datasources.uploads import max_upload_bytes
 
 
 class UploadView(CompanyScopedAPIView):
@@ -32,9 +31,7 @@ class UploadView(CompanyScopedAPIView):
         options = UploadSerializer(data={"new_version": request.data.get("new_version", False)})
         options.is_valid(raise_exception=True)
         uploads = request.FILES.getlist("files") + request.FILES.getlist("file")
-        rejected = [_rejection(name, "file_too_large", f"{name}: the file is larger than the "
-                               f"{max_upload_bytes() // (1024 * 1024)} MB limit.")
-                    for name in getattr(request._request, "oversized_uploads", [])]
+        rejected = [(name, services.too_large(name)) for name in getattr(request._request, "oversized_uploads", [])]
         if not uploads and not rejected:
             raise ApiError("Attach one or more files in the `files` field.", code="no_files")
         outcomes = []
@@ -44,32 +41,29 @@ class UploadView(CompanyScopedAPIView):
                     company=self.company, user=request.user, path=Path(upload.temporary_file_path()),
                     name=upload.name, new_version=options.validated_data["new_version"]))
             except ApiError as exc:
-                rejected.append(_rejection(upload.name, exc.error_code, str(exc.detail)))
+                rejected.append((upload.name, exc))
         if not outcomes:
             return _all_rejected(rejected)
         body = {
             "data_sources": DataSourceSerializer([o.data_source for o in outcomes], many=True).data,
             "duplicates": [str(o.data_source.id) for o in outcomes if not o.created],
-            "rejected": rejected,
+            "rejected": [_rejection(name, exc) for name, exc in rejected],
         }
         created = any(o.created for o in outcomes)
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-def _rejection(name: str, code: str, message: str) -> dict:
-    return {"file_name": name, "error": {"code": code, "message": message}}
+def _rejection(name: str, exc: ApiError) -> dict:
+    return {"file_name": name, "error": {"code": exc.error_code, "message": str(exc.detail)}}
 
 
-def _all_rejected(rejected: list[dict]) -> Response:
+def _all_rejected(rejected: list[tuple[str, ApiError]]) -> Response:
+    details = {"rejected": [_rejection(name, exc) for name, exc in rejected]}
     if len(rejected) == 1:
-        error = rejected[0]["error"]
-        return Response(error_body(error["code"], error["message"], {"rejected": rejected}),
-                        status=_STATUS_BY_CODE.get(error["code"], 422))
-    return Response(error_body("files_rejected", "None of the files was accepted; see details.",
-                               {"rejected": rejected}), status=422)
-
-
-_STATUS_BY_CODE = {"file_too_large": 413, "empty_file": 400, "plan_limit": 403}
+        exc = rejected[0][1]
+        return Response(error_body(exc.error_code, str(exc.detail), details), status=exc.status_code)
+    return Response(error_body("files_rejected", "None of the files was accepted; see details.", details),
+                    status=422)
 
 
 class ProcessFileView(CompanyScopedAPIView):

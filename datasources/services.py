@@ -95,8 +95,13 @@ def _check_size(name: str, size: int) -> None:
     if size == 0:
         raise UploadRejected(f"{name}: the file is empty.", code="empty_file", status_code=400)
     if size > max_upload_bytes():
-        raise UploadRejected(f"{name}: the file is larger than the {settings.MAX_UPLOAD_MB} MB limit.",
-                             code="file_too_large", status_code=413)
+        raise too_large(name)
+
+
+def too_large(name: str) -> UploadRejected:
+    """The refusal of a file over MAX_UPLOAD_MB, whether measured here or while it was streamed in."""
+    return UploadRejected(f"{name}: the file is larger than the {settings.MAX_UPLOAD_MB} MB limit.",
+                          code="file_too_large", status_code=413)
 
 
 def _check_plan(company: Company, size: int) -> None:
