@@ -1,6 +1,7 @@
 """Typed readers for environment variables that fail loudly, naming the variable."""
 
 import os
+import re
 from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -63,4 +64,12 @@ def envurl(name: str, default: str = "", *, schemes: tuple[str, ...] = ("http", 
     parsed = urlparse(value)
     if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
         raise _bad(name, value, "a URL starting with " + " or ".join(f"{s}://" for s in schemes))
+    return value
+
+
+def envrate(name: str, default: str) -> str:
+    """A rate such as "60/m": a count per second (s), minute (m), hour (h) or day (d)."""
+    value = envstr(name, default)
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", value):
+        raise _bad(name, value, 'a count per period such as "60/m" (periods: s, m, h, d)')
     return value

@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import envbool, envchoice, envint, envlist, envstr, envurl
+from config.env import envbool, envchoice, envint, envlist, envrate, envstr, envurl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DOCENT_VAR_DIR", str(BASE_DIR / "var")))
@@ -133,6 +133,12 @@ else:
     # set REDIS_URL.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
+# Questions to a chatbot, counted per key and per client address; each company also has its plan's limit.
+CHAT_RATE_PER_KEY = envrate("CHAT_RATE_PER_KEY", "60/m")
+CHAT_RATE_PER_IP = envrate("CHAT_RATE_PER_IP", "20/m")
+CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
+# Earlier turns of the conversation given to the answerer with each question.
+CHAT_HISTORY_TURNS = envint("CHAT_HISTORY_TURNS", 10, minimum=0)
 
 # --- Tasks ---------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -209,6 +215,10 @@ ANSWER_BACKEND = envchoice(
 )
 if ANSWER_BACKEND == "openai" and not OPENAI_CHAT_MODEL:
     raise ImproperlyConfigured("Environment variable OPENAI_CHAT_MODEL is required when ANSWER_BACKEND=openai.")
+# Bounds connecting to the chat model, its first token and every silence between two tokens.
+OPENAI_CHAT_TIMEOUT_SECONDS = envint("OPENAI_CHAT_TIMEOUT_SECONDS", 30, minimum=1)
+# What one answer's prompt may hold (instructions, passages, earlier turns, question), in estimated tokens.
+CHAT_CONTEXT_TOKENS = envint("CHAT_CONTEXT_TOKENS", 6000, minimum=500)
 
 CLAMD_SOCKET = envstr("CLAMD_SOCKET")
 CLAMD_HOST = envstr("CLAMD_HOST")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("datasources.urls")),
     path("", include("chatbots.urls")),
     path("", include("integrations.urls")),
+    path("", include("chat.urls")),
     path("", include("analytics.urls")),
 ]
 

@@ -16,7 +16,7 @@ import json
 import socket
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,8 +40,12 @@ class Request:
 @dataclass(frozen=True)
 class Reply:
     status: int
-    body: object = None  # sent as JSON, or as is when bytes
+    body: object = None  # sent as JSON, as is when bytes, or piece by piece when an iterator of bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.body, Iterator)
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         if isinstance(self.body, bytes):
@@ -78,6 +82,9 @@ def _handler(fake: Fake, requests: list[Request]) -> type[BaseHTTPRequestHandler
             )
             requests.append(request)
             reply = _reply(fake, request)
+            if reply.streamed:
+                self._stream(reply.status, reply.headers, reply.body)
+                return
             body, headers = reply.encoded()
             self.send_response(reply.status)
             for name, value in headers.items():
@@ -85,6 +92,19 @@ def _handler(fake: Fake, requests: list[Request]) -> type[BaseHTTPRequestHandler
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _stream(self, status: int, headers: dict[str, str], pieces: Iterable[bytes]):
+            """Each piece sent as soon as it is made; the closed connection ends the body (HTTP/1.0)."""
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for piece in pieces:
+                    self.wfile.write(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away mid-stream, as clients do
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
@@ -94,11 +114,15 @@ def _handler(fake: Fake, requests: list[Request]) -> type[BaseHTTPRequestHandler
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # a load benchmark opens hundreds of connections at once
+
+
 @contextmanager
 def serve(fake: Fake) -> Iterator[Server]:
     """Serve `fake` at http://127.0.0.1:<free port> until the block ends."""
     requests: list[Request] = []
-    httpd = ThreadingHTTPServer((HOST, 0), _handler(fake, requests))
+    httpd = _Server((HOST, 0), _handler(fake, requests))
     thread = threading.Thread(target=httpd.serve_forever, name="fake-http", daemon=True)
     thread.start()
     try:

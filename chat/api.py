@@ -1,0 +1,132 @@
+"""POST /api/chat, POST /api/chat/stream (Server-Sent Events) and GET /api/conversations/<session_id>.
+
+Visitors and servers present an integration key (`Authorization: Bearer dct_pk_…` / `dct_sk_…`);
+staff are authenticated as on the rest of the API. Both meet the same checks as the WebSocket
+consumer (chat.callers), the same rate limits (chat.limits) and the same answer flow
+(chat.services.answer_events).
+"""
+
+import json
+
+from asgiref.sync import async_to_sync
+from django.http import Http404, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import callers, limits, selectors, services
+from chat.serializers import ChatRequestSerializer, ChatResponseSerializer, ConversationSerializer
+from config.errors import ApiError
+from integrations.access import AccessDenied, site_origin
+
+NO_CREDENTIALS = ("Send the chatbot's key (Authorization: Bearer dct_pk_… from a website, dct_sk_… from a "
+                  "server) or sign in.")
+
+
+class ChatEndpoint(APIView):
+    """Authentication runs as elsewhere in the API; keys and roles are checked per chatbot below."""
+
+    permission_classes = [AllowAny]
+
+    def asker(self, chatbot_id, visitor_id: str = "") -> services.Asker:
+        request = self.request
+        key = callers.bearer_key(request.headers.get("Authorization", ""))
+        try:
+            if key:
+                return callers.integration_asker(chatbot_id=chatbot_id, key=key, origin=request_origin(request),
+                                                 own_origin=site_origin(request), visitor_id=visitor_id)
+        except AccessDenied as denied:
+            raise ApiError(denied.message, code=denied.code, status_code=denied.status) from None
+        if not request.user.is_authenticated:
+            raise ApiError(NO_CREDENTIALS, code="not_authenticated", status_code=status.HTTP_401_UNAUTHORIZED)
+        return callers.staff_asker(request, chatbot_id)
+
+    def question(self) -> tuple[services.Asker, services.Question]:
+        data = self.request.data
+        try:
+            question = services.parse_question(data)
+        except services.ChatError as error:
+            raise ApiError(error.message, code=error.code, status_code=error.status, details=error.details) from None
+        if not data.get("chatbot_id"):
+            raise ApiError("Say which chatbot to ask.", code="invalid", details={"chatbot_id": ["Required."]})
+        asker = self.asker(data.get("chatbot_id"), question.visitor_id)
+        try:
+            callers.check_rate(asker, self.request.META.get("REMOTE_ADDR", ""))
+        except limits.RateLimited as refused:
+            error = ApiError(refused.message, code="rate_limited", status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+            error.wait = refused.retry_after  # DRF answers it as Retry-After
+            raise error from None
+        return asker, question
+
+
+class ChatView(ChatEndpoint):
+    @extend_schema(request=ChatRequestSerializer, responses={200: ChatResponseSerializer},
+                   summary="Ask a chatbot; the whole answer at once")
+    def post(self, request):
+        asker, question = self.question()
+        try:
+            result = async_to_sync(services.collect)(services.answer_events(asker, question))
+        except services.ChatError as error:
+            raise ApiError(error.message, code=error.code, status_code=error.status) from None
+        return Response(result)
+
+
+class ChatStreamView(ChatEndpoint):
+    def perform_content_negotiation(self, request, force=False):
+        """The answer is an event stream whatever the Accept header says; refusals before it are JSON."""
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(request=ChatRequestSerializer, summary="Ask a chatbot; the answer streamed as Server-Sent Events",
+                   responses={(200, "text/event-stream"): OpenApiResponse(
+                       OpenApiTypes.STR, description="`token`, `sources`, then `done` or `error` events; "
+                                                            "each `data:` is a JSON object with the session_id.")})
+    def post(self, request):
+        asker, question = self.question()
+        response = StreamingHttpResponse(_server_sent(services.answer_events(asker, question)),
+                                         content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # proxies such as nginx must pass each event on at once
+        return response
+
+
+async def _server_sent(events):
+    async for event in events:
+        yield f"event: {event.type}\ndata: {json.dumps(event.as_dict())}\n\n"
+
+
+class ConversationView(ChatEndpoint):
+    @extend_schema(responses={200: ConversationSerializer}, summary="A conversation's messages")
+    def get(self, request, session_id: str):
+        if not callers.bearer_key(request.headers.get("Authorization", "")) and not request.user.is_authenticated:
+            raise ApiError(NO_CREDENTIALS, code="not_authenticated", status_code=status.HTTP_401_UNAUTHORIZED)
+        conversation = selectors.conversation_by_session(session_id)
+        if conversation is None or not self.may_read(conversation):
+            raise Http404
+        staff = not callers.bearer_key(request.headers.get("Authorization", ""))
+        return Response(ConversationSerializer(conversation, context={"staff": staff}).data)
+
+    def may_read(self, conversation) -> bool:
+        """The visitor or server holding the conversation's own integration key, or the company's staff."""
+        if not callers.bearer_key(self.request.headers.get("Authorization", "")):
+            return callers.staff_may_read(self.request, conversation.company_id)
+        if conversation.chatbot_id is None:
+            return False
+        try:
+            asker = self.asker(conversation.chatbot_id)
+        except ApiError as refused:
+            if refused.error_code == "invalid_key":
+                return False  # a key of another chatbot learns nothing about this session
+            raise
+        return asker.integration == conversation.integration
+
+
+def request_origin(request) -> str | None:
+    """The page's origin: browsers send it on cross-origin calls; a same-origin GET sends only Sec-Fetch-Site."""
+    origin = request.headers.get("Origin")
+    if origin is None and request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return site_origin(request)
+    return origin

@@ -1,0 +1,72 @@
+"""Who is asking: the same rules for HTTP requests and WebSocket connections.
+
+Three kinds of caller reach a chatbot:
+- a visitor, with a widget or iframe integration's publishable key, from an allowed origin;
+- a server, with an `api` integration's secret key;
+- the company's staff (session, Supabase token or company API key), from the test console or
+  their own code: any chatbot of their company.
+Another company's chatbot is not found (404), exactly like a missing one.
+"""
+
+import uuid
+
+from django.http import Http404
+
+from accounts.roles import Capability
+from accounts.scoping import request_allows, request_company
+from chat import limits
+from chat.models import Conversation
+from chat.services import Asker
+from chatbots.models import Chatbot
+from integrations import access, keys
+
+
+def bearer_key(authorization: str) -> str:
+    """The integration key of an `Authorization: Bearer dct_pk_…/dct_sk_…` header, else ""."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token.startswith((keys.PUBLISHABLE, keys.SECRET)):
+        return token
+    return ""
+
+
+def integration_asker(*, chatbot_id, key: str, origin: str | None, own_origin: str, visitor_id: str = "") -> Asker:
+    """A visitor's publishable key or a server's secret key, for this chatbot; AccessDenied otherwise."""
+    if key.startswith(keys.PUBLISHABLE):
+        granted = access.authorize_visitor(chatbot_id=chatbot_id, key=key, origin=origin, own_origin=own_origin)
+    else:
+        granted = access.authorize_server(key=key)
+        if str(granted.chatbot.id) != str(chatbot_id):
+            raise Http404
+    channel = {"widget": Conversation.Channel.WIDGET, "iframe": Conversation.Channel.IFRAME}.get(
+        granted.integration.type, Conversation.Channel.API)
+    return Asker(chatbot=granted.chatbot, channel=channel, integration=granted.integration, visitor_id=visitor_id)
+
+
+def staff_chatbot(request, chatbot_id) -> Chatbot:
+    """One of the requesting staff's company's chatbots; 404 for any other."""
+    company = request_company(request)
+    if company is None or not request_allows(request, Capability.READ):
+        raise Http404
+    try:
+        return Chatbot.objects.get(company=company, pk=uuid.UUID(str(chatbot_id)))
+    except (Chatbot.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def staff_may_read(request, company_id) -> bool:
+    company = request_company(request)
+    return company is not None and company.id == company_id and request_allows(request, Capability.READ)
+
+
+def staff_asker(request, chatbot_id) -> Asker:
+    channel = Conversation.Channel.API if getattr(request, "auth", None) is not None else Conversation.Channel.CONSOLE
+    return Asker(chatbot=staff_chatbot(request, chatbot_id), channel=channel, staff_user=request.user)
+
+
+def check_rate(asker: Asker, client_ip: str) -> None:
+    """Count one question against the asker's key, address and company; limits.RateLimited past a limit."""
+    credential = asker.integration.id if asker.integration is not None else f"user:{asker.staff_user.pk}"
+    company = asker.chatbot.company
+    limits.check(limits.Caller(key=str(credential), client_ip=client_ip, company_id=str(company.id),
+                               company_rate=f"{company.limits['requests_per_minute']}/m"))

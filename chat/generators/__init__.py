@@ -1,0 +1,52 @@
+"""Generators write an answer from a prompt, streamed: a small protocol, one module per backend.
+
+`ANSWER_BACKEND` chooses one: `extractive` (the default when no chat model is configured) quotes
+the sentences of the passages that best answer the question, so it cannot invent a figure;
+`openai` streams a chat model's answer from OpenAI or any server speaking its API.
+"""
+
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from django.conf import settings
+
+from chat.context import Prompt
+from datasources.backends import configured
+
+BACKENDS = {
+    "extractive": "chat.generators.extractive.ExtractiveGenerator",
+    "openai": "chat.generators.openai.OpenAIGenerator",
+}
+
+
+class GenerationError(Exception):
+    """Writing the answer failed; the message is worded for the visitor and the company's staff."""
+
+
+class Generation(Protocol):
+    """One answer being written."""
+
+    mode: str  # "extractive" or "openai": stored on the message and told to the client
+    model: str  # "" for extractive
+    prompt_tokens: int  # final once iteration ends
+    completion_tokens: int
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        """The answer's text in pieces, in order; raises GenerationError when writing fails."""
+
+
+class Generator(Protocol):
+    mode: str
+    model: str  # the model it writes with; "" when it uses none
+
+    def generate(self, *, prompt: Prompt, question: str, chatbot) -> Generation: ...
+
+
+def get_generator(chatbot=None) -> Generator:
+    """The configured backend; a chatbot that names its own model writes with that one instead of
+    OPENAI_CHAT_MODEL (where the backend uses a model at all)."""
+    generator = configured(BACKENDS, settings.ANSWER_BACKEND)
+    if chatbot is not None and chatbot.model and generator.model:
+        return dataclasses.replace(generator, model=chatbot.model)
+    return generator

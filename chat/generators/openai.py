@@ -1,0 +1,127 @@
+"""Answers streamed by a chat model: OpenAI, or any server speaking its API (vLLM, Ollama, llama.cpp).
+
+OPENAI_CHAT_TIMEOUT_SECONDS bounds connecting, waiting for the first token and every silence
+between two tokens. A request that fails before anything was streamed is tried once more, when a
+second try can help (a timeout, a dropped connection, 429 or 5xx); then the visitor gets a
+GenerationError. An answer that breaks off half-way is not restarted, since the visitor has
+already read its start. Servers that ignore `stream_options` send no usage: tokens are then
+estimated as the embedders estimate them.
+"""
+
+import asyncio
+import logging
+import weakref
+from contextlib import aclosing
+from dataclasses import dataclass
+
+import httpx
+import openai
+from django.conf import settings
+
+from chat.context import Prompt
+from chat.generators import GenerationError
+from datasources.embedders import estimate_tokens
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 2
+RETRIED_STATUSES = {408, 409, 429}  # and every 5xx
+
+# An httpx connection pool belongs to the event loop that opened it, so each loop gets its own
+# clients (Daphne runs one loop; tests and async_to_sync callers may run several, one after another).
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class OpenAIGenerator:
+    model: str
+    api_key: str
+    base_url: str
+    timeout: float
+    mode = "openai"
+
+    @staticmethod
+    def options_from_settings() -> dict:
+        return {
+            "model": settings.OPENAI_CHAT_MODEL,
+            "api_key": settings.OPENAI_API_KEY,
+            "base_url": settings.OPENAI_BASE_URL,
+            "timeout": settings.OPENAI_CHAT_TIMEOUT_SECONDS,
+        }
+
+    def generate(self, *, prompt: Prompt, question: str, chatbot) -> "ModelAnswer":
+        return ModelAnswer(self, prompt, temperature=chatbot.temperature)
+
+    def client(self) -> openai.AsyncOpenAI:
+        """This event loop's client for this server; call from inside the loop."""
+        clients = _clients.setdefault(asyncio.get_running_loop(), {})
+        key = (self.api_key, self.base_url, self.timeout)
+        if key not in clients:
+            # Local servers (Ollama, llama.cpp) want no key, but the SDK refuses to start without one.
+            clients[key] = openai.AsyncOpenAI(api_key=self.api_key or "none", base_url=self.base_url or None,
+                                              timeout=self.timeout, max_retries=0)
+        return clients[key]
+
+
+class ModelAnswer:
+    mode = "openai"
+
+    def __init__(self, generator: OpenAIGenerator, prompt: Prompt, *, temperature: float):
+        self.generator = generator
+        self.model = generator.model
+        self.messages = prompt.messages
+        self.temperature = temperature
+        self.prompt_tokens = prompt.estimated_tokens  # until the server reports its own count
+        self.completion_tokens = 0
+
+    async def __aiter__(self):
+        written: list[str] = []
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with aclosing(self._stream()) as deltas:  # a visitor who leaves stops the model too
+                    async for delta in deltas:
+                        written.append(delta)
+                        yield delta
+                break
+            except (openai.OpenAIError, httpx.HTTPError) as exc:
+                if written or attempt == ATTEMPTS or not _worth_retrying(exc):
+                    logger.warning("Chat model %s failed (attempt %d)", self.model, attempt, exc_info=True)
+                    raise GenerationError(self._explain(exc, interrupted=bool(written))) from exc
+                logger.info("Chat model %s failed before its first token; trying again", self.model, exc_info=True)
+        if not self.completion_tokens:
+            self.completion_tokens = estimate_tokens("".join(written))
+
+    async def _stream(self):
+        stream = await self.generator.client().chat.completions.create(
+            model=self.model, messages=self.messages, temperature=self.temperature,
+            stream=True, stream_options={"include_usage": True},
+        )
+        async with stream:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    self.prompt_tokens = chunk.usage.prompt_tokens
+                    self.completion_tokens = chunk.usage.completion_tokens
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+
+    def _explain(self, exc: Exception, *, interrupted: bool) -> str:
+        if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+            return "The answer service did not respond in time; please try again."
+        if isinstance(exc, openai.RateLimitError):
+            return "The answer service is busy right now; please try again in a minute."
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return "The answer service refused Docent's credentials; the site's administrators need to check them."
+        if isinstance(exc, openai.NotFoundError):
+            return (f'The answer service does not offer the model "{self.model}"; '
+                    "the chatbot's administrators need to choose another.")
+        if isinstance(exc, openai.APIStatusError):
+            return f"The answer service failed (HTTP {exc.status_code}); please try again."
+        if interrupted:
+            return "The answer service stopped in the middle of the answer; please try again."
+        return "The answer service could not be reached; please try again later."
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in RETRIED_STATUSES or exc.status_code >= 500
+    return isinstance(exc, openai.APIConnectionError | httpx.TransportError)  # timeouts included

@@ -1,0 +1,64 @@
+from rest_framework import serializers
+
+from chat.models import Conversation, Message
+
+
+class ChatRequestSerializer(serializers.Serializer):
+    """Documents the request; chat.services.parse_question checks it, for HTTP and WebSocket alike."""
+
+    chatbot_id = serializers.UUIDField()
+    message = serializers.CharField(help_text="The question.")
+    session_id = serializers.CharField(required=False, help_text="From an earlier answer, to continue its "
+                                                                  "conversation; omit to start one.")
+    visitor_id = serializers.CharField(required=False, help_text="An anonymous id the widget keeps per visitor.")
+    context = serializers.CharField(required=False, help_text="Optional text about the visitor's situation "
+                                                               "(such as the page they are on); never instructions.")
+
+
+class CitationSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The [n] the answer cites it by.")
+    file_name = serializers.CharField()
+    location = serializers.CharField()
+    page_number = serializers.IntegerField(allow_null=True)
+    sheet = serializers.CharField(allow_null=True)
+    row_start = serializers.IntegerField(allow_null=True)
+    row_end = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField(help_text="The passage given to the answerer.")
+    score = serializers.FloatField()
+    data_source_id = serializers.UUIDField()
+    cited = serializers.BooleanField(help_text="Whether the answer cites it.")
+
+
+class ChatResponseSerializer(serializers.Serializer):
+    response = serializers.CharField()
+    sources = serializers.ListField(child=serializers.CharField(), help_text='Such as "report.pdf page 2".')
+    session_id = serializers.CharField()
+    citations = CitationSerializer(many=True)
+    mode = serializers.ChoiceField(choices=Message.Mode.choices, help_text="Which kind of answerer wrote it.")
+    answered = serializers.BooleanField(help_text="False when the documents held no answer (the fallback message).")
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["id", "role", "content", "sources", "created_at", "mode", "answered", "interrupted"]
+
+
+class StaffMessageSerializer(MessageSerializer):
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "citations", "latency_ms", "first_token_ms", "prompt_tokens",
+                  "completion_tokens", "model"]
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    """Visitors see what was said; staff also see each answer's passages, scores, latency and tokens."""
+
+    messages = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = ["session_id", "chatbot_id", "chatbot_name", "channel", "created_at", "updated_at", "messages"]
+
+    def get_messages(self, conversation) -> list[dict]:
+        serializer = StaffMessageSerializer if self.context.get("staff") else MessageSerializer
+        return serializer(conversation.messages.order_by("created_at"), many=True).data

@@ -1,0 +1,271 @@
+"""Asking a chatbot: a question becomes a stored turn of a conversation and a stream of answer events.
+
+`answer_events` is the one flow behind POST /api/chat, the SSE stream and the WebSocket consumer:
+retrieve the chatbot's passages, build the prompt, stream the generator's words, then name the
+sources and store the answer with its latency, tokens and mode. The answer is stored whatever
+happens: when the generator fails or the visitor leaves mid-way, what was written so far is
+kept, marked interrupted.
+"""
+
+import asyncio
+import functools
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chat.context import MAX_VISITOR_CONTEXT_CHARS, build_prompt
+from chat.generators import GenerationError, get_generator
+from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, Message
+from chat.retrieval import Passage, retrieve
+from chatbots.models import Chatbot
+from config.errors import error_body
+from integrations.models import Integration
+
+logger = logging.getLogger(__name__)
+
+# Retrieval and storage run in worker threads, not one shared thread, so many conversations at
+# once do not queue behind each other; each call closes the connections it used.
+in_thread = functools.partial(database_sync_to_async, thread_sensitive=False)
+
+_CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
+
+
+class ChatError(Exception):
+    """A question that cannot be asked as sent; `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, *, code: str, status: int = 400, details: dict | None = None):
+        super().__init__(message)
+        self.message, self.code, self.status, self.details = message, code, status, details or {}
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks which chatbot, through what: decides the conversation's channel and who may continue it."""
+
+    chatbot: Chatbot
+    channel: str  # a Conversation.Channel
+    integration: Integration | None = None
+    staff_user: object | None = None
+    visitor_id: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    message: str
+    session_id: str = ""
+    visitor_id: str = ""
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # "token", "sources", "done" or "error"
+    data: dict
+
+    def as_dict(self) -> dict:
+        return {"type": self.type, **self.data}
+
+
+def parse_question(data) -> Question:
+    """The question in a request body or WebSocket frame, checked; ChatError naming what is wrong."""
+    if not isinstance(data, dict):
+        raise ChatError("Send a JSON object.", code="invalid")
+    errors = {}
+    fields = {name: data.get(name) if data.get(name) is not None else "" for name in
+              ("message", "session_id", "visitor_id", "context")}
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            errors[name] = ["Must be text."]
+    message = fields["message"].strip() if isinstance(fields["message"], str) else ""
+    if "message" not in errors and not message:
+        errors["message"] = ["Write a question."]
+    elif len(message) > settings.CHAT_MAX_MESSAGE_CHARS:
+        errors["message"] = [f"Keep questions under {settings.CHAT_MAX_MESSAGE_CHARS} characters "
+                             f"(this one has {len(message)})."]
+    limits = {"session_id": 100, "visitor_id": MAX_VISITOR_ID_LENGTH, "context": MAX_VISITOR_CONTEXT_CHARS}
+    for name, limit in limits.items():
+        if name not in errors and len(fields[name]) > limit:
+            errors[name] = [f"At most {limit} characters."]
+    if errors:
+        raise ChatError("Some fields are invalid; see details.", code="invalid", details=errors)
+    return Question(message=message, session_id=fields["session_id"].strip(),
+                    visitor_id=fields["visitor_id"].strip(), context=fields["context"].strip())
+
+
+# --- Conversations ------------------------------------------------------------------------
+
+def conversation_to_continue(asker: Asker, session_id: str) -> Conversation | None:
+    """The asker's own conversation with this session id; None for an unknown or someone else's."""
+    if not session_id:
+        return None
+    conversation = Conversation.objects.filter(session_id=session_id, chatbot=asker.chatbot,
+                                               company_id=asker.chatbot.company_id).first()
+    if conversation is None or not _belongs_to(conversation, asker):
+        return None
+    return conversation
+
+
+def _belongs_to(conversation: Conversation, asker: Asker) -> bool:
+    if asker.integration is not None:
+        same_visitor = not conversation.visitor_id or conversation.visitor_id == asker.visitor_id
+        return conversation.integration_id == asker.integration.id and same_visitor
+    return conversation.integration_id is None and asker.staff_user is not None
+
+
+@dataclass
+class Turn:
+    conversation: Conversation
+    question: Message
+    history: list[tuple[str, str]]
+    started: float = field(default_factory=time.monotonic)
+
+
+@transaction.atomic
+def begin_turn(asker: Asker, question: Question) -> Turn:
+    """Store the question in the asker's conversation (a new one unless theirs was named)."""
+    conversation = conversation_to_continue(asker, question.session_id)
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            company_id=asker.chatbot.company_id, chatbot=asker.chatbot, chatbot_name=asker.chatbot.name,
+            channel=asker.channel, integration=asker.integration, staff_user=asker.staff_user,
+            visitor_id=asker.visitor_id)
+    earlier = list(conversation.messages.order_by("-created_at").values_list("role", "content")
+                   [: settings.CHAT_HISTORY_TURNS * 2])
+    message = _store(conversation, role=Message.Role.USER, content=question.message)
+    return Turn(conversation=conversation, question=message, history=earlier[::-1])
+
+
+def _store(conversation: Conversation, **fields) -> Message:
+    now = timezone.now()
+    message = Message.objects.create(conversation=conversation, company_id=conversation.company_id,
+                                     chatbot_id=conversation.chatbot_id, created_at=now, **fields)
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    return message
+
+
+@dataclass
+class Answer:
+    """An answer as it is being written."""
+
+    mode: str = ""
+    model: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    first_token_ms: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    answered: bool = True
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def cited(self) -> list[Passage]:
+        """The passages the answer cites by number ([1], [2] …); all of them when it cites none."""
+        numbers = {int(n) for n in _CITATION_MARK.findall(self.text)}
+        cited = [p for number, p in enumerate(self.passages, start=1) if number in numbers]
+        return cited or self.passages
+
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(passage.location for passage in self.cited()))
+
+    def citations(self) -> list[dict]:
+        cited = {id(passage) for passage in self.cited()}
+        return [{"number": number, "file_name": p.file_name, "location": p.location, "page_number": p.page_number,
+                 "sheet": p.sheet, "row_start": p.row_start, "row_end": p.row_end, "text": p.text,
+                 "score": round(p.score, 4), "data_source_id": str(p.data_source_id), "cited": id(p) in cited}
+                for number, p in enumerate(self.passages, start=1)]
+
+
+def finish_turn(turn: Turn, answer: Answer, *, interrupted: bool = False) -> Message:
+    return _store(
+        turn.conversation, role=Message.Role.ASSISTANT, content=answer.text, mode=answer.mode, model=answer.model,
+        sources=answer.sources() if answer.passages else [], citations=answer.citations(),
+        answered=answer.answered, interrupted=interrupted,
+        latency_ms=round((time.monotonic() - turn.started) * 1000), first_token_ms=answer.first_token_ms,
+        prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
+
+
+# --- The answer flow ----------------------------------------------------------------------
+
+async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event]:
+    """Answer one question: `token` events as the answer is written, then `sources` and `done`
+    (or `error`). Each event carries the conversation's session id."""
+    turn = await in_thread(begin_turn)(asker, question)
+    session = {"session_id": turn.conversation.session_id}
+    answer = Answer()
+    stored = False
+    try:
+        async for token in _written(asker, question, turn, answer):
+            yield Event("token", {"token": token, **session})
+        yield Event("sources", {"sources": answer.sources() if answer.passages else [],
+                                "citations": answer.citations(), **session})
+        message = await in_thread(finish_turn)(turn, answer)
+        stored = True
+        yield Event("done", {"mode": answer.mode, "answered": answer.answered, "message_id": str(message.id),
+                             **session})
+    except GenerationError as error:
+        await in_thread(finish_turn)(turn, answer, interrupted=True)
+        stored = True
+        yield Event("error", {**error_body("answer_failed", str(error)), **session})
+    except Exception:
+        logger.exception("Answering failed in conversation %s", turn.conversation.pk)
+        await in_thread(finish_turn)(turn, answer, interrupted=True)
+        stored = True
+        yield Event("error", {**error_body("server_error", "Something went wrong on our side while answering; "
+                                                           "please try again."), **session})
+    finally:
+        if not stored:  # the visitor left mid-answer: keep what was written
+            await asyncio.shield(in_thread(finish_turn)(turn, answer, interrupted=True))
+
+
+async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer) -> AsyncIterator[str]:
+    chatbot = asker.chatbot
+    answer.passages = await in_thread(retrieve)(chatbot=chatbot, question=question.message)
+    if not answer.passages:
+        answer.mode, answer.answered = Message.Mode.FALLBACK, False
+        _note_first_token(answer, turn)
+        answer.parts.append(chatbot.fallback_message)
+        yield chatbot.fallback_message
+        return
+    prompt = build_prompt(chatbot=chatbot, question=question.message, passages=answer.passages,
+                          history=turn.history, visitor_context=question.context)
+    answer.passages = list(prompt.passages)
+    generation = get_generator(chatbot).generate(prompt=prompt, question=question.message, chatbot=chatbot)
+    answer.mode, answer.model = generation.mode, generation.model
+    try:
+        async for token in generation:
+            if answer.first_token_ms is None:
+                _note_first_token(answer, turn)
+            answer.parts.append(token)
+            yield token
+    finally:
+        answer.prompt_tokens, answer.completion_tokens = generation.prompt_tokens, generation.completion_tokens
+
+
+def _note_first_token(answer: Answer, turn: Turn) -> None:
+    answer.first_token_ms = round((time.monotonic() - turn.started) * 1000)
+
+
+async def collect(events: AsyncIterator[Event]) -> dict:
+    """The whole answer at once, for POST /api/chat: the spec's response plus citations and mode."""
+    result = {"response": "", "sources": [], "citations": [], "session_id": "", "mode": "", "answered": None}
+    async for event in events:
+        result["session_id"] = event.data["session_id"]
+        if event.type == "token":
+            result["response"] += event.data["token"]
+        elif event.type == "sources":
+            result["sources"], result["citations"] = event.data["sources"], event.data["citations"]
+        elif event.type == "done":
+            result["mode"], result["answered"] = event.data["mode"], event.data["answered"]
+        elif event.type == "error":
+            failure = event.data["error"]
+            raise ChatError(failure["message"], code=failure["code"], status=502)
+    return result

@@ -1,0 +1,8 @@
+from chat import api
+from config.paths import spec_path
+
+urlpatterns = [
+    *spec_path("api/chat", api.ChatView.as_view(), name="api-chat"),
+    *spec_path("api/chat/stream", api.ChatStreamView.as_view(), name="api-chat-stream"),
+    *spec_path("api/conversations/<str:session_id>", api.ConversationView.as_view(), name="api-conversation"),
+]
