@@ -210,7 +210,7 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
         message = await in_thread(finish_turn)(turn, answer)
         stored = True
         yield Event("done", {"mode": answer.mode, "answered": answer.answered, "message_id": str(message.id),
-                             **session})
+                             "latency_ms": message.latency_ms, **session})
     except GenerationError as error:
         await in_thread(finish_turn)(turn, answer, interrupted=True)
         stored = True

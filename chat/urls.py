@@ -1,8 +1,11 @@
-from chat import api
+from django.urls import path
+
+from chat import api, views
 from config.paths import spec_path
 
 urlpatterns = [
     *spec_path("api/chat", api.ChatView.as_view(), name="api-chat"),
     *spec_path("api/chat/stream", api.ChatStreamView.as_view(), name="api-chat-stream"),
     *spec_path("api/conversations/<str:session_id>", api.ConversationView.as_view(), name="api-conversation"),
+    path("chatbots/<uuid:chatbot_id>/console/", views.ConsolePage.as_view(), name="chatbot_console"),
 ]

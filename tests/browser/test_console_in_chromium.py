@@ -1,0 +1,36 @@
+"""The test console in a real Chromium: staff ask, the answer streams in with the passages and their scores."""
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from tests.test_retrieval import WAREHOUSE, add_source, bot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_staff_see_the_answer_with_the_passages_and_scores(live_server, settings, owner_a, company_a, chromium):
+    settings.EMBEDDING_BACKEND = "local"
+    settings.VECTOR_BACKEND = "local"
+    settings.ANSWER_BACKEND = "extractive"
+    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+    client = Client()
+    client.force_login(owner_a)
+    session = client.cookies["sessionid"].value
+
+    with chromium() as browser:
+        context = browser.new_context()
+        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/chatbots/{chatbot.id}/console/")
+        page.get_by_label("Your question").fill("What must forklift drivers hold and wear?")
+        page.get_by_role("button", name="Ask").click()
+        log = page.get_by_role("log", name="Conversation")
+        expect(log.get_by_text("Answer quoted from the documents")).to_be_visible(timeout=20_000)
+        expect(log.locator(".console-msg.bot p").last).to_contain_text("current licence")
+        passages = log.get_by_role("list", name="Passages given to the answerer")
+        expect(passages.get_by_text("handbook.pdf page 2 · score", exact=False)).to_be_visible()
+        expect(passages.get_by_text("· cited", exact=False).first).to_be_visible()
+        assert errors == []

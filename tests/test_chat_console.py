@@ -1,0 +1,35 @@
+"""The test console page: staff of the chatbot's company only."""
+
+import pytest
+from django.test import Client
+
+from chatbots.models import Chatbot
+from tests.isolation import assert_foreign_404
+
+
+@pytest.fixture
+def chatbot(company_a):
+    return Chatbot.objects.create(company=company_a, name="Support <bot>")
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_every_role_of_the_company_opens_the_console(member_a, chatbot):
+    response = logged_in(member_a).get(f"/chatbots/{chatbot.id}/console/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Test console · Support &lt;bot&gt;" in body and f'data-chatbot="{chatbot.id}"' in body
+    assert "no ready data source" in body  # says why every answer would be the fallback
+
+
+def test_another_companys_staff_get_404(owner_b, chatbot):
+    assert_foreign_404(logged_in(owner_b), "get", f"/chatbots/{chatbot.id}/console/")
+
+
+def test_visitors_who_are_not_logged_in_are_sent_to_log_in(client, chatbot):
+    response = client.get(f"/chatbots/{chatbot.id}/console/")
+    assert response.status_code == 302 and "/login" in response["Location"]
