@@ -1,4 +1,4 @@
-"""Real `manage.py db_worker` processes for tests, pointed at the test database and media folder.
+"""Real `manage.py db_worker` and Daphne processes for tests, pointed at the test database and media folder.
 
 The tests that use them need `django_db(transaction=True)`: a worker in another process only sees
 committed rows.
@@ -6,12 +6,14 @@ committed rows.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+from urllib.request import urlopen
 
 from django.conf import settings
 from django.db import connection
@@ -88,9 +90,9 @@ class WorkerProcesses:
             if worker.process.poll() is None:
                 worker.kill()
 
-    def start(self, *args: str) -> Worker:
-        """`manage.py db_worker ARGS`, with this test's database, media folder and processing settings."""
-        environment = {
+    def environment(self, **overrides: str) -> dict:
+        """This test's database, media folder and processing settings, for a process of Docent's."""
+        return {
             **os.environ,
             "DATABASE_URL": worker_database_url(),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -99,17 +101,46 @@ class WorkerProcesses:
             "DEBUG": "1",
             "PROCESSING_STALE_SECONDS": str(settings.PROCESSING_STALE_SECONDS),
             "PROCESSING_MAX_ATTEMPTS": str(settings.PROCESSING_MAX_ATTEMPTS),
+            **overrides,
         }
-        log = self.log_dir / f"worker-{len(self.started) + 1}.log"
+
+    def start(self, *args: str) -> Worker:
+        """`manage.py db_worker ARGS`, with this test's database, media folder and processing settings."""
+        return self._launch("worker", [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+                                       "--interval", "0.2", *args], self.environment())
+
+    def serve(self, **environment: str) -> str:
+        """Daphne serving Docent (HTTP and WebSocket) on a free port, as `make run` does; its base URL."""
+        port = free_port()
+        server = self._launch("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                         "config.asgi:application"], self.environment(**environment))
+        url = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            server.assert_running()
+            try:
+                with urlopen(f"{url}/healthz", timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        wait_for(answers, timeout=60, what=f"Daphne to answer on {url}", interval=0.3)
+        return url
+
+    def _launch(self, name: str, command: list[str], environment: dict) -> Worker:
+        log = self.log_dir / f"{name}-{len(self.started) + 1}.log"
         with open(log, "wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2",
-                 *args],
-                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            )
+            process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
         worker = Worker(process, log)
         self.started.append(worker)
         return worker
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_for_stage(worker: Worker, data_source_id: str, stage: str, *, timeout: float) -> DataSource:

@@ -1,0 +1,63 @@
+"""The widget and the iframe page against Docent served by Daphne, as in production: the answer to a
+visitor's question streams in over the WebSocket, quoted from the chatbot's document with its source."""
+
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import expect
+
+from chat.models import Conversation
+from integrations.models import Integration
+from tests.browser.test_widget_in_chromium import iframe_tag, script_tag
+from tests.embedding import make_integration
+from tests.test_retrieval import WAREHOUSE, add_source, bot
+from tests.worker_processes import WorkerProcesses
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+QUESTION = "What must forklift drivers hold and wear?"
+ANSWER_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def handbook_bot(settings, company_a):
+    settings.EMBEDDING_BACKEND = "local"
+    settings.VECTOR_BACKEND = "local"
+    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+    chatbot.theme = {"title": "Acme assistant"}
+    chatbot.save()
+    return chatbot
+
+
+def test_widget_and_iframe_answers_stream_over_the_websocket(handbook_bot, customer_site, chromium, tmp_path):
+    widget = make_integration(handbook_bot, origins=[customer_site.origin])
+    iframe = make_integration(handbook_bot, origins=[customer_site.origin], type=Integration.Type.IFRAME)
+    with WorkerProcesses(tmp_path) as processes:
+        server = SimpleNamespace(url=processes.serve(EMBEDDING_BACKEND="local", VECTOR_BACKEND="local",
+                                                     ANSWER_BACKEND="extractive"))
+        widget_page = customer_site.page("index.html", script_tag(server, widget))
+        iframe_page = customer_site.page("iframe.html", iframe_tag(server, iframe))
+        with chromium() as browser:
+            page = browser.new_page()
+            sockets = []
+            page.on("websocket", lambda socket: sockets.append(socket.url))
+            page.goto(widget_page)
+            page.get_by_role("button", name="Chat with Acme assistant").click()
+            dialog = page.get_by_role("dialog", name="Acme assistant")
+            dialog.get_by_role("textbox", name="Your message").fill(QUESTION)
+            page.keyboard.press("Enter")
+            expect(dialog.get_by_text("handbook.pdf page 2", exact=True)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+            expect(dialog.locator(".msg.bot").last).to_contain_text("current licence")
+            assert sockets and sockets[0].startswith(server.url.replace("http", "ws") + "/ws/chat/")
+
+            page.goto(iframe_page)
+            frame = page.frame_locator("iframe")
+            frame.get_by_role("textbox", name="Your message").fill(QUESTION)
+            frame.get_by_role("textbox", name="Your message").press("Enter")
+            expect(frame.get_by_text("handbook.pdf page 2", exact=True)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+            assert len(sockets) == 2
+    channels = sorted(Conversation.objects.values_list("channel", flat=True))
+    assert channels == ["iframe", "widget"]
+    for conversation in Conversation.objects.all():
+        assert [m.role for m in conversation.messages.all()] == ["user", "assistant"]
+        assert conversation.messages.get(role="assistant").sources == ["handbook.pdf page 2"]
