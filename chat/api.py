@@ -19,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import callers, limits, selectors, services
-from chat.serializers import ChatRequestSerializer, ChatResponseSerializer, ConversationSerializer
+from chat.serializers import (
+    ChatRequestSerializer,
+    ChatResponseSerializer,
+    ConversationSerializer,
+    FeedbackSerializer,
+    MessageSerializer,
+)
 from config.errors import ApiError
 from integrations.access import AccessDenied, site_origin
 
@@ -98,20 +104,22 @@ async def _server_sent(events):
         yield f"event: {event.type}\ndata: {json.dumps(event.as_dict())}\n\n"
 
 
-class ConversationView(ChatEndpoint):
-    @extend_schema(responses={200: ConversationSerializer}, summary="A conversation's messages")
-    def get(self, request, session_id: str):
-        if not callers.bearer_key(request.headers.get("Authorization", "")) and not request.user.is_authenticated:
+class ConversationEndpoint(ChatEndpoint):
+    """A conversation, for the visitor or server holding its integration's key, or for the company's staff."""
+
+    def conversation(self, session_id: str):
+        if not self.key() and not self.request.user.is_authenticated:
             raise ApiError(NO_CREDENTIALS, code="not_authenticated", status_code=status.HTTP_401_UNAUTHORIZED)
         conversation = selectors.conversation_by_session(session_id)
         if conversation is None or not self.may_read(conversation):
             raise Http404
-        staff = not callers.bearer_key(request.headers.get("Authorization", ""))
-        return Response(ConversationSerializer(conversation, context={"staff": staff}).data)
+        return conversation
+
+    def key(self) -> str:
+        return callers.bearer_key(self.request.headers.get("Authorization", ""))
 
     def may_read(self, conversation) -> bool:
-        """The visitor or server holding the conversation's own integration key, or the company's staff."""
-        if not callers.bearer_key(self.request.headers.get("Authorization", "")):
+        if not self.key():
             return callers.staff_may_read(self.request, conversation.company_id)
         if conversation.chatbot_id is None:
             return False
@@ -122,6 +130,27 @@ class ConversationView(ChatEndpoint):
                 return False  # a key of another chatbot learns nothing about this session
             raise
         return asker.integration == conversation.integration
+
+
+class ConversationView(ConversationEndpoint):
+    @extend_schema(responses={200: ConversationSerializer}, summary="A conversation's messages")
+    def get(self, request, session_id: str):
+        conversation = self.conversation(session_id)
+        return Response(ConversationSerializer(conversation, context={"staff": not self.key()}).data)
+
+
+class FeedbackView(ConversationEndpoint):
+    @extend_schema(request=FeedbackSerializer, responses={200: MessageSerializer},
+                   summary="Rate an answer of the conversation (thumbs up or down, optional comment)")
+    def post(self, request, session_id: str):
+        conversation = self.conversation(session_id)
+        feedback = FeedbackSerializer(data=request.data)
+        feedback.is_valid(raise_exception=True)
+        try:
+            answer = services.message_rate(conversation=conversation, **feedback.validated_data)
+        except services.ChatError as error:
+            raise ApiError(error.message, code=error.code, status_code=error.status) from None
+        return Response(MessageSerializer(answer).data)
 
 
 def request_origin(request) -> str | None:

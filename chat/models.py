@@ -11,6 +11,7 @@ from integrations.models import Integration
 
 SESSION_ID_BYTES = 24  # 192 random bits, URL-safe text of 32 characters
 MAX_VISITOR_ID_LENGTH = 64
+MAX_FEEDBACK_COMMENT_LENGTH = 1000
 
 
 def new_session_id() -> str:
@@ -59,6 +60,10 @@ class Message(models.Model):
         USER = "user", "Visitor"
         ASSISTANT = "assistant", "Chatbot"
 
+    class Feedback(models.TextChoices):
+        UP = "up", "Helpful"
+        DOWN = "down", "Not helpful"
+
     class Mode(models.TextChoices):
         EXTRACTIVE = "extractive", "Quoted from the documents"
         OPENAI = "openai", "Written by a language model"
@@ -83,6 +88,10 @@ class Message(models.Model):
     first_token_ms = models.PositiveIntegerField(null=True, help_text="From the question to the answer's first words.")
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
+    # The visitor's rating of an answer.
+    feedback = models.TextField(choices=Feedback.choices, blank=True, default="")
+    feedback_comment = models.TextField(max_length=MAX_FEEDBACK_COMMENT_LENGTH, blank=True, default="")
+    feedback_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from chat.models import Conversation, Message
+from chat.models import MAX_FEEDBACK_COMMENT_LENGTH, Conversation, Message
 
 
 class ChatRequestSerializer(serializers.Serializer):
@@ -41,7 +41,8 @@ class ChatResponseSerializer(serializers.Serializer):
 class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
-        fields = ["id", "role", "content", "sources", "created_at", "mode", "answered", "interrupted"]
+        fields = ["id", "role", "content", "sources", "created_at", "mode", "answered", "interrupted", "feedback",
+                  "feedback_comment"]
 
 
 class StaffMessageSerializer(MessageSerializer):
@@ -62,3 +63,9 @@ class ConversationSerializer(serializers.ModelSerializer):
     def get_messages(self, conversation) -> list[dict]:
         serializer = StaffMessageSerializer if self.context.get("staff") else MessageSerializer
         return serializer(conversation.messages.order_by("created_at"), many=True).data
+
+
+class FeedbackSerializer(serializers.Serializer):
+    message_id = serializers.UUIDField(help_text="The answer being rated (the `done` event's message_id).")
+    rating = serializers.ChoiceField(choices=Message.Feedback.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_FEEDBACK_COMMENT_LENGTH)

@@ -193,6 +193,16 @@ def finish_turn(turn: Turn, answer: Answer, *, interrupted: bool = False) -> Mes
         prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
 
 
+def message_rate(*, conversation: Conversation, message_id, rating: str, comment: str = "") -> Message:
+    """The visitor's rating of one of the conversation's answers; rating again replaces it."""
+    answer = conversation.messages.filter(pk=message_id, role=Message.Role.ASSISTANT).first()
+    if answer is None:
+        raise ChatError("No such answer in this conversation.", code="not_found", status=404)
+    answer.feedback, answer.feedback_comment, answer.feedback_at = rating, comment.strip(), timezone.now()
+    answer.save(update_fields=["feedback", "feedback_comment", "feedback_at"])
+    return answer
+
+
 # --- The answer flow ----------------------------------------------------------------------
 
 async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event]:

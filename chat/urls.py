@@ -7,5 +7,7 @@ urlpatterns = [
     *spec_path("api/chat", api.ChatView.as_view(), name="api-chat"),
     *spec_path("api/chat/stream", api.ChatStreamView.as_view(), name="api-chat-stream"),
     *spec_path("api/conversations/<str:session_id>", api.ConversationView.as_view(), name="api-conversation"),
+    *spec_path("api/conversations/<str:session_id>/feedback", api.FeedbackView.as_view(),
+               name="api-conversation-feedback"),
     path("chatbots/<uuid:chatbot_id>/console/", views.ConsolePage.as_view(), name="chatbot_console"),
 ]

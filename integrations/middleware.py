@@ -19,7 +19,7 @@ from django.utils.deprecation import MiddlewareMixin
 from integrations.access import normalize_origin
 from integrations.models import Integration
 
-VISITOR_PATHS = re.compile(r"/api/(?:chat|chat/stream|conversations/[^/]+)/?")
+VISITOR_PATHS = re.compile(r"/api/(?:chat|chat/stream|conversations/[^/]+(?:/feedback)?)/?")
 ALLOWED_METHODS = "GET, POST"
 ALLOWED_HEADERS = "content-type, authorization"
 EXPOSED_HEADERS = "Retry-After"  # the widget says when to try again after a rate limit

@@ -192,6 +192,11 @@ pre code{background:none;padding:0}
 a{color:inherit;text-decoration:underline}
 .sources{font-size:12px;opacity:.85}
 .sources ul{margin:2px 0 0}
+.rating{display:flex;flex-wrap:wrap;align-items:center;gap:4px;font-size:12px}
+.rate{border:1px solid transparent;background:none;border-radius:6px;padding:2px 4px;font-size:14px}
+.rate[aria-pressed=true]{border-color:currentColor}
+.comment{display:flex;gap:4px;flex-basis:100%}
+.comment input{flex:1;min-width:0;font:inherit;padding:4px}
 .typing{letter-spacing:2px}
 .suggestions{display:flex;flex-wrap:wrap;gap:6px;padding:0 14px 10px}
 .suggestion{border:1px solid var(--primary);background:transparent;border-radius:999px;padding:5px 12px;text-align:left}
@@ -268,6 +273,47 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
       h("ul", {}, list.map((source) => h("li", {}, String(source))))]);
   }
 
+  /* Thumbs up or down under an answer; after "down", an optional comment on what was missing. */
+  function rating(messageId) {
+    const status = h("span", { class: "thanks", role: "status" });
+    const buttons = ["up", "down"].map((value) => {
+      const button = h("button", { type: "button", class: "rate", "aria-pressed": "false",
+        "aria-label": value === "up" ? "Helpful" : "Not helpful" }, value === "up" ? "\u{1F44D}" : "\u{1F44E}");
+      button.addEventListener("click", () => rate(value, ""));
+      return button;
+    });
+    const row = h("div", { class: "rating" }, [...buttons, status]);
+    async function rate(value, comment) {
+      buttons.forEach((button, index) => button.setAttribute("aria-pressed", String(["up", "down"][index] === value)));
+      const sent = await feedback({ message_id: messageId, rating: value, comment: comment });
+      status.textContent = sent ? "Thanks for your feedback." : "Your feedback could not be sent.";
+      if (sent && value === "down" && !comment && !row.querySelector("form")) row.append(commentForm(rate));
+    }
+    return row;
+  }
+
+  function commentForm(rate) {
+    const field = h("input", { type: "text", maxlength: "1000", "aria-label": "What was missing?",
+      placeholder: "What was missing? (optional)" });
+    const form = h("form", { class: "comment" }, [field, h("button", { type: "submit", "aria-label": "Send comment" }, "Send")]);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (field.value.trim()) rate("down", field.value.trim());
+      form.remove();
+    });
+    return form;
+  }
+
+  async function feedback(body) {
+    try {
+      const response = await fetch(origin + "/api/conversations/" + encodeURIComponent(sessionId) + "/feedback", {
+        method: "POST", headers: authorized({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
+      return response.ok;
+    } catch (e) {
+      return false;
+    }
+  }
+
   function greet() {
     log.replaceChildren();
     if (!config.is_active) addMessage("notice", "This chat is unavailable right now.");
@@ -304,7 +350,10 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
       sources(list) {
         if (list && list.length) node.append(sourceList(list));
       },
-      done: finish,
+      done(messageId) {
+        finish();
+        if (messageId) node.append(rating(messageId));
+      },
       fail(message) {
         if (finished) return;
         finish();
@@ -320,7 +369,7 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
     if (frame.type === "token") answer.token(frame.token || "");
     else if (frame.type === "sources") answer.sources(frame.sources);
     else if (frame.type === "error") answer.fail(frame.message || (frame.error && frame.error.message) || UNAVAILABLE);
-    else if (frame.type === "done") answer.done();
+    else if (frame.type === "done") answer.done(frame.message_id);
     return frame.type === "error" || frame.type === "done";
   }
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from chat.models import Conversation
+from chat.models import Conversation, Message
 from integrations.models import Integration
 from tests.browser.test_widget_in_chromium import iframe_tag, script_tag
 from tests.embedding import make_integration
@@ -49,6 +49,13 @@ def test_widget_and_iframe_answers_stream_over_the_websocket(handbook_bot, custo
             expect(dialog.get_by_text("handbook.pdf page 2", exact=True)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
             expect(dialog.locator(".msg.bot").last).to_contain_text("current licence")
             assert sockets and sockets[0].startswith(server.url.replace("http", "ws") + "/ws/chat/")
+            # The visitor rates the answer, and says what was missing.
+            dialog.get_by_role("button", name="Not helpful").click()
+            expect(dialog.get_by_role("status").filter(has_text="Thanks for your feedback.")).to_be_visible()
+            dialog.get_by_role("textbox", name="What was missing?").fill("The licence class")
+            dialog.get_by_role("button", name="Send comment").click()
+            expect(dialog.get_by_role("textbox", name="What was missing?")).to_have_count(0)
+            expect(dialog.get_by_role("button", name="Not helpful")).to_have_attribute("aria-pressed", "true")
 
             page.goto(iframe_page)
             frame = page.frame_locator("iframe")
@@ -56,6 +63,8 @@ def test_widget_and_iframe_answers_stream_over_the_websocket(handbook_bot, custo
             frame.get_by_role("textbox", name="Your message").press("Enter")
             expect(frame.get_by_text("handbook.pdf page 2", exact=True)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
             assert len(sockets) == 2
+    rated = Message.objects.get(conversation__channel="widget", role="assistant")
+    assert (rated.feedback, rated.feedback_comment) == ("down", "The licence class")
     channels = sorted(Conversation.objects.values_list("channel", flat=True))
     assert channels == ["iframe", "widget"]
     for conversation in Conversation.objects.all():
