@@ -1,4 +1,9 @@
-from chat.models import Conversation
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from chat.models import Conversation, Message
 
 
 def conversation_by_session(session_id: str) -> Conversation | None:
@@ -6,3 +11,50 @@ def conversation_by_session(session_id: str) -> Conversation | None:
     if not session_id or len(session_id) > 100:
         return None
     return Conversation.objects.filter(session_id=session_id).first()
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    """What staff narrow the conversation list (and its CSV export) to; empty fields filter nothing."""
+
+    chatbot_id: str = ""
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+    answered: str = ""  # "answered": every answer found something; "unanswered": at least one did not
+    feedback: str = ""  # "up", "down" or "any": some answer was rated so
+
+
+def conversation_list(*, company, filters: ConversationFilters = ConversationFilters()) -> QuerySet[Conversation]:
+    """The company's conversations, newest activity first, with their first question and counts."""
+    first_question = Message.objects.filter(conversation=OuterRef("pk"), role=Message.Role.USER).order_by("created_at")
+    conversations = (Conversation.objects.filter(company=company)
+                     .annotate(message_count=Count("messages"),
+                               unanswered_count=Count("messages", filter=Q(messages__answered=False)),
+                               rated_up=Count("messages", filter=Q(messages__feedback=Message.Feedback.UP)),
+                               rated_down=Count("messages", filter=Q(messages__feedback=Message.Feedback.DOWN)),
+                               first_question=Subquery(first_question.values("content")[:1]))
+                     .order_by("-updated_at"))
+    if filters.chatbot_id:
+        conversations = conversations.filter(chatbot_id=filters.chatbot_id)
+    if filters.since:
+        conversations = conversations.filter(updated_at__date__gte=filters.since)
+    if filters.until:
+        conversations = conversations.filter(created_at__date__lte=filters.until)
+    if filters.answered == "answered":
+        conversations = conversations.filter(unanswered_count=0)
+    elif filters.answered == "unanswered":
+        conversations = conversations.filter(unanswered_count__gt=0)
+    if filters.feedback == "up":
+        conversations = conversations.filter(rated_up__gt=0)
+    elif filters.feedback == "down":
+        conversations = conversations.filter(rated_down__gt=0)
+    elif filters.feedback == "any":
+        conversations = conversations.filter(Q(rated_up__gt=0) | Q(rated_down__gt=0))
+    return conversations
+
+
+def export_messages(*, company, filters: ConversationFilters) -> QuerySet[Message]:
+    """Every message of the filtered conversations, conversation by conversation, in order."""
+    conversations = conversation_list(company=company, filters=filters).values("pk")
+    return (Message.objects.filter(company=company, conversation__in=conversations)
+            .select_related("conversation").order_by("conversation__created_at", "conversation_id", "created_at"))

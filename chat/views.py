@@ -1,9 +1,21 @@
-"""The test console: staff chat with one of their chatbots, streamed, with each answer's passages and scores."""
+"""Dashboard pages of the chat app: the test console, the conversation list, a transcript and the CSV export."""
 
-from django.shortcuts import render
+import csv
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from accounts.scoping import CompanyScopedView
+from chat import selectors
+from chat.models import Conversation
 from chatbots.selectors import chatbot_list
+
+PAGE_SIZE = 50
+# A spreadsheet runs a cell starting with these as a formula (CSV injection); such cells get a leading '.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 class ConsolePage(CompanyScopedView):
@@ -16,3 +28,109 @@ class ConsolePage(CompanyScopedView):
             "chatbot": chatbot,
             "ready_sources": chatbot.data_sources.filter(status="ready").count(),
         })
+
+
+class FilterForm(forms.Form):
+    chatbot = forms.ChoiceField(required=False)
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    answered = forms.ChoiceField(required=False, label="Answers", choices=[
+        ("", "All"), ("answered", "All answered"), ("unanswered", "Some unanswered")])
+    feedback = forms.ChoiceField(required=False, choices=[
+        ("", "All"), ("any", "Rated"), ("up", "Rated helpful"), ("down", "Rated not helpful")])
+
+    def __init__(self, data, *, company):
+        super().__init__(data)
+        self.fields["chatbot"].choices = [("", "All chatbots")] + [
+            (str(chatbot.id), chatbot.name) for chatbot in chatbot_list(company=company)]
+
+    def filters(self) -> selectors.ConversationFilters:
+        if not self.is_valid():
+            return selectors.ConversationFilters()
+        data = self.cleaned_data
+        return selectors.ConversationFilters(chatbot_id=data["chatbot"], since=data["since"], until=data["until"],
+                                             answered=data["answered"], feedback=data["feedback"])
+
+
+class ConversationListPage(CompanyScopedView):
+    def safely_get_queryset(self, company):
+        return selectors.conversation_list(company=company)
+
+    def get(self, request):
+        form = FilterForm(request.GET or None, company=self.company)
+        conversations = selectors.conversation_list(company=self.company, filters=form.filters())
+        page = _page(conversations, request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return render(request, "chat/conversations.html", {
+            "form": form, "page": page, "query": query.urlencode(),
+            "filtered": any(request.GET.get(name) for name in form.fields),
+        })
+
+
+def _page(queryset, number):
+    return Paginator(queryset, PAGE_SIZE).get_page(number)
+
+
+class ConversationPage(CompanyScopedView):
+    def safely_get_queryset(self, company):
+        return Conversation.objects.filter(company=company)
+
+    def get(self, request, pk):
+        conversation = get_object_or_404(self.get_queryset().select_related("chatbot", "staff_user"), pk=pk)
+        return render(request, "chat/conversation.html", {
+            "conversation": conversation,
+            "messages": conversation.messages.order_by("created_at"),
+        })
+
+
+class ConversationExport(CompanyScopedView):
+    """The filtered conversations as CSV, one row per message, streamed however many there are."""
+
+    def safely_get_queryset(self, company):
+        return selectors.conversation_list(company=company)
+
+    def get(self, request):
+        filters = FilterForm(request.GET or None, company=self.company).filters()
+        messages = selectors.export_messages(company=self.company, filters=filters)
+        writer = csv.writer(_Echo())
+        rows = (writer.writerow(row) for row in _rows(messages))
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="conversations-{stamp}.csv"'
+        return response
+
+
+EXPORT_COLUMNS = ["conversation", "started", "chatbot", "channel", "visitor", "time", "role", "message", "sources",
+                  "mode", "answered", "interrupted", "latency_ms", "feedback", "feedback_comment"]
+
+
+def _rows(messages):
+    yield EXPORT_COLUMNS
+    for message in messages.iterator(chunk_size=2000):
+        conversation = message.conversation
+        yield [safe_cell(value) for value in (
+            conversation.id, conversation.created_at.isoformat(), conversation.chatbot_name, conversation.channel,
+            conversation.visitor_id, message.created_at.isoformat(), message.role, message.content,
+            "; ".join(message.sources), message.mode, _yes_no(message.answered), _yes_no(message.interrupted),
+            message.latency_ms, message.feedback, message.feedback_comment)]
+
+
+def _yes_no(value) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def safe_cell(value) -> str:
+    """Text a spreadsheet shows as text: a would-be formula gets a leading ', and NUL characters are spelt out."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    return text.replace("\0", "\\0")
+
+
+class _Echo:
+    """csv.writer writes each row here, and gets the row back to stream."""
+
+    def write(self, value):
+        return value
+

@@ -42,7 +42,7 @@ def assert_foreign_hidden(client, path: str, *foreign_markers: str):
     """A company-wide page or list shows the requester's own company only, none of the markers."""
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-    body = response.content.decode()
+    body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
     for marker in foreign_markers:
         assert marker not in body, f"{path} leaked {marker!r} to another company"
     record(path)
