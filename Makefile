@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-search clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
 SYSTEM_PACKAGES := clamav-daemon chromium
@@ -77,6 +77,12 @@ bench-ingest: install
 bench-chat: install
 	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.chat_retrieval
+
+# Search latency at 10k, 100k and 1M chunks (bench/search_latency.py); the first run inserts the
+# synthetic chunks into var/bench/search/ (about 3 minutes at 1M), reruns reuse them.
+bench-search: install
+	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
+	$(PY) -m bench.search_latency
 
 clean:
 	rm -rf var/test-* .pytest_cache

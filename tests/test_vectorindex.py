@@ -6,7 +6,7 @@ from pinecone import Pinecone
 
 from datasources.models import Chunk, DataSource
 from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index, namespace_for
-from datasources.vectorindex.local import LocalVectorIndex
+from datasources.vectorindex.local import LocalVectorIndex, Partitions
 from tests.fakes.pinecone_server import running_pinecone
 
 DIMENSION = 384
@@ -230,3 +230,112 @@ def test_pinecone_failures_are_reported_plainly(pinecone_settings, sources, comp
     with pytest.raises(VectorIndexError, match=r"could not search: \[401 UNAUTHENTICATED\] Invalid API Key"):
         get_vector_index().query(company_id=company_a.id, vector=unit(1),
                                  data_source_ids=[sources["a1"].id], top_k=3)
+
+
+# --- local, a company too large to read every row: searched by partitions --------------------------
+
+EXACT_ROWS = 100  # tests stand for a company of millions with a few thousand rows
+
+
+def topics(count: int, per_topic: int, seed: int) -> np.ndarray:
+    """Unit vectors in clusters of `per_topic`, as a document's passages are: each one about as close
+    to its topic as real passages to their document (cosine ~0.7), far from other topics."""
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((count, DIMENSION)).astype(np.float32)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    vectors = np.repeat(centers, per_topic, axis=0) + rng.standard_normal(
+        (count * per_topic, DIMENSION)).astype(np.float32) / np.sqrt(DIMENSION)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def partitioned():
+    return LocalVectorIndex(cache_mb=64, exact_rows=EXACT_ROWS)
+
+
+@pytest.fixture
+def exact():
+    return LocalVectorIndex(cache_mb=64)
+
+
+@pytest.fixture
+def rows_read(monkeypatch):
+    """How many rows each query of a partitioned company scored."""
+    counts = []
+    nearest_rows = Partitions.nearest_rows
+
+    def counted(self, *args, **kwargs):
+        rows = nearest_rows(self, *args, **kwargs)
+        counts.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(Partitions, "nearest_rows", counted)
+    return counts
+
+
+def test_a_large_company_finds_nearly_all_of_the_exact_nearest_chunks(partitioned, exact, rows_read,
+                                                                     sources, company_a):
+    a1, a2 = sources["a1"], sources["a2"]
+    vectors = topics(60, 50, seed=1)
+    partitioned.upsert(add_chunks(a1, list(vectors[:1500])) + add_chunks(a2, list(vectors[1500:])))
+    # Questions about a1's documents: new passages on its topics (the first 30).
+    queries = topics(60, 1, seed=1)[:30]
+    recalls = []
+    for query in queries:
+        search = dict(company_id=company_a.id, vector=query, data_source_ids=[a1.id], top_k=10)
+        expected = set(ids_of(exact.query(**search)))
+        recalls.append(len(expected & set(ids_of(partitioned.query(**search)))) / 10)
+    assert len(rows_read) == len(queries) and max(rows_read) < 1500  # fewer than a1's rows
+    assert np.mean(recalls) >= 0.95
+
+
+def test_a_large_company_search_returns_only_the_named_data_sources(partitioned, rows_read, sources,
+                                                                   company_a, company_b):
+    a1, a2, b1 = sources["a1"], sources["a2"], sources["b1"]
+    vectors = topics(30, 100, seed=2)
+    # Both data sources on every topic, so every partition holds rows of both.
+    in_a1 = add_chunks(a1, list(vectors[0::2]))
+    in_a2 = add_chunks(a2, list(vectors[1::2]))
+    in_b1 = add_chunks(b1, list(vectors[1::2]))  # company B holds copies of a2's passages
+    partitioned.upsert(in_a1 + in_a2 + in_b1)
+    for query in vectors[1:300:10]:  # each exactly one of a2's (and B's) passages
+        matches = partitioned.query(company_id=company_a.id, vector=query,
+                                    data_source_ids=[a1.id, b1.id], top_k=50)
+        assert len(matches) == 50
+        assert {chunk_id for chunk_id, _ in matches} <= {record.id for record in in_a1}
+    assert partitioned.query(company_id=company_a.id, vector=vectors[1], data_source_ids=[], top_k=5) == []
+    assert len(rows_read) == 31 and max(rows_read) < 1500
+
+
+def test_a_large_company_never_returns_deleted_chunks(partitioned, rows_read, sources, company_a):
+    a1, a2 = sources["a1"], sources["a2"]
+    vectors = topics(30, 100, seed=3)
+    in_a1 = add_chunks(a1, list(vectors[:1500]))
+    in_a2 = add_chunks(a2, list(vectors[1500:]))
+    partitioned.upsert(in_a1 + in_a2)
+    query = vectors[20]
+    search = dict(company_id=company_a.id, vector=query, data_source_ids=[a1.id, a2.id], top_k=20)
+    first = ids_of(partitioned.query(**search))
+    assert first[0] == in_a1[20].id
+    doomed = [record.id for record in in_a1[:100]]  # the query's whole topic
+    partitioned.delete(company_id=company_a.id, data_source_id=a1.id, ids=doomed)
+    after = ids_of(partitioned.query(**search))
+    assert len(after) == 20
+    assert not set(after) & set(doomed)
+    added = add_chunks(a2, [query])
+    partitioned.upsert(added)
+    assert ids_of(partitioned.query(**search))[0] == added[0].id
+    assert len(rows_read) == 3 and max(rows_read) < 3000
+
+
+def test_a_small_data_source_of_a_large_company_is_searched_exactly(partitioned, exact, rows_read,
+                                                                    sources, company_a):
+    a1, a2 = sources["a1"], sources["a2"]
+    vectors = topics(30, 100, seed=4)
+    partitioned.upsert(add_chunks(a1, list(vectors[:2950])) + add_chunks(a2, list(vectors[2950:])))
+    for query in topics(10, 1, seed=5):
+        search = dict(company_id=company_a.id, vector=query, data_source_ids=[a2.id], top_k=10)
+        found, expected = partitioned.query(**search), exact.query(**search)
+        assert ids_of(found) == ids_of(expected)
+        assert [score for _, score in found] == pytest.approx([score for _, score in expected], abs=1e-6)
+    assert rows_read == [50] * 10  # a2's every row, and only those

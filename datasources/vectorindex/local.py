@@ -1,9 +1,18 @@
-"""Vectors stored with the chunks (`chunks.embedding`), searched exactly with numpy in this process.
+"""Vectors stored with the chunks (`chunks.embedding`), searched with numpy in this process.
 
 Each process keeps each company's vectors as one contiguous float32 matrix, rows of length 1, so
 a query is one matrix-vector product. The web process and the worker are separate processes:
 every write bumps the company's VectorIndexVersion in the same transaction, and every query
 compares its cached version with one indexed read, reloading the matrix when they differ.
+
+Searching every row costs time in proportion to the rows: about 10 ms for 100,000 on two cores, too
+slow for a company with a million chunks (bench/search_latency.py). A company with more than
+`exact_rows` vectors is therefore also partitioned when it is loaded (an inverted file: k-means
+centroids, the rows sorted by their nearest centroid), and a query reads only the partitions
+nearest to it until it has seen PROBE_SHARE of the rows it may search. Rows are still filtered by
+data source before they are scored, so an approximate search can miss a near chunk but never
+return one of another data source, and it scores the rows it reads exactly. A query whose data
+sources hold at most `exact_rows` vectors reads all of them, in any company.
 """
 
 import threading
@@ -16,6 +25,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from threadpoolctl import ThreadpoolController
 
 from datasources.embedders import normalize_rows
 from datasources.models import Chunk, VectorIndexVersion
@@ -29,6 +39,17 @@ from datasources.vectorindex import (
 )
 
 WRITE_BATCH = 500  # rows per statement, well under SQLite's limit on query parameters
+# Measured with bench/search_latency.py on 2 cores (docs/BENCHMARKS.md, "Search latency"):
+EXACT_ROWS = 20_000  # up to here reading every row takes a few milliseconds and is exact
+LISTS_PER_SQRT_ROW = 4  # partitions: 4 × √rows (1,264 for 100,000 rows, 4,000 for a million)
+PROBE_SHARE = 0.02  # a query reads the nearest partitions until it has 2% of the rows it may search …
+PROBE_ROWS_PER_RESULT = 20  # … and at least 20 rows for each result asked for
+KMEANS_SAMPLE_PER_LIST = 16
+KMEANS_ROUNDS = 8
+
+# A query's products are too small to share between threads: on a busy machine, BLAS threads waiting
+# for each other took 11 ms for a product that one thread does in 0.2 ms (5,000 rows, 2 cores).
+_blas = ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -38,20 +59,38 @@ class CompanyMatrix:
     chunk_ids: list[str]  # row → chunk id
     source_codes: np.ndarray  # row → small integer standing for the row's data source
     codes: dict[uuid.UUID, int]  # data source id → its code
+    partitions: "Partitions | None"  # set above `exact_rows` rows, which are then in partition order
 
-    def rows_of(self, data_source_ids: Collection[uuid.UUID]) -> np.ndarray | None:
-        """A boolean mask of the rows of these data sources; None when that is every row."""
+    @property
+    def nbytes(self) -> int:
+        """Memory of the vectors and partitions (the chunk ids' strings are not counted)."""
+        return self.matrix.nbytes + self.source_codes.nbytes + (self.partitions.nbytes if self.partitions else 0)
+
+    def nearest(self, query: np.ndarray, data_source_ids: Collection, top_k: int) -> list[Match]:
+        allowed = self.sources_of(data_source_ids)
+        if self.partitions is not None:
+            rows = self.partitions.nearest_rows(query, allowed, self.source_codes, top_k)
+        else:
+            rows = None if allowed is None else np.flatnonzero(allowed[self.source_codes])
+        scores = self.matrix @ query if rows is None else self.matrix[rows] @ query
+        best = _best_rows(scores, top_k)
+        found = best if rows is None else rows[best]
+        return [(self.chunk_ids[row], float(score)) for row, score in zip(found, scores[best], strict=True)]
+
+    def sources_of(self, data_source_ids: Collection[uuid.UUID]) -> np.ndarray | None:
+        """Which data source codes may be searched, a boolean for each; None when every one."""
         wanted = {self.codes[source] for source in map(as_uuid, data_source_ids) if source in self.codes}
         if len(wanted) == len(self.codes):
             return None
         allowed = np.zeros(len(self.codes), dtype=bool)
         allowed[list(wanted)] = True
-        return allowed[self.source_codes]
+        return allowed
 
 
 class LocalVectorIndex:
-    def __init__(self, *, cache_mb: int):
+    def __init__(self, *, cache_mb: int, exact_rows: int = EXACT_ROWS):
         self.cache_bytes = cache_mb * 1024 * 1024
+        self.exact_rows = exact_rows
         self._cache: OrderedDict[tuple[uuid.UUID, int], CompanyMatrix] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -85,11 +124,8 @@ class LocalVectorIndex:
         company = self._company_matrix(as_uuid(company_id), query.shape[-1])
         if not company.codes:
             return []
-        mask = company.rows_of(data_source_ids)
-        scores = company.matrix @ query
-        if mask is not None:
-            scores[~mask] = -np.inf
-        return [(company.chunk_ids[row], float(scores[row])) for row in _best_rows(scores, top_k)]
+        with _blas.limit(limits=1, user_api="blas"):
+            return company.nearest(query, data_source_ids, top_k)
 
     def _company_matrix(self, company_id: uuid.UUID, dimension: int) -> CompanyMatrix:
         # Read the version before the rows: a write committed in between makes the cached copy
@@ -101,7 +137,7 @@ class LocalVectorIndex:
             if cached is not None and cached.version == version:
                 self._cache.move_to_end(key)
                 return cached
-        loaded = _load_matrix(company_id, dimension, version)
+        loaded = _load_matrix(company_id, dimension, version, self.exact_rows)
         with self._cache_lock:
             self._cache[key] = loaded
             self._cache.move_to_end(key)
@@ -110,7 +146,7 @@ class LocalVectorIndex:
 
     def _evict_beyond_budget(self) -> None:
         """Drop the least recently queried companies; the latest stays, however large."""
-        while len(self._cache) > 1 and sum(c.matrix.nbytes for c in self._cache.values()) > self.cache_bytes:
+        while len(self._cache) > 1 and sum(c.nbytes for c in self._cache.values()) > self.cache_bytes:
             self._cache.popitem(last=False)
 
 
@@ -136,7 +172,7 @@ def _current_version(company_id: uuid.UUID) -> int:
     return VectorIndexVersion.objects.filter(company_id=company_id).values_list("version", flat=True).first() or 0
 
 
-def _load_matrix(company_id: uuid.UUID, dimension: int, version: int) -> CompanyMatrix:
+def _load_matrix(company_id: uuid.UUID, dimension: int, version: int, exact_rows: int) -> CompanyMatrix:
     row_bytes = dimension * np.dtype(np.float32).itemsize
     buffer, chunk_ids, source_codes, codes = bytearray(), [], [], {}
     rows = (
@@ -151,18 +187,90 @@ def _load_matrix(company_id: uuid.UUID, dimension: int, version: int) -> Company
         buffer += embedding
         chunk_ids.append(chunk_id)
         source_codes.append(codes.setdefault(source_id, len(codes)))
-    return CompanyMatrix(
-        version=version,
-        matrix=normalize_rows(np.frombuffer(buffer, dtype=np.float32).reshape(-1, dimension)),
-        chunk_ids=chunk_ids,
-        source_codes=np.array(source_codes, dtype=np.int32),
-        codes=codes,
-    )
+    matrix = normalize_rows(np.frombuffer(buffer, dtype=np.float32).reshape(-1, dimension))
+    source_codes = np.array(source_codes, dtype=np.int32)
+    partitions = None
+    if len(matrix) > exact_rows:
+        partitions, order = Partitions.build(matrix, source_codes, exact_rows)
+        matrix, source_codes, chunk_ids = matrix[order], source_codes[order], [chunk_ids[row] for row in order]
+    return CompanyMatrix(version=version, matrix=matrix, chunk_ids=chunk_ids, source_codes=source_codes,
+                         codes=codes, partitions=partitions)
+
+
+@dataclass(frozen=True)
+class Partitions:
+    """An inverted file over a matrix whose rows are sorted by partition: partition p holds rows
+    bounds[p]:bounds[p + 1], the rows nearer to centroids[p] than to any other centroid."""
+
+    centroids: np.ndarray  # (partitions, dimension) float32, rows of length 1
+    bounds: np.ndarray
+    # Rows of each data source in each partition, as three aligned arrays (only pairs that have rows:
+    # a company may have thousands of data sources, most of them in few partitions).
+    pair_partition: np.ndarray
+    pair_source: np.ndarray
+    pair_rows: np.ndarray
+    exact_rows: int
+
+    @property
+    def nbytes(self) -> int:
+        return sum(array.nbytes for array in (self.centroids, self.bounds, self.pair_partition, self.pair_source,
+                                              self.pair_rows))
+
+    @classmethod
+    def build(cls, matrix: np.ndarray, source_codes: np.ndarray, exact_rows: int) -> tuple["Partitions", np.ndarray]:
+        """The partitions of `matrix`'s rows, and the order that sorts the rows by partition."""
+        count = max(1, int(LISTS_PER_SQRT_ROW * np.sqrt(len(matrix))))
+        centroids = _kmeans(matrix, count, np.random.default_rng(0))  # seeded: a reload partitions alike
+        nearest = _nearest_centroid(matrix, centroids)
+        sources = int(source_codes.max()) + 1
+        pairs, pair_rows = np.unique(nearest.astype(np.int64) * sources + source_codes, return_counts=True)
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(nearest, minlength=count))])
+        partitions = cls(centroids, bounds, pairs // sources, pairs % sources, pair_rows, exact_rows)
+        return partitions, np.argsort(nearest, kind="stable")
+
+    def nearest_rows(self, query: np.ndarray, allowed: np.ndarray | None, source_codes: np.ndarray,
+                     top_k: int) -> np.ndarray:
+        """The rows of the allowed data sources (every one when `allowed` is None) to score: all of
+        them when they are at most `exact_rows`, else those of the partitions nearest the query, until
+        PROBE_SHARE of them (and PROBE_ROWS_PER_RESULT for each result) are taken."""
+        rows_of_pairs = self.pair_rows if allowed is None else self.pair_rows * allowed[self.pair_source]
+        per_partition = np.bincount(self.pair_partition, rows_of_pairs, len(self.centroids)).astype(np.int64)
+        searchable = int(per_partition.sum())
+        wanted = searchable
+        if searchable > self.exact_rows:
+            wanted = max(PROBE_SHARE * searchable, PROBE_ROWS_PER_RESULT * top_k)
+        holding = np.flatnonzero(per_partition)
+        order = holding[np.argsort(-(self.centroids[holding] @ query))]
+        taken = order[:int(np.searchsorted(np.cumsum(per_partition[order]), wanted)) + 1]
+        rows = np.concatenate([np.arange(self.bounds[p], self.bounds[p + 1]) for p in taken] or [[]]).astype(np.intp)
+        return rows if allowed is None else rows[allowed[source_codes[rows]]]
+
+
+def _kmeans(matrix: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Spherical k-means (cosine) on a sample of the rows; a centroid left without rows stays put."""
+    sample = matrix[np.sort(rng.choice(len(matrix), min(len(matrix), count * KMEANS_SAMPLE_PER_LIST),
+                                       replace=False))]
+    centroids = sample[rng.choice(len(sample), count, replace=False)]
+    for _ in range(KMEANS_ROUNDS):
+        nearest = _nearest_centroid(sample, centroids)
+        sizes = np.bincount(nearest, minlength=count)
+        filled = sizes > 0
+        starts = (np.cumsum(sizes) - sizes)[filled]
+        centroids = centroids.copy()
+        centroids[filled] = normalize_rows(np.add.reduceat(sample[np.argsort(nearest, kind="stable")], starts))
+    return centroids
+
+
+def _nearest_centroid(rows: np.ndarray, centroids: np.ndarray, block: int = 8192) -> np.ndarray:
+    nearest = np.empty(len(rows), dtype=np.int32)
+    for start in range(0, len(rows), block):
+        nearest[start:start + block] = np.argmax(rows[start:start + block] @ centroids.T, axis=1)
+    return nearest
 
 
 def _best_rows(scores: np.ndarray, top_k: int) -> np.ndarray:
-    """Indices of the top_k highest finite scores, best first, without sorting every row."""
-    k = min(top_k, int(np.isfinite(scores).sum()))
+    """Indices of the top_k highest scores, best first, without sorting every row."""
+    k = min(top_k, len(scores))
     if k <= 0:
         return np.empty(0, dtype=np.intp)
     best = np.argpartition(-scores, k - 1)[:k]
