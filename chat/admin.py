@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, ImprovedAnswer, Message
 
 
 class MessageInline(admin.TabularInline):
@@ -31,3 +31,11 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ImprovedAnswer)
+class ImprovedAnswerAdmin(admin.ModelAdmin):
+    list_display = ["question", "chatbot", "company", "created_by", "created_at"]
+    search_fields = ["question", "answer", "chatbot__name", "company__name"]
+    list_select_related = ["chatbot", "company", "created_by"]
+    readonly_fields = ["company", "chatbot", "data_source", "created_by", "created_at"]

@@ -12,6 +12,8 @@ from integrations.models import Integration
 SESSION_ID_BYTES = 24  # 192 random bits, URL-safe text of 32 characters
 MAX_VISITOR_ID_LENGTH = 64
 MAX_FEEDBACK_COMMENT_LENGTH = 1000
+MAX_IMPROVED_QUESTION_LENGTH = 2000
+MAX_IMPROVED_ANSWER_LENGTH = 10_000
 
 
 def new_session_id() -> str:
@@ -105,3 +107,28 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()}: {self.content[:60]}"
+
+
+class ImprovedAnswer(models.Model):
+    """The answer staff wrote to a question the chatbot could not answer. A chatbot's improved
+    answers make up one Q&A data source of its own, processed like any document, so the next
+    visitor who asks gets the answer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="improved_answers")
+    chatbot = models.ForeignKey(Chatbot, on_delete=models.CASCADE, related_name="improved_answers")
+    question = models.TextField(max_length=MAX_IMPROVED_QUESTION_LENGTH)
+    answer = models.TextField(max_length=MAX_IMPROVED_ANSWER_LENGTH)
+    data_source = models.ForeignKey("datasources.DataSource", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", help_text="The chatbot's Q&A data source holding it.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "improved_answers"
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["chatbot", "created_at"], name="improved_answers_chatbot")]
+
+    def __str__(self):
+        return self.question[:80]

@@ -58,3 +58,40 @@ def export_messages(*, company, filters: ConversationFilters) -> QuerySet[Messag
     conversations = conversation_list(company=company, filters=filters).values("pk")
     return (Message.objects.filter(company=company, conversation__in=conversations)
             .select_related("conversation").order_by("conversation__created_at", "conversation_id", "created_at"))
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    question: str  # as last asked
+    times: int
+    last_asked: datetime.datetime
+
+
+UNANSWERED_LOOKBACK = 1000  # the most recent unanswered answers read
+
+
+def normalized_question(text: str) -> str:
+    """One spelling for the same question asked twice: case, spacing and end punctuation ignored."""
+    return " ".join(text.lower().split()).rstrip("?!. ")
+
+
+def unanswered_questions(*, chatbot) -> list[UnansweredQuestion]:
+    """The questions the chatbot answered with its fallback, most asked first, leaving out those
+    staff have since answered."""
+    asked = Message.objects.filter(conversation=OuterRef("conversation"), role=Message.Role.USER,
+                                   created_at__lte=OuterRef("created_at")).order_by("-created_at")
+    fallbacks = (Message.objects.filter(chatbot=chatbot, company_id=chatbot.company_id, role=Message.Role.ASSISTANT,
+                                        answered=False)
+                 .annotate(question=Subquery(asked.values("content")[:1]))
+                 .order_by("-created_at").values_list("question", "created_at")[:UNANSWERED_LOOKBACK])
+    improved = {normalized_question(q) for q in chatbot.improved_answers.values_list("question", flat=True)}
+    grouped: dict[str, UnansweredQuestion] = {}
+    for question, created_at in fallbacks:
+        key = normalized_question(question or "")
+        if not key or key in improved:
+            continue
+        seen = grouped.get(key)
+        grouped[key] = UnansweredQuestion(question=seen.question if seen else question,
+                                          times=(seen.times if seen else 0) + 1,
+                                          last_asked=seen.last_asked if seen else created_at)
+    return sorted(grouped.values(), key=lambda item: (-item.times, -item.last_asked.timestamp()))

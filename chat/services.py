@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from chat.context import MAX_VISITOR_CONTEXT_CHARS, build_prompt
 from chat.generators import GenerationError, get_generator
-from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, Message
+from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
 from chat.retrieval import Passage, retrieve
 from chatbots.models import Chatbot
 from config.errors import error_body
+from datasources.services import datasource_write_text
 from integrations.models import Integration
 
 logger = logging.getLogger(__name__)
@@ -201,6 +202,33 @@ def message_rate(*, conversation: Conversation, message_id, rating: str, comment
     answer.feedback, answer.feedback_comment, answer.feedback_at = rating, comment.strip(), timezone.now()
     answer.save(update_fields=["feedback", "feedback_comment", "feedback_at"])
     return answer
+
+
+@transaction.atomic
+def improve_answer(*, chatbot: Chatbot, question: str, answer: str, user) -> ImprovedAnswer:
+    """Record staff's answer to a question the chatbot could not answer, and rebuild the chatbot's
+    Q&A data source with it (processed in the background like an upload), linked to the chatbot."""
+    earlier = chatbot.improved_answers.select_for_update().order_by("-created_at").first()
+    improved = ImprovedAnswer.objects.create(company_id=chatbot.company_id, chatbot=chatbot,
+                                             question=question.strip(), answer=answer.strip(), created_by=user)
+    data_source = datasource_write_text(
+        company=chatbot.company, user=user, name=f"Q&A · {chatbot.name}.md", text=qa_document(chatbot),
+        data_source=earlier.data_source if earlier is not None else None)
+    chatbot.improved_answers.update(data_source=data_source)
+    chatbot.data_sources.add(data_source)
+    improved.data_source = data_source
+    return improved
+
+
+def qa_document(chatbot: Chatbot) -> str:
+    """The chatbot's improved answers as Markdown: each question a heading, so each answer is a
+    passage of its own that carries its question."""
+    sections = [f"## {_one_line(item.question)}\n\n{item.answer}\n" for item in chatbot.improved_answers.all()]
+    return f"# Questions and answers · {_one_line(chatbot.name)}\n\n" + "\n".join(sections)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).lstrip("#").strip()
 
 
 # --- The answer flow ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     *spec_path("api/conversations/<str:session_id>/feedback", api.FeedbackView.as_view(),
                name="api-conversation-feedback"),
     path("chatbots/<uuid:chatbot_id>/console/", views.ConsolePage.as_view(), name="chatbot_console"),
+    path("chatbots/<uuid:chatbot_id>/unanswered/", views.UnansweredPage.as_view(), name="chatbot_unanswered"),
     path("conversations/", views.ConversationListPage.as_view(), name="conversations"),
     path("conversations/export.csv", views.ConversationExport.as_view(), name="conversations_export"),
     path("conversations/<uuid:pk>/", views.ConversationPage.as_view(), name="conversation"),

@@ -3,15 +3,17 @@
 import csv
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from accounts.scoping import CompanyScopedView
-from chat import selectors
-from chat.models import Conversation
+from chat import selectors, services
+from chat.models import MAX_IMPROVED_ANSWER_LENGTH, MAX_IMPROVED_QUESTION_LENGTH, Conversation
 from chatbots.selectors import chatbot_list
+from config.errors import ApiError
 
 PAGE_SIZE = 50
 # A spreadsheet runs a cell starting with these as a formula (CSV injection); such cells get a leading '.
@@ -28,6 +30,40 @@ class ConsolePage(CompanyScopedView):
             "chatbot": chatbot,
             "ready_sources": chatbot.data_sources.filter(status="ready").count(),
         })
+
+
+class ImproveForm(forms.Form):
+    question = forms.CharField(max_length=MAX_IMPROVED_QUESTION_LENGTH)
+    answer = forms.CharField(max_length=MAX_IMPROVED_ANSWER_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": "Write the answer the chatbot should give."})
+
+
+class UnansweredPage(CompanyScopedView):
+    """The questions a chatbot could not answer; staff write the answer, and the next visitor gets it."""
+
+    def safely_get_queryset(self, company):
+        return chatbot_list(company=company)
+
+    def get(self, request, chatbot_id, form=None):
+        chatbot = self.get_object(chatbot_id)
+        return render(request, "chat/unanswered.html", {
+            "chatbot": chatbot, "questions": selectors.unanswered_questions(chatbot=chatbot), "form": form,
+            "improved": chatbot.improved_answers.select_related("data_source").order_by("-created_at"),
+        }, status=400 if form is not None else 200)
+
+    def post(self, request, chatbot_id):
+        chatbot = self.get_object(chatbot_id)
+        form = ImproveForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, chatbot_id, form=form)
+        try:
+            services.improve_answer(chatbot=chatbot, user=request.user, **form.cleaned_data)
+        except ApiError as refused:
+            form.add_error(None, str(refused.detail))
+            return self.get(request, chatbot_id, form=form)
+        messages.success(request, "Saved. The chatbot answers this question once its Q&A document is processed "
+                                  "(a few seconds).")
+        return redirect("chatbot_unanswered", chatbot_id=chatbot.id)
 
 
 class FilterForm(forms.Form):

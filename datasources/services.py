@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -89,6 +90,28 @@ def datasource_upload(*, company: Company, user: User | None, path: Path, name: 
         default_storage.delete(stored_at)  # the record failed: leave no orphan file behind
         raise
     return UploadOutcome(data_source, created=True)
+
+
+def datasource_write_text(*, company: Company, user: User | None, name: str, text: str,
+                          data_source: DataSource | None = None) -> DataSource:
+    """A data source made of text staff wrote (not an uploaded file): stored as Markdown and
+    processed by the same pipeline as an upload. Given `data_source`, its text is replaced and it
+    is processed again."""
+    content = text.encode()
+    _check_size(name, len(content))
+    if data_source is None:
+        _check_plan(company, len(content))
+        data_source = DataSource(id=uuid.uuid4(), company=company, uploaded_by=user, name=display_name(name),
+                                 type="md", pinecone_namespace=namespace_for(company.id))
+    previous_path = data_source.storage_path
+    data_source.storage_path = default_storage.save(
+        storage_path(company_id=company.id, data_source_id=data_source.id, name=data_source.name),
+        ContentFile(content))
+    data_source.size, data_source.sha256 = len(content), hashlib.sha256(content).hexdigest()
+    data_source.save()
+    if previous_path and previous_path != data_source.storage_path:
+        transaction.on_commit(lambda: default_storage.delete(previous_path))
+    return datasource_reprocess(data_source=data_source)
 
 
 def _check_size(name: str, size: int) -> None:
