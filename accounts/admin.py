@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import Company, User
+from accounts.models import Company, Invitation, User
 
 
 @admin.register(Company)
@@ -50,3 +50,20 @@ class UserAdmin(BaseUserAdmin):
         "classes": ("wide",),
         "fields": ("email", "company", "role", "usable_password", "password1", "password2"),
     }),)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Superusers see and revoke invitations; the link itself exists only in the email."""
+
+    list_display = ["email", "company", "role", "status", "invited_by", "created_at", "expires_at"]
+    list_filter = ["role", "created_at"]
+    search_fields = ["email", "company__name"]
+    list_select_related = ["company", "invited_by"]
+    autocomplete_fields = ["company"]
+    readonly_fields = ["id", "token_hash", "invited_by", "created_at", "accepted_at", "status"]
+    fields = ["id", "company", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at",
+              "revoked_at", "status", "token_hash"]
+
+    def has_add_permission(self, request):
+        return False  # invitations are made from the team page, which emails the link

@@ -1,10 +1,31 @@
 from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.models import Invitation, User
 from accounts.roles import Capability
-from accounts.scoping import CompanyScopedAPIView
-from accounts.serializers import CompanySerializer, CompanyUpdateSerializer, MeSerializer
-from accounts.services import company_delete, company_update
+from accounts.scoping import CompanyScopedAPIView, CompanyScopedViewSet
+from accounts.selectors import invitation_list, member_list
+from accounts.serializers import (
+    CompanySerializer,
+    CompanyUpdateSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    MeSerializer,
+)
+from accounts.services import (
+    company_delete,
+    company_update,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_update_role,
+    ownership_transfer,
+)
 
 
 class MeView(CompanyScopedAPIView):
@@ -35,3 +56,76 @@ class CompanyView(CompanyScopedAPIView):
     def delete(self, request):
         company_delete(company=self.company)
         return Response(status=204)
+
+
+def site_url(request) -> str:
+    """Where links in emails point: this site, as the request reached it."""
+    return request.build_absolute_uri("/")
+
+
+class MemberViewSet(mixins.ListModelMixin, CompanyScopedViewSet):
+    """The company's people: anyone lists them; owners and admins change roles and remove people.
+
+    An owner is neither demoted nor removed: the owner transfers ownership to someone else first.
+    """
+
+    serializer_class = MemberSerializer
+    queryset = User.objects.none()  # typed schema only; requests go through safely_get_queryset
+    write_capability = Capability.MANAGE_MEMBERS
+    action_capabilities = {"transfer_ownership": Capability.CHANGE_OWNER}
+
+    def safely_get_queryset(self, company):
+        return member_list(company=company)
+
+    @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
+    def partial_update(self, request, pk=None):
+        data = MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = member_update_role(member=self.get_object(), role=data.validated_data["role"])
+        return Response(MemberSerializer(member).data)
+
+    def destroy(self, request, pk=None):
+        member_remove(member=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], url_path="transfer-ownership")
+    def transfer_ownership(self, request, pk=None):
+        """This member becomes the owner; the current owner (the requester) becomes an admin."""
+        new_owner = ownership_transfer(owner=request.user, new_owner=self.get_object())
+        return Response(MemberSerializer(new_owner).data)
+
+
+class InvitationViewSet(mixins.ListModelMixin, CompanyScopedViewSet):
+    """Open invitations (expired ones too, to resend); owners and admins invite, resend and revoke.
+
+    The link is only ever in the email: it proves the invitee reads that address.
+    """
+
+    serializer_class = InvitationSerializer
+    queryset = Invitation.objects.none()  # typed schema only; requests go through safely_get_queryset
+    write_capability = Capability.MANAGE_MEMBERS
+
+    def safely_get_queryset(self, company):
+        return invitation_list(company=company)
+
+    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    def create(self, request):
+        data = InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = invitation_create(company=self.company, invited_by=request.user, site_url=site_url(request),
+                                       **data.validated_data)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        """Revoke: the emailed link stops working."""
+        invitation_revoke(invitation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        """Email a new link with a new expiry: a new invitation replaces this one, whose link stops working."""
+        invitation = invitation_resend(invitation=self.get_object(), resent_by=request.user,
+                                       site_url=site_url(request))
+        return Response(InvitationSerializer(invitation).data)

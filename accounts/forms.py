@@ -2,6 +2,15 @@ from django import forms
 from django.contrib.auth import authenticate, password_validation
 
 from accounts.models import Company, User
+from accounts.roles import ASSIGNABLE_ROLES, Role
+
+
+def check_password(form: forms.Form, candidate: User) -> None:
+    """Django's password validators on the form's `password`, judged against the future account."""
+    try:
+        password_validation.validate_password(form.cleaned_data["password"], candidate)
+    except forms.ValidationError as exc:
+        form.add_error("password", exc)
 
 
 class SignupForm(forms.Form):
@@ -19,11 +28,7 @@ class SignupForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("password") and cleaned.get("email"):
-            candidate = User(email=cleaned["email"], name=cleaned.get("name", ""))
-            try:
-                password_validation.validate_password(cleaned["password"], candidate)
-            except forms.ValidationError as exc:
-                self.add_error("password", exc)
+            check_password(self, User(email=cleaned["email"], name=cleaned.get("name", "")))
         return cleaned
 
 
@@ -52,3 +57,30 @@ class CompanyForm(forms.ModelForm):
         fields = ["name", "logo"]
         widgets = {"name": forms.TextInput(), "logo": forms.URLInput()}
         labels = {"logo": "Logo URL"}
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=ASSIGNABLE_ROLES, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=ASSIGNABLE_ROLES)
+
+
+class AcceptInvitationForm(forms.Form):
+    """A new account for the invited address: the invitee only chooses a name and a password."""
+
+    name = forms.CharField(max_length=200, label="Your name")
+    password = forms.CharField(widget=forms.PasswordInput, strip=False,
+                               help_text=password_validation.password_validators_help_text_html())
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password"):
+            check_password(self, User(email=self.email, name=cleaned.get("name", "")))
+        return cleaned

@@ -36,3 +36,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 
 def role_allows(role: str, capability: Capability) -> bool:
     return capability in ROLE_CAPABILITIES.get(role, frozenset())
+
+
+# The roles an invitation or a role change may give; ownership moves only by a transfer.
+ASSIGNABLE_ROLES = [(role.value, role.label) for role in (Role.ADMIN, Role.MEMBER)]

@@ -1,23 +1,41 @@
-from django.db import transaction
+import logging
+import secrets
+import smtplib
+from datetime import timedelta
 
-from accounts.models import Company, User
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Company, Invitation, User
 from accounts.roles import Role
-from accounts.selectors import user_by_supabase_uid
+from accounts.selectors import invitation_token_hash, user_by_supabase_uid
+from config.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+
+def _user_create(*, email: str, name: str, password: str | None, company: Company, role: str,
+                 supabase_uid: str | None = None) -> User:
+    """With Supabase auth the password lives in Supabase, so the local one is unusable."""
+    user = User.objects.create_user(email=email, password=password, name=name.strip(), company=company,
+                                    role=role, supabase_uid=supabase_uid)
+    if password is None:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
 
 
 @transaction.atomic
 def company_signup(*, company_name: str, name: str, email: str, password: str | None,
                    supabase_uid: str | None = None) -> User:
-    """Create a company and its owner. With Supabase auth the password lives in Supabase."""
+    """Create a company and its owner."""
     company = Company.objects.create(name=company_name.strip())
-    user = User.objects.create_user(
-        email=email, password=password, name=name.strip(), company=company, role=Role.OWNER,
-        supabase_uid=supabase_uid,
-    )
-    if password is None:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
+    return _user_create(email=email, name=name, password=password, company=company, role=Role.OWNER,
+                        supabase_uid=supabase_uid)
 
 
 def user_for_supabase_identity(*, uid: str, email: str, email_confirmed: bool) -> User | None:
@@ -48,3 +66,124 @@ def company_update(*, company: Company, **fields) -> Company:
 def company_delete(*, company: Company) -> None:
     """Delete the company with everything it owns (users, files, chatbots, conversations)."""
     company.delete()
+
+
+# --- Team: invitations ----------------------------------------------------------------------
+
+UNUSABLE_INVITATION = {
+    Invitation.Status.EXPIRED: "This invitation has expired. Ask the person who invited you to send a new one.",
+    Invitation.Status.ACCEPTED: "This invitation was already used. Log in with the account it created.",
+    Invitation.Status.REVOKED: "This invitation was withdrawn or replaced by a newer one. Use the most "
+                               "recent invitation email, or ask the person who invited you.",
+}
+
+
+def _send_invitation(invitation: Invitation, *, token: str, site_url: str) -> None:
+    context = {"invitation": invitation, "company": invitation.company.name,
+               "link": site_url.rstrip("/") + reverse("invitation_accept", args=[token]),
+               "expiry_hours": settings.INVITATION_EXPIRY_HOURS}
+    subject = " ".join(render_to_string("accounts/invitation_subject.txt", context).split())
+    body = render_to_string("accounts/invitation_email.txt", context)
+    try:
+        send_mail(subject, body, None, [invitation.email])
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Invitation email to %s could not be sent", invitation.email)
+        raise ApiError("The invitation is saved, but its email could not be sent. Try Resend in a moment.",
+                       code="email_failed", status_code=502) from None
+
+
+def invitation_create(*, company: Company, invited_by: User, email: str, role: str, site_url: str) -> Invitation:
+    """Invite `email` to the company and email the link; an open invitation to it is replaced."""
+    email = email.strip().lower()
+    if User.objects.filter(company=company, email=email).exists():
+        raise ApiError(f"{email} is already a member of this company.", code="already_member", status_code=409)
+    with transaction.atomic():
+        Invitation.objects.filter(company=company, email=email, accepted_at__isnull=True,
+                                  revoked_at__isnull=True).update(revoked_at=timezone.now())
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            company=company, email=email, role=role, invited_by=invited_by, token_hash=invitation_token_hash(token),
+            expires_at=timezone.now() + timedelta(hours=settings.INVITATION_EXPIRY_HOURS))
+    _send_invitation(invitation, token=token, site_url=site_url)
+    return invitation
+
+
+def invitation_resend(*, invitation: Invitation, resent_by: User, site_url: str) -> Invitation:
+    """A new invitation (new link, new expiry) replaces this one; the earlier link says it was replaced."""
+    return invitation_create(company=invitation.company, invited_by=resent_by, email=invitation.email,
+                             role=invitation.role, site_url=site_url)
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+
+
+def _invitation_claim(invitation: Invitation) -> Invitation:
+    """Mark the invitation used, inside the caller's transaction; the row lock makes it single use."""
+    invitation = Invitation.objects.select_for_update().select_related("company").get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ApiError(UNUSABLE_INVITATION[invitation.status], code=f"invitation_{invitation.status}",
+                       status_code=410)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept_new_user(*, invitation: Invitation, name: str, password: str | None,
+                               supabase_uid: str | None = None) -> User:
+    """The invitee has no account yet: make one in the company, with the invited email and role."""
+    invitation = _invitation_claim(invitation)
+    return _user_create(email=invitation.email, name=name, password=password, company=invitation.company,
+                        role=invitation.role, supabase_uid=supabase_uid)
+
+
+@transaction.atomic
+def invitation_accept_existing_user(*, invitation: Invitation, user: User) -> User:
+    """An account without a company (say, removed from another one) joins with the invited role."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.company_id is not None:
+        raise ApiError("Your account already belongs to a company, and an account belongs to one company only.",
+                       code="already_in_company", status_code=409)
+    if user.email != invitation.email:
+        raise ApiError("This invitation is for another email address.", code="wrong_account", status_code=403)
+    invitation = _invitation_claim(invitation)
+    user.company, user.role = invitation.company, invitation.role
+    user.save(update_fields=["company", "role"])
+    return user
+
+
+# --- Team: members --------------------------------------------------------------------------
+
+def _refuse_owner_change(member: User) -> None:
+    # Ownership only moves by a transfer, which names the next owner first: a company always has one.
+    if member.role == Role.OWNER:
+        raise ApiError("An owner stays owner until they transfer ownership to another member.",
+                       code="owner_protected", status_code=409)
+
+
+def member_update_role(*, member: User, role: str) -> User:
+    _refuse_owner_change(member)
+    member.role = role
+    member.save(update_fields=["role"])
+    return member
+
+
+def member_remove(*, member: User) -> None:
+    """Take the person out of the company; the account stays, without a company, so it can be invited again.
+    Their sessions and API keys lose all access at once, since access follows the account's company."""
+    _refuse_owner_change(member)
+    member.company, member.role = None, Role.MEMBER
+    member.save(update_fields=["company", "role"])
+
+
+@transaction.atomic
+def ownership_transfer(*, owner: User, new_owner: User) -> User:
+    """`new_owner` becomes the owner; the previous owner stays on as an admin."""
+    if new_owner.pk == owner.pk:
+        raise ApiError("You are already the owner.", code="already_owner", status_code=400)
+    new_owner.role, owner.role = Role.OWNER, Role.ADMIN
+    new_owner.save(update_fields=["role"])
+    owner.save(update_fields=["role"])
+    return new_owner

@@ -2,11 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import api, views
-from config.paths import spec_path
+from config.paths import SpecRouter, spec_path
 from config.public import public
 
 AUTH_PAGE = "an authentication page: shows no company data before login"
 OWN_ACCOUNT = "acts only on the logged-in user's own password, never on company data"
+
+router = SpecRouter()
+router.register("api/team/members", api.MemberViewSet, basename="api-team-member")
+router.register("api/team/invitations", api.InvitationViewSet, basename="api-team-invitation")
 
 urlpatterns = [
     *spec_path("api/me", api.MeView.as_view(), name="api-me"),
@@ -26,4 +30,16 @@ urlpatterns = [
     path("password/reset/complete/", public(AUTH_PAGE)(auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html")), name="password_reset_complete"),
     path("settings/company/", views.CompanySettingsView.as_view(), name="company_settings"),
+    *router.urls,
+    path("settings/team/", views.TeamPage.as_view(), name="team"),
+    path("settings/team/invite/", views.TeamInviteView.as_view(), name="team_invite"),
+    path("settings/team/members/<uuid:pk>/role/", views.MemberRoleView.as_view(), name="team_member_role"),
+    path("settings/team/members/<uuid:pk>/remove/", views.MemberRemoveView.as_view(), name="team_member_remove"),
+    path("settings/team/members/<uuid:pk>/transfer-ownership/", views.OwnershipTransferView.as_view(),
+         name="team_ownership_transfer"),
+    path("settings/team/invitations/<uuid:pk>/resend/", views.InvitationResendView.as_view(),
+         name="team_invitation_resend"),
+    path("settings/team/invitations/<uuid:pk>/revoke/", views.InvitationRevokeView.as_view(),
+         name="team_invitation_revoke"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -9,11 +10,25 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.forms import CompanyForm, LoginForm, SignupForm
-from accounts.models import User
-from accounts.roles import Capability
+from accounts.forms import AcceptInvitationForm, CompanyForm, InviteForm, LoginForm, RoleForm, SignupForm
+from accounts.models import Invitation, User
+from accounts.roles import ASSIGNABLE_ROLES, Capability
 from accounts.scoping import CompanyScopedView
-from accounts.services import company_signup, company_update, user_for_supabase_identity
+from accounts.selectors import account_exists, invitation_by_token, invitation_list, member_list
+from accounts.services import (
+    UNUSABLE_INVITATION,
+    company_signup,
+    company_update,
+    invitation_accept_existing_user,
+    invitation_accept_new_user,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_update_role,
+    ownership_transfer,
+    user_for_supabase_identity,
+)
 from accounts.supabase import (
     SupabaseAuthFailed,
     SupabaseIdentity,
@@ -24,6 +39,7 @@ from accounts.supabase import (
     supabase_update_password,
 )
 from accounts.tokens import verify_supabase_token
+from config.errors import ApiError
 from config.public import public
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -50,11 +66,16 @@ def signup(request):
 
 
 def _signup(data: dict):
-    fields = {"company_name": data["company_name"], "name": data["name"], "email": data["email"]}
+    return company_signup(company_name=data["company_name"], name=data["name"], email=data["email"],
+                          **_credentials(email=data["email"], password=data["password"], name=data["name"]))
+
+
+def _credentials(*, email: str, password: str, name: str) -> dict:
+    """A new account's password, or with Supabase Auth on, the Supabase identity that holds it."""
     if supabase_auth_enabled():
-        identity = supabase_sign_up(email=data["email"], password=data["password"], name=data["name"])
-        return company_signup(**fields, password=None, supabase_uid=identity.uid)
-    return company_signup(**fields, password=data["password"])
+        identity = supabase_sign_up(email=email, password=password, name=name)
+        return {"password": None, "supabase_uid": identity.uid}
+    return {"password": password}
 
 
 @public("the login page: shows no company data")
@@ -196,3 +217,183 @@ class CompanySettingsView(CompanyScopedView):
             messages.success(request, "Company settings saved.")
             return redirect("company_settings")
         return render(request, "accounts/company.html", {"form": form})
+
+
+# --- Team ------------------------------------------------------------------------------------
+
+def _team_page(request, invite_form: InviteForm, status: int = 200):
+    company, user = request.user.company, request.user
+    return render(request, "accounts/team.html", {
+        "members": member_list(company=company),
+        "invitations": invitation_list(company=company),
+        "invite_form": invite_form,
+        "roles": ASSIGNABLE_ROLES,
+        "can_manage": user.can(Capability.MANAGE_MEMBERS),
+        "can_transfer": user.can(Capability.CHANGE_OWNER),
+        "expiry_hours": settings.INVITATION_EXPIRY_HOURS,
+    }, status=status)
+
+
+class TeamPage(CompanyScopedView):
+    """Everyone sees who is in the company; owners and admins also invite and manage people."""
+
+    def get(self, request):
+        return _team_page(request, InviteForm())
+
+
+class TeamInviteView(CompanyScopedView):
+    required_capability = Capability.MANAGE_MEMBERS
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            try:
+                invitation = invitation_create(company=self.company, invited_by=request.user,
+                                               site_url=request.build_absolute_uri("/"), **form.cleaned_data)
+            except ApiError as error:
+                form.add_error("email" if error.error_code == "already_member" else None, str(error.detail))
+            else:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+                return redirect("team")
+        return _team_page(request, form, status=400)
+
+
+class TeamAction(CompanyScopedView):
+    """A button on the team page: one service call on one member or invitation, then back to the page
+    with what happened, or why not (the same refusals the API gives)."""
+
+    required_capability = Capability.MANAGE_MEMBERS
+    http_method_names = ["post"]
+
+    def perform(self, request, target) -> str:
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        target = self.get_object(pk)
+        try:
+            messages.success(request, self.perform(request, target))
+        except ApiError as error:
+            messages.error(request, str(error.detail))
+        return redirect("team")
+
+
+class MemberAction(TeamAction):
+    def safely_get_queryset(self, company):
+        return member_list(company=company)
+
+
+class InvitationAction(TeamAction):
+    def safely_get_queryset(self, company):
+        return invitation_list(company=company)
+
+
+class MemberRoleView(MemberAction):
+    def perform(self, request, member):
+        form = RoleForm(request.POST)
+        if not form.is_valid():
+            raise ApiError("Choose admin or member.")
+        member = member_update_role(member=member, role=form.cleaned_data["role"])
+        return f"{member.name or member.email} is now {member.get_role_display().lower()}."
+
+
+class MemberRemoveView(MemberAction):
+    def perform(self, request, member):
+        member_remove(member=member)
+        return f"{member.name or member.email} no longer belongs to {self.company.name}."
+
+
+class OwnershipTransferView(MemberAction):
+    required_capability = Capability.CHANGE_OWNER
+
+    def perform(self, request, member):
+        ownership_transfer(owner=request.user, new_owner=member)
+        return f"{member.name or member.email} is now the owner; you are an admin."
+
+
+class InvitationResendView(InvitationAction):
+    def perform(self, request, invitation):
+        invitation_resend(invitation=invitation, resent_by=request.user, site_url=request.build_absolute_uri("/"))
+        return f"A new invitation link was sent to {invitation.email}; the earlier one no longer works."
+
+
+class InvitationRevokeView(InvitationAction):
+    def perform(self, request, invitation):
+        invitation_revoke(invitation=invitation)
+        return f"The invitation to {invitation.email} is revoked; its link no longer works."
+
+
+# --- Accepting an invitation -----------------------------------------------------------------
+
+INVALID_INVITATION = "This invitation link is not valid. Check that you opened the whole link from the email."
+
+
+@public("reached with the secret token of an emailed invitation; shows its holder only the inviting "
+        "company's name and the invited address")
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    invitation = invitation_by_token(token)
+    if invitation is None:
+        return _invitation_page(request, None, problem=INVALID_INVITATION, status=404)
+    if invitation.status != Invitation.Status.PENDING:
+        return _invitation_page(request, invitation, problem=UNUSABLE_INVITATION[invitation.status], status=410)
+    if request.user.is_authenticated:
+        return _accept_as_logged_in_user(request, invitation)
+    if account_exists(email=invitation.email):
+        return _invitation_page(request, invitation, login_needed=True)
+    return _accept_as_new_user(request, invitation)
+
+
+def _invitation_page(request, invitation: Invitation | None, status: int = 200, **context):
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation, **context}, status=status)
+
+
+def _joined(request, user: User):
+    messages.success(request, f"Welcome to {user.company.name}, {user.name or user.email}.")
+    return redirect("dashboard")
+
+
+def _accept_as_new_user(request, invitation: Invitation):
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = invitation_accept_new_user(
+                invitation=invitation, name=data["name"],
+                **_credentials(email=invitation.email, password=data["password"], name=data["name"]))
+        except SupabaseAuthFailed as exc:
+            form.add_error(None, str(exc))
+        except ApiError as error:
+            return _invitation_page(request, invitation, problem=str(error.detail), status=error.status_code)
+        else:
+            login(request, user, backend=MODEL_BACKEND)
+            return _joined(request, user)
+    return _invitation_page(request, invitation, form=form)
+
+
+def _accept_as_logged_in_user(request, invitation: Invitation):
+    user = request.user
+    if user.company_id == invitation.company_id:
+        messages.info(request, f"You already belong to {invitation.company.name}.")
+        return redirect("dashboard")
+    problem = _why_cannot_join(user, invitation)
+    if problem is not None:
+        return _invitation_page(request, invitation, problem=problem[0], status=problem[1])
+    if request.method == "POST":
+        try:
+            return _joined(request, invitation_accept_existing_user(invitation=invitation, user=user))
+        except ApiError as error:
+            return _invitation_page(request, invitation, problem=str(error.detail), status=error.status_code)
+    return _invitation_page(request, invitation, join=True)
+
+
+def _why_cannot_join(user: User, invitation: Invitation) -> tuple[str, int] | None:
+    """One company per account: an account already in a company cannot join another."""
+    if user.company_id is not None:
+        return (f"You are logged in as {user.email}, which belongs to {user.company.name}. A Docent account "
+                f"belongs to one company only: to join {invitation.company.name}, ask for an invitation "
+                "to another email address.", 409)
+    if user.email != invitation.email:
+        return (f"This invitation is for {invitation.email}, but you are logged in as {user.email}. "
+                "Log out, then open the link again.", 403)
+    return None

@@ -262,6 +262,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# An emailed team invitation link works this long, once.
+INVITATION_EXPIRY_HOURS = envint("INVITATION_EXPIRY_HOURS", 72, minimum=1)
 
 SUPABASE_URL = envurl("SUPABASE_URL").rstrip("/")
 SUPABASE_ANON_KEY = envstr("SUPABASE_ANON_KEY")
@@ -303,6 +305,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["config.schema.document_spec_paths"],
+    "ENUM_NAME_OVERRIDES": {  # one name per choice set where two share a field name
+        "StatusEnum": "datasources.models.DataSource.Status",
+        "RoleEnum": "accounts.roles.Role",
+        "AssignableRoleEnum": "accounts.roles.ASSIGNABLE_ROLES",
+        "InvitationStatusEnum": "accounts.models.Invitation.Status",
+        "FeedbackEnum": "chat.models.Message.Feedback",
+    },
 }
 
 # --- Security ------------------------------------------------------------------------------
