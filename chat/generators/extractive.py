@@ -36,7 +36,10 @@ OMISSION = " … "
 _FIGURE_QUESTION = re.compile(
     r"\b(how (much|many|large|big|high|low)|what (is|was|were|are) the|amount|number of|percent\w*|rate|total|"
     r"cost|price)\b", re.IGNORECASE)
-_SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“'(\[$€£]?[A-Z0-9])")
+# A sentence ends at . ! or ? (maybe closing a quote or bracket) before a capital or a figure, but not
+# at the dot leaders of a table of contents or a cost table ("Wiring change ....... 79 work-hours").
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[^.][.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“'(\[$€£]?[A-Z0-9])")
+_TABLE_ROW = re.compile(r"^[^;]{1,120}: [^;]*; ")
 _PIECES = re.compile(r"\s*\S+")
 
 
@@ -98,7 +101,7 @@ def split_sentences(text: str, number: int) -> list[Sentence]:
     blocks: list[str] = []
     for line in (lines[1:] if len(lines) > 1 else lines):
         line = " ".join(line.split())
-        if blocks and blocks[-1] and line[:1].islower() and not blocks[-1].endswith((".", "!", "?", ":")):
+        if blocks and _runs_on(blocks[-1], line):
             blocks[-1] += " " + line  # a sentence running on to the next line of a page
         else:
             blocks.append(line)
@@ -109,6 +112,14 @@ def split_sentences(text: str, number: int) -> list[Sentence]:
         if sum(terms.values()) >= 2:
             sentences.append(Sentence(piece, number, len(sentences), terms))
     return sentences
+
+
+def _runs_on(block: str, line: str) -> bool:
+    """The line continues the block's sentence: the block has not ended one, and neither is a table
+    row ("Region: West; Revenue: 1,204"), which always stands on its own line."""
+    if not block or not line or block.endswith((".", "!", "?", ":")):
+        return False
+    return not any(_TABLE_ROW.search(text) for text in (block, line))
 
 
 def _best(question: str, wanted: Counter, sentences: list[Sentence]) -> list[Sentence]:

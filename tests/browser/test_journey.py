@@ -1,0 +1,124 @@
+"""The whole staff and visitor journey in a real Chromium, against Docent as it runs in production:
+Daphne serving HTTP and WebSocket, a db_worker processing uploads, the widget on another origin.
+
+Sign up → upload a PDF → watch it reach "ready" without reloading → create a chatbot on it → allow
+a second origin on its widget → open a page of that origin with the snippet → ask a question
+whose answer is on a known page → read the streamed answer citing that file and page → rate it →
+find the conversation, the rating and the counts in the dashboard. A screenshot of each step is
+saved under test-output/journey/.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from chat.models import Message
+from tests.ingestion import CORPUS
+from tests.worker_processes import WorkerProcesses
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path(settings.BASE_DIR) / "test-output" / "journey"
+PDF = CORPUS / "pdf" / "federal-register-2020-17221.pdf"
+QUESTION = "Which flight control computers does the 737 MAX flight control system include?"
+ANSWER_PAGE = "federal-register-2020-17221.pdf page 2"
+SLOW_MS = 120_000  # processing 15 pages and loading the model in fresh processes
+
+
+class Shots:
+    """Numbered screenshots of the staff page, or of another page when given."""
+
+    def __init__(self, page):
+        self.page, self.taken = page, 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, name: str, page=None) -> None:
+        self.taken += 1
+        (page or self.page).screenshot(path=str(SHOTS / f"{self.taken:02d}-{name}.png"), full_page=True)
+
+
+def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, tmp_path):
+    with WorkerProcesses(tmp_path) as processes:
+        docent = processes.serve(EMBEDDING_BACKEND="local", VECTOR_BACKEND="local", ANSWER_BACKEND="extractive")
+        processes.start()  # the db_worker
+        with chromium() as browser:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            shot = Shots(page)
+
+            # Sign up: the new company lands in its own dashboard.
+            page.goto(f"{docent}/signup/")
+            page.get_by_label("Company name").fill("Skyward Airlines")
+            page.get_by_label("Your name").fill("Ada Pilot")
+            page.get_by_label("Email").fill("ada@skyward.test")
+            page.get_by_label("Password").fill("a-long-and-unusual-passphrase-42")
+            shot("signup")
+            page.get_by_role("button", name="Create account").click()
+            expect(page.get_by_role("link", name="Data sources")).to_be_visible()
+            shot("dashboard")
+
+            # Upload a PDF and watch it become ready, without reloading the page.
+            page.get_by_role("link", name="Data sources").click()
+            page.locator("#file-input").set_input_files(str(PDF))
+            row = page.locator("#files-body tr", has_text=PDF.name)
+            expect(row.locator(".badge")).to_have_text("processing", timeout=SLOW_MS)
+            shot("processing")
+            expect(row.locator(".badge")).to_have_text("ready", timeout=SLOW_MS)
+            shot("ready")
+
+            # A chatbot on it.
+            page.get_by_role("link", name="Chatbots").click()
+            page.get_by_role("link", name="New chatbot").first.click()
+            page.get_by_label("Name", exact=True).fill("Fleet assistant")
+            page.get_by_role("checkbox", name=re.compile(PDF.name)).check()
+            shot("new-chatbot")
+            page.get_by_role("button", name="Create chatbot").click()
+            expect(page.get_by_role("heading", name="Fleet assistant")).to_be_visible()
+
+            # Its widget, allowed on the customer's site; the snippet copied from the page.
+            page.get_by_role("link", name="Embed on your site").click()
+            widget_card = page.locator("section.integration", has_text="Website widget")
+            widget_card.get_by_label(re.compile("Sites that may show this chatbot")).fill(customer_site.origin)
+            widget_card.get_by_role("button", name="Save origins").click()
+            expect(widget_card.locator(".origin-list, textarea")).to_contain_text(customer_site.origin)
+            snippet = widget_card.locator("code[id$='-script']").inner_text()
+            shot("integration")
+
+            # A visitor on the customer's site asks; the answer streams in with its source.
+            visitor = browser.new_page(viewport={"width": 1200, "height": 900})
+            visitor.on("pageerror", lambda error: errors.append(str(error)))
+            sockets = []
+            visitor.on("websocket", lambda socket: sockets.append(socket.url))
+            visitor.goto(customer_site.page("index.html", snippet))
+            visitor.get_by_role("button", name=re.compile("Chat with Fleet assistant")).click()
+            dialog = visitor.get_by_role("dialog", name="Fleet assistant")
+            dialog.get_by_role("textbox", name="Your message").fill(QUESTION)
+            visitor.keyboard.press("Enter")
+            expect(dialog.get_by_text(ANSWER_PAGE, exact=True)).to_be_visible(timeout=SLOW_MS)
+            expect(dialog.locator(".msg.bot").last).to_contain_text("FCC A and FCC B")
+            assert any("/ws/chat/" in url for url in sockets), sockets
+            shot("answer", visitor)
+
+            # The visitor rates it.
+            dialog.get_by_role("button", name="Helpful", exact=True).click()
+            expect(dialog.get_by_role("status").filter(has_text="Thanks")).to_be_visible()
+            shot("rated", visitor)
+
+            # Staff find the conversation, its rating and the counts.
+            page.get_by_role("link", name="Conversations").click()
+            expect(page.get_by_text(QUESTION)).to_be_visible()
+            expect(page.get_by_label("1 rated helpful")).to_be_visible()
+            shot("conversations")
+            page.get_by_role("link", name=re.compile(r"\d{4}, \d{2}:\d{2}")).first.click()
+            expect(page.get_by_text("👍 helpful")).to_be_visible()
+            expect(page.get_by_text(ANSWER_PAGE).first).to_be_visible()
+            shot("transcript")
+            page.get_by_role("link", name="Overview").click()
+            shot("overview")
+            assert errors == []
+    answer = Message.objects.get(role="assistant")
+    assert answer.feedback == "up" and answer.sources[0] == ANSWER_PAGE
