@@ -28,6 +28,7 @@ import numpy as np
 from bench.ingest_anchor import load_model
 from bench.measures import SEC_10_Q_DIR, Passage, Question, load_questions, score
 from bench.runstats import RunStats
+from datasources.embedders.local import cpu_has_bf16
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DOCS_DIR = SEC_10_Q_DIR / "docs"
@@ -152,9 +153,10 @@ def render(docent: Outcome, anchor: Outcome, questions: list[Question], load: tu
         "",
         "The twenty 10-Q filings of `../shared/bench/sec-10-q/docs/`, first through Docent's worker code "
         "(`datasource_upload`, then `datasources.pipeline.process` per file, as the db_worker task calls it: "
-        "validation, sandboxed extraction, chunking, local all-MiniLM-L6-v2 embeddings, local vector index, on a "
-        "throwaway SQLite database), then through the anchor, LangChain's default recipe (pdfplumber "
-        "`extract_text` per page, RecursiveCharacterTextSplitter 1000/200, the same MiniLM through "
+        "validation, sandboxed extraction, chunking, local all-MiniLM-L6-v2 embeddings (the default "
+        f"`LOCAL_EMBEDDING_PRECISION=auto`: {'bfloat16' if cpu_has_bf16() else 'float32'} on this CPU), "
+        "local vector index, on a throwaway SQLite database), then through the anchor, LangChain's default "
+        "recipe (pdfplumber `extract_text` per page, RecursiveCharacterTextSplitter 1000/200, the same MiniLM through "
         "sentence-transformers). Each pipeline runs in its own process; both totals include importing torch "
         "and loading the model (Docent loads it during its first file's chunk stage, to count tokens).",
         "",

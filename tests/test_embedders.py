@@ -60,6 +60,32 @@ def test_the_embedder_is_built_once_per_process(local):
     assert get_embedder() is local
 
 
+def test_bf16_vectors_match_fp32_vectors_so_either_can_search_the_other(settings):
+    settings.EMBEDDING_BACKEND = "local"
+    texts = [REVENUE, CAFETERIA, PARKING, "Net sales; $ 110,812; $ (513); $ 110,299 " * 8]
+    settings.LOCAL_EMBEDDING_PRECISION = "fp32"
+    full = get_embedder().embed_documents(texts)
+    settings.LOCAL_EMBEDDING_PRECISION = "bf16"
+    half = get_embedder().embed_documents(texts)
+    assert half.dtype == np.float32
+    assert np.all(np.sum(full * half, axis=1) >= 0.999)
+    assert not np.array_equal(full, half)  # bf16 arithmetic did run
+
+
+def test_bf16_is_the_default_only_where_the_cpu_computes_it(settings, monkeypatch):
+    import torch
+
+    from datasources.embedders import local as local_module
+
+    settings.EMBEDDING_BACKEND = "local"
+    settings.LOCAL_EMBEDDING_PRECISION = "auto"
+    embedder = get_embedder()
+    for has_bf16 in (True, False):
+        monkeypatch.setattr(local_module, "cpu_has_bf16", lambda has_bf16=has_bf16: has_bf16)
+        with embedder._arithmetic():
+            assert torch.is_autocast_enabled("cpu") == has_bf16
+
+
 def test_without_an_embedding_backend_docent_is_explicitly_lexical_only(settings):
     settings.EMBEDDING_BACKEND = "none"
     embedder = get_embedder()

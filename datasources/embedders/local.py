@@ -4,6 +4,7 @@ Loading torch and the model takes seconds, so it happens once per process, on fi
 process that never embeds never pays for it.
 """
 
+import contextlib
 import os
 import threading
 
@@ -15,14 +16,17 @@ from datasources.embedders import normalize_rows
 # Chunks per forward pass. Measured on 2 cores with ~237-token chunks of a 10-Q filing:
 # 16 → 17, 32 → 25, 64 → 25 chunks/s; 32 matches 64 with half the activation memory. One torch
 # thread gives 14 chunks/s, so torch's default of one thread per core stays.
+# bfloat16 (LOCAL_EMBEDDING_PRECISION): 256 chunks of the same filings took 5.7 s instead of 19 s
+# by the clock and about half the CPU time; every vector within 0.99997 cosine of its float32 one.
 
 
 class LocalEmbedder:
     enabled = True
 
-    def __init__(self, *, model: str, batch_size: int):
-        self.model = model
+    def __init__(self, *, model: str, batch_size: int, precision: str = "auto"):
+        self.model = model  # bf16 and fp32 vectors are interchangeable: the model's name says it all
         self.batch_size = batch_size
+        self.precision = precision
         self._loaded = None
         self._loading = threading.Lock()
 
@@ -31,6 +35,7 @@ class LocalEmbedder:
         return {
             "model": settings.LOCAL_EMBEDDING_MODEL,
             "batch_size": settings.LOCAL_EMBEDDING_BATCH_SIZE,
+            "precision": settings.LOCAL_EMBEDDING_PRECISION,
         }
 
     @property
@@ -53,13 +58,21 @@ class LocalEmbedder:
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._sentence_transformer().encode(
-            texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
-        )
+        model = self._sentence_transformer()
+        with self._arithmetic():
+            vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
         return normalize_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+    def _arithmetic(self):
+        """bfloat16 autocast when chosen, or by default where the CPU computes bfloat16 natively."""
+        import torch
+
+        if self.precision == "fp32" or (self.precision == "auto" and not cpu_has_bf16()):
+            return contextlib.nullcontext()
+        return torch.autocast("cpu", dtype=torch.bfloat16)
 
     def _sentence_transformer(self):
         # Web requests run on several threads; only one of them loads the model.
@@ -67,6 +80,13 @@ class LocalEmbedder:
             if self._loaded is None:
                 self._loaded = _load()
             return self._loaded
+
+
+def cpu_has_bf16() -> bool:
+    """True where the CPU has bfloat16 instructions (AVX-512 BF16 or AMX); emulated, bf16 gains little."""
+    import torch
+
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def _load():
