@@ -5,8 +5,9 @@ word pieces), so chunks are measured with the embedder's own `count_tokens`. Eve
 with a line naming the document and the heading it falls under, so a passage such as
 "Total net sales; 82,959" is found by a question about Apple's sales. Prose is cut at the best
 boundary near the budget (paragraph, then sentence, then line) and overlaps the chunk before a
-little; table rows are packed under their table's caption, never cut between rows, and never
-overlap, since each row already stands alone.
+little; table rows are packed under their table's caption (in full in the table's first chunk,
+its opening words after that), never cut between rows, and never overlap, since each row already
+stands alone.
 """
 
 import itertools
@@ -24,6 +25,8 @@ OVERLAP_SHARE = 1 / 8
 CUT_SEARCH_SHARE = 1 / 2
 # The context line and a table's caption take at most this share of the budget.
 CONTEXT_SHARE = 1 / 3
+# After a table's first chunk, its caption takes at most this share.
+LATER_CAPTION_SHARE = 1 / 16
 
 # How good a place to end a chunk is: before a heading, at a paragraph's end, a sentence's …
 HEADING, PARAGRAPH, SENTENCE, LINE, WORD = 4, 3, 2, 1, 0
@@ -59,22 +62,38 @@ def chunk_document(extraction: Extraction, *, file_name: str, count_tokens: Toke
     drafts: list[ChunkDraft] = []
     for _, sections in itertools.groupby(extraction.sections, key=_place):
         sections = list(sections)
-        contexts = {heading: _context(extraction.title, heading, sections[0].caption, count_tokens, budget)
-                    for heading in dict.fromkeys(section.heading for section in sections)}
-        body_budget = budget - max(count_tokens(context) for context in contexts.values())
         if sections[0].table is None:
+            contexts = {heading: _context(extraction.title, heading, "", count_tokens, budget)
+                        for heading in dict.fromkeys(section.heading for section in sections)}
+            body_budget = budget - max(count_tokens(context) for context in contexts.values())
             units = _prose_units(sections, count_tokens, body_budget)
             pieces = _pack(units, body_budget, overlap=int(body_budget * OVERLAP_SHARE))
+            for piece in pieces:
+                if piece[0].is_heading:
+                    piece = piece[1:]  # the context line names it already
+                if piece:
+                    drafts.append(_draft(contexts[piece[0].heading], piece, sections[0], extraction.title,
+                                         file_name, count_tokens))
         else:
-            units = _row_units(sections, count_tokens, body_budget)
-            pieces = _pack(units, body_budget, overlap=0)
-        for piece in pieces:
-            if piece[0].is_heading:
-                piece = piece[1:]  # the context line names it already
-            if piece:
-                drafts.append(_draft(contexts[piece[0].heading], piece, sections[0], extraction.title, file_name,
-                                     count_tokens))
+            drafts.extend(_table_drafts(sections, extraction.title, file_name, count_tokens, budget))
     return drafts
+
+
+def _table_drafts(rows: list[Section], title: str, file_name: str, count_tokens: TokenCounter,
+                  budget: int) -> list[ChunkDraft]:
+    """One table's rows, packed under its caption in full in the first chunk, shortened after it.
+
+    A caption is often a few lines of column headings and units; repeated whole in each chunk of a
+    long table it would take a third of every chunk, so later chunks keep only its opening words.
+    """
+    first = _context(title, rows[0].heading, rows[0].caption, count_tokens, budget)
+    later = _context(title, rows[0].heading, rows[0].caption, count_tokens, budget,
+                     caption_share=LATER_CAPTION_SHARE)
+    first_budget, later_budget = budget - count_tokens(first), budget - count_tokens(later)
+    units = _row_units(rows, count_tokens, min(first_budget, later_budget))
+    pieces = _pack(units, later_budget, overlap=0, first_budget=first_budget)
+    return [_draft(first if number == 0 else later, piece, rows[0], title, file_name, count_tokens)
+            for number, piece in enumerate(pieces)]
 
 
 def _place(section: Section) -> tuple:
@@ -84,15 +103,20 @@ def _place(section: Section) -> tuple:
     return section.page_number, section.sheet, section.heading, section.table
 
 
-def _context(title: str, heading: str, caption: str, count_tokens: TokenCounter, budget: int) -> str:
-    """The lines that open a chunk: document › heading, then a table's caption."""
+def _context(title: str, heading: str, caption: str, count_tokens: TokenCounter, budget: int, *,
+             caption_share: float | None = None) -> str:
+    """The lines that open a chunk: document › heading, then a table's caption.
+
+    With `caption_share`, the caption keeps only its opening words within that share of the budget.
+    """
     limit = int(budget * CONTEXT_SHARE)
     line = " › ".join(part for part in (title, heading) if part)
     line = _trim(line, limit // 2 if caption else limit, count_tokens, keep_start=True)
-    if caption:
+    if caption and caption_share is not None:
+        caption = _trim(caption, int(budget * caption_share), count_tokens, keep_start=True)
+    elif caption:
         caption = _trim(caption, limit - count_tokens(line), count_tokens, keep_start=False)
-        line = "\n".join(part for part in (line, caption) if part)
-    return line
+    return "\n".join(part for part in (line, caption) if part)
 
 
 def _trim(text: str, limit: int, count_tokens: TokenCounter, *, keep_start: bool) -> str:
@@ -186,14 +210,16 @@ def _split_row(section: Section, count_tokens: TokenCounter, budget: int) -> lis
             for text in units for piece in _fit(text, PARAGRAPH, count_tokens, budget)]
 
 
-def _pack(units: list[_Unit], budget: int, *, overlap: int) -> list[list[_Unit]]:
-    """Consecutive units in chunks of at most `budget` tokens, each ending at a good boundary."""
+def _pack(units: list[_Unit], budget: int, *, overlap: int, first_budget: int | None = None) -> list[list[_Unit]]:
+    """Consecutive units in chunks of at most `budget` tokens (the first: `first_budget`), each
+    ending at a good boundary."""
     chunks: list[list[_Unit]] = []
     start = 0
     while start < len(units):
-        end = _fill(units, start, budget)
+        limit = first_budget if first_budget is not None and not chunks else budget
+        end = _fill(units, start, limit)
         if end < len(units):
-            end = _best_cut(units, start, end, budget)
+            end = _best_cut(units, start, end, limit)
         chunks.append(units[start:end])
         if end == len(units):
             break

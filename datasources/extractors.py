@@ -8,7 +8,8 @@ puts CPU, memory and time limits around them.
 PDF: PDFium (pypdfium2) reads the text, about 60 times faster than pdfplumber's extract_text on
 the SEC filings of the benchmark, with the same words, pages turned upright and no doubled glyphs.
 Tables are found by pdfplumber's table finder, fed the page's ruling lines and boxes as PDFium
-reports them, so no page is parsed twice; each cell's text comes from PDFium.
+reports them, so no page is parsed twice; each cell's text comes from PDFium. Headers and footers
+that most pages repeat are left out, and a PDF whose metadata has no real title is named by its cover.
 """
 
 import csv
@@ -292,9 +293,16 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
         page_count = len(document)
         if page_count > max_pages:
             raise RejectedFile(f"The PDF has {page_count:,} pages, over the {max_pages:,}-page limit.")
+        pages = [_read_pdf_page(document, index) for index in range(page_count)]
+        _drop_running_lines(pages)
         sections = _Sections()
-        for index in range(page_count):
-            _read_pdf_page(document, index, sections)
+        for number, runs in enumerate(pages, start=1):
+            for text, table in runs:
+                if table is None:
+                    sections.text_with_headings(text, page_number=number)
+                else:
+                    caption = " ".join(filter(None, [_caption(sections, number), table.title]))
+                    sections.table(table.rows, caption=caption, page_number=number)
         return Extraction(title=_pdf_title(document, file_name), sections=sections.items,
                           page_count=page_count)
     finally:
@@ -312,38 +320,120 @@ def _pdfium_reason(exc) -> str:
 
 
 def _pdf_title(document, file_name: str) -> str:
-    """The document's own title when it reads like one; producers often store a file name."""
+    """What the document calls itself, then the file's name, which often says which one it is.
+
+    Its own title is the metadata's when that reads like one (producers often store a file name or
+    an archive number there), else the words set largest on its first page, where a reader looks.
+    """
     title = (document.get_metadata_value("Title") or "").strip()
     title = re.sub(r"^Microsoft (Word|Excel|PowerPoint) - ", "", title)
     title = re.sub(r"\.(docx?|xlsx?|pptx?|pdf|exe|tmp)$", "", title, flags=re.IGNORECASE)
-    words_with_letters = [word for word in title.split() if any(char.isalpha() for char in word)]
-    return title if len(words_with_letters) >= 2 else _title_from_name(file_name)
+    if not _reads_like_title(title):
+        title = _cover_title(document)
+    name = _title_from_name(file_name)
+    if not _reads_like_title(title):
+        return name
+    return title if _words(name) <= _words(title) else f"{title} ({name})"
 
 
-def _read_pdf_page(document, index: int, sections: _Sections) -> None:
+def _reads_like_title(text: str) -> bool:
+    return len([word for word in text.split() if any(char.isalpha() for char in word)]) >= 2
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+# Cover titles are set large and short; a longer run of the largest type is body text.
+MAX_TITLE_CHARS = 100
+
+
+def _cover_title(document) -> str:
+    """The words in the largest type on the first page, in reading order."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        page = document[0]
+        textpage = page.get_textpage()
+    except (pdfium.PdfiumError, IndexError):
+        return ""
+    try:
+        count = pdfium_c.FPDFText_CountChars(textpage.raw)
+        sizes = [pdfium_c.FPDFText_GetFontSize(textpage.raw, index) for index in range(count)]
+        largest = max(sizes, default=0.0)
+        chars = [chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index)) if largest - size < 0.5 else " "
+                 for index, size in enumerate(sizes)]
+    finally:
+        textpage.close()
+        page.close()
+    title = " ".join("".join(chars).split())
+    return title if len(title) <= MAX_TITLE_CHARS else ""
+
+
+def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]:
+    """The page in reading order: runs of cleaned text, and each table in its place."""
     import pypdfium2 as pdfium
 
     try:
         page = document[index]
         textpage = page.get_textpage()
     except pdfium.PdfiumError:
-        return  # a damaged page: the others are still worth reading
+        return []  # a damaged page: the others are still worth reading
     try:
         frame = _ReadingFrame.of(textpage)
         tables = [table for table in (_read_table(textpage, frame, cells) for cells in _find_tables(page, frame))
                   if table is not None]
-        if not tables:
-            sections.text_with_headings(_page_text(textpage.get_text_range()), page_number=index + 1)
-            return
-        for text, table in _interleave(textpage, tables):
-            if table is None:
-                sections.text_with_headings(_page_text(text), page_number=index + 1)
-            else:
-                caption = " ".join(filter(None, [_caption(sections, index + 1), table.title]))
-                sections.table(table.rows, caption=caption, page_number=index + 1)
+        runs = _interleave(textpage, tables) if tables else [(textpage.get_text_range(), None)]
+        return [(_page_text(text) if table is None else text, table) for text, table in runs]
     finally:
         textpage.close()
         page.close()
+
+
+# A line at the top or bottom of this share of a document's pages (and of at least a few) is a
+# running header or footer ("Apple Inc. | Q3 2022 Form 10-Q | 8", "Table of Contents", a page
+# number): the same words in every chunk of every page, which tell a search nothing. Chunks keep
+# their page number in their metadata.
+RUNNING_LINE_SHARE = 1 / 5
+RUNNING_LINE_MIN_PAGES = 3
+RUNNING_LINE_DEPTH = 3  # lines from each end of a page where running headers and footers sit
+
+
+def _drop_running_lines(pages: list[list[tuple[str, "_PdfTable | None"]]]) -> None:
+    """Remove, in place, the lines that open or close many of the document's pages alike."""
+    pages_with = Counter()
+    for runs in pages:
+        lines = [line for text, table in runs if table is None for line in text.split("\n") if line]
+        edges = lines[:RUNNING_LINE_DEPTH] + lines[-RUNNING_LINE_DEPTH:]
+        pages_with.update({_running_key(line) for line in edges})
+    least = max(RUNNING_LINE_MIN_PAGES, len(pages) * RUNNING_LINE_SHARE)
+    running = {key for key, count in pages_with.items() if count >= least}
+    if not running:
+        return
+    for runs in pages:
+        texts = [index for index, (_, table) in enumerate(runs) if table is None]
+        if texts:
+            first, last = texts[0], texts[-1]
+            runs[first] = (_strip_edge(runs[first][0], running, top=True), None)
+            runs[last] = (_strip_edge(runs[last][0], running, top=False), None)
+
+
+def _running_key(line: str) -> str:
+    """A line with its figures blanked, so that "Form 10-Q | 8" and "Form 10-Q | 9" are alike."""
+    return re.sub(r"\d+", "#", line.strip().lower())
+
+
+def _strip_edge(text: str, running: set[str], *, top: bool) -> str:
+    lines = text.split("\n")
+    if not top:
+        lines.reverse()
+    dropped = 0
+    while lines and dropped < RUNNING_LINE_DEPTH and (not lines[0].strip() or _running_key(lines[0]) in running):
+        dropped += bool(lines.pop(0).strip())
+    if not top:
+        lines.reverse()
+    return "\n".join(lines)
 
 
 def _page_text(text: str) -> str:

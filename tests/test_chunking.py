@@ -68,6 +68,21 @@ def test_table_rows_are_packed_under_their_caption_and_never_cut(count_tokens):
     assert drafts[1].metadata["row_start"] == drafts[0].metadata["row_end"] + 1
 
 
+def test_a_long_caption_is_given_whole_once_and_its_opening_words_after(count_tokens):
+    caption = ("(In millions) Three Months Ended Nine Months Ended June 25, 2022 June 26, 2021 "
+               "Operating expenses by segment, as reported to the chief operating decision maker, excluding ") * 2
+    rows = [Section(text=f"Segment {n}; {1000 + n:,}; {2000 + n:,}", heading="Segments", page_number=4, table=1,
+                    caption=caption.strip()) for n in range(80)]
+    drafts = chunk(Extraction(title="Filing", sections=rows, page_count=4), count_tokens)
+    assert len(drafts) > 2
+    first, *later = (draft.text.split("\n") for draft in drafts)
+    assert first[1] in caption and count_tokens(first[1]) > 40  # the lines nearest the table, in full
+    for lines in later:
+        assert lines[1] == "(In millions) Three Months Ended Nine Months Ended June 25, 2022"
+        assert all(line.startswith("Segment ") for line in lines[2:])
+    assert [line for lines in [first, *later] for line in lines[2:]] == [row.text for row in rows]
+
+
 def test_a_row_longer_than_the_budget_is_split_and_each_part_names_the_row(count_tokens):
     cells = "; ".join(f"Month {n}: {n * 1234:,}" for n in range(1, 120))
     row = Section(text=f"Product: Widget; {cells}", heading="Sales", sheet="Sales", row_number=7, table=1)

@@ -74,9 +74,19 @@ def test_a_csv_with_a_byte_order_mark_keeps_its_first_header_clean(tmp_path):
 def test_pdf_text_comes_with_page_numbers():
     extraction = extract_pdf(PDFS / "federal-register-2020-17221.pdf", "federal-register-2020-17221.pdf")
     assert extraction.page_count == 15
-    assert {section.page_number for section in extraction.sections} == set(range(1, 16))
+    # Page 8 is a figure: its only text is the header and footer every page repeats.
+    assert {section.page_number for section in extraction.sections} == set(range(1, 16)) - {8}
     first_page = " ".join(section.text for section in extraction.sections if section.page_number == 1)
     assert "Airworthiness Directives" in first_page
+
+
+def test_a_header_and_footer_repeated_on_every_page_are_left_out():
+    text = "\n".join(texts(extract_pdf(PDFS / "federal-register-2020-17221.pdf", "fr.pdf")))
+    assert "Federal Register / Vol. 85, No. 152" not in text  # atop every page, with its page number
+    assert "jbell on DSKJLSW7X2PROD with PROPOSALS" not in text  # at the foot of every page
+    assert "Airworthiness Directives" in text and "Lion Air Flight 610" in text
+    filing = texts(extract_pdf(SHARED / "bench" / "sec-10-q" / "docs" / "2022 Q3 AAPL.pdf", "2022 Q3 AAPL.pdf"))
+    assert not any("Q3 2022 Form 10-Q |" in text for text in filing)  # "Apple Inc. | Q3 2022 Form 10-Q | 8"
 
 
 def test_a_pdf_table_row_stands_alone_under_its_header():
@@ -133,6 +143,11 @@ def test_a_pdf_over_the_page_limit_is_refused_naming_the_limit():
 def test_a_pdf_title_comes_from_its_metadata_only_when_it_reads_like_a_title():
     assert extract_pdf(PDFS / "cupertino_usd_4-6-16.pdf", "agenda.pdf").title == "SPECIAL BOARD AGENDA 040616"
     assert extract_pdf(PDFS / "scotus-transcript-p1.pdf", "knowles_v_mirzayance.pdf").title == "knowles v mirzayance"
+
+
+def test_a_pdf_without_a_title_in_its_metadata_is_named_by_its_cover_and_its_file():
+    filing = SHARED / "bench" / "sec-10-q" / "docs" / "2022 Q3 AAPL.pdf"  # metadata: an archive number
+    assert extract_pdf(filing, "2022 Q3 AAPL.pdf").title == "Apple Inc. (2022 Q3 AAPL)"
 
 
 def word_document(tmp_path: Path) -> Path:
