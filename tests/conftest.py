@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Company, User
@@ -20,6 +21,14 @@ def media_root(settings, tmp_path):
     """Each test stores uploads in its own folder, never in the developer's var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with empty rate-limit counters and caches, whatever ran before it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Rate limits on questions: per key, per client address and per company plan, alike over HTTP and WebSocket."""
 
 import pytest
-from django.core.cache import cache
 
 from chat.models import Message
 from tests.chatting import ask, chat_socket, socket_answer, widget_key
@@ -12,15 +11,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def fresh_counters(settings):
+def generous_defaults(settings):
     settings.EMBEDDING_BACKEND = "local"
     settings.VECTOR_BACKEND = "local"
     settings.ANSWER_BACKEND = "extractive"
     settings.CHAT_RATE_PER_KEY = "1000/m"
     settings.CHAT_RATE_PER_IP = "1000/m"
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
