@@ -92,7 +92,8 @@ def test_each_corpus_file_ends_as_its_readme_says(name, count_tokens):
 
 def test_pdf_chunks_carry_their_page_numbers(count_tokens):
     _, _, drafts = ingest(CORPUS / "pdf/federal-register-2020-17221.pdf", count_tokens)
-    assert {draft.metadata["page_number"] for draft in drafts} == set(range(1, 16))
+    # Page 8 holds only a figure and the running header and footer, which are left out.
+    assert {draft.metadata["page_number"] for draft in drafts} == set(range(1, 16)) - {8}
 
 
 def test_chart_sheets_are_skipped(count_tokens):
