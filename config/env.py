@@ -2,6 +2,7 @@
 
 import os
 import re
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -72,4 +73,15 @@ def envrate(name: str, default: str) -> str:
     value = envstr(name, default)
     if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", value):
         raise _bad(name, value, 'a count per period such as "60/m" (periods: s, m, h, d)')
+    return value
+
+
+def envdecimal(name: str, default: str, *, minimum: Decimal | None = None) -> Decimal:
+    raw = os.environ.get(name)
+    try:
+        value = Decimal((raw or default).strip())
+    except InvalidOperation:
+        raise _bad(name, raw, "a decimal number such as 0.15") from None
+    if not value.is_finite() or (minimum is not None and value < minimum):
+        raise _bad(name, raw, f"a decimal number >= {minimum}")
     return value

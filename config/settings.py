@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import envbool, envchoice, envint, envlist, envrate, envstr, envurl
+from config.env import envbool, envchoice, envdecimal, envint, envlist, envrate, envstr, envurl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DOCENT_VAR_DIR", str(BASE_DIR / "var")))
@@ -220,6 +220,10 @@ if ANSWER_BACKEND == "openai" and not OPENAI_CHAT_MODEL:
     raise ImproperlyConfigured("Environment variable OPENAI_CHAT_MODEL is required when ANSWER_BACKEND=openai.")
 # Bounds connecting to the chat model, its first token and every silence between two tokens.
 OPENAI_CHAT_TIMEOUT_SECONDS = envint("OPENAI_CHAT_TIMEOUT_SECONDS", 30, minimum=1)
+# Estimated cost on the analytics dashboard, in US dollars per million tokens (defaults: gpt-4o-mini's prices).
+OPENAI_PRICE_PER_1M_PROMPT_TOKENS_USD = envdecimal("OPENAI_PRICE_PER_1M_PROMPT_TOKENS_USD", "0.15", minimum=0)
+OPENAI_PRICE_PER_1M_COMPLETION_TOKENS_USD = envdecimal("OPENAI_PRICE_PER_1M_COMPLETION_TOKENS_USD", "0.60",
+                                                       minimum=0)
 # What one answer's prompt may hold (instructions, passages, earlier turns, question), in estimated tokens.
 CHAT_CONTEXT_TOKENS = envint("CHAT_CONTEXT_TOKENS", 6000, minimum=500)
 

@@ -118,6 +118,12 @@ def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, 
             expect(page.get_by_text(ANSWER_PAGE).first).to_be_visible()
             shot("transcript")
             page.get_by_role("link", name="Overview").click()
+            stats = page.get_by_label("Key numbers, last 30 days")
+            expect(stats.locator(".stat", has_text="conversations")).to_contain_text("1")
+            expect(stats.locator(".stat", has_text="questions")).to_contain_text("1")
+            expect(stats.locator(".stat", has_text="answered from the documents")).to_contain_text("100%")
+            expect(stats.locator(".stat", has_text="rated helpful")).to_contain_text("1 / 0")
+            expect(page.locator("canvas[data-chart='volume']")).to_be_visible()
             shot("overview")
             assert errors == []
     answer = Message.objects.get(role="assistant")

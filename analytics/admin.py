@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from analytics.models import DailyStats, RolledUpDay
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Figures derived from chat's messages: `manage.py rollup_analytics --day` recomputes them, not edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RolledUpDay)
+class RolledUpDayAdmin(ReadOnlyAdmin):
+    list_display = ["day", "rolled_up_at"]
+    date_hierarchy = "day"
+
+
+@admin.register(DailyStats)
+class DailyStatsAdmin(ReadOnlyAdmin):
+    list_display = ["day", "company", "chatbot", "conversations", "questions", "answers", "answered"]
+    list_filter = ["day"]
+    search_fields = ["company__name", "chatbot__name"]
+    list_select_related = ["company", "chatbot"]
+    exclude = ["latency_histogram"]

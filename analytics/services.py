@@ -1,0 +1,67 @@
+import datetime
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from accounts.models import Company
+from analytics.aggregation import day_bounds, raw_figures, term_hash, utc_day
+from analytics.models import DailyStats, DailyTerm, RolledUpDay
+from chat.models import Conversation
+
+# Only activity older than this is rolled up, so a message still being written is never skipped.
+SETTLING = datetime.timedelta(minutes=10)
+_BATCH = 1000
+
+
+def settled_before(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - SETTLING
+
+
+@transaction.atomic
+def rollup_day(*, day: datetime.date, now: datetime.datetime | None = None) -> None:
+    """Store every company's figures of one UTC day up to ten minutes ago, replacing earlier ones."""
+    start, day_end = day_bounds(day, day)
+    end = min(day_end, settled_before(now))
+    if end <= start:
+        return
+    for company_id in Company.objects.values_list("id", flat=True):
+        DailyStats.objects.filter(company_id=company_id, day=day).delete()
+        DailyTerm.objects.filter(company_id=company_id, kind__in=DailyTerm.Kind.values, day=day).delete()
+        figures = raw_figures(company_id=company_id, start=start, end=end)
+        DailyStats.objects.bulk_create([
+            DailyStats(company_id=company_id, chatbot_id=bot, day=day, conversations=f.conversations,
+                       questions=f.questions, answers=f.answers, answered=f.answered,
+                       prompt_tokens=f.prompt_tokens, completion_tokens=f.completion_tokens,
+                       latency_histogram={str(bucket): n for bucket, n in f.latency.items()})
+            for (bot, _), f in figures.days.items()], batch_size=_BATCH)
+        DailyTerm.objects.bulk_create([
+            DailyTerm(company_id=company_id, chatbot_id=bot, day=day, kind=kind, term_hash=term_hash(term),
+                      term=term, count=n)
+            for (kind, bot, _), counts in figures.terms.items() for term, n in counts.items()], batch_size=_BATCH)
+    RolledUpDay.objects.update_or_create(day=day, defaults={"until": end, "rolled_up_at": timezone.now()})
+
+
+def rollup_settled_days(*, since: datetime.date | None = None, now: datetime.datetime | None = None) -> list:
+    """Roll up each day from `since` (default: the first conversation's) not yet rolled up to its end or
+    to ten minutes ago, today included."""
+    if since is None:
+        first = Conversation.objects.aggregate(first=Min("created_at"))["first"]
+        if first is None:
+            return []
+        since = utc_day(first)
+    settled = settled_before(now)
+    last = utc_day(settled)
+    done = dict(RolledUpDay.objects.filter(day__range=(since, last)).values_list("day", "until"))
+    days = [since + datetime.timedelta(days=n) for n in range((last - since).days + 1)]
+    pending = [day for day in days if _behind(day, done.get(day), settled)]
+    for day in pending:
+        rollup_day(day=day, now=now)
+    return pending
+
+
+
+def _behind(day: datetime.date, until: datetime.datetime | None, settled: datetime.datetime) -> bool:
+    """Whether the day holds settled activity its roll-up (if any) does not cover."""
+    start, end = day_bounds(day, day)
+    return (until or start) < min(end, settled)
