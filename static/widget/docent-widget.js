@@ -193,8 +193,8 @@ a{color:inherit;text-decoration:underline}
 .sources{font-size:12px;opacity:.85}
 .sources ul{margin:2px 0 0}
 .rating{display:flex;flex-wrap:wrap;align-items:center;gap:4px;font-size:12px}
-.rate{border:1px solid transparent;background:none;border-radius:6px;padding:2px 4px;font-size:14px}
-.rate[aria-pressed=true]{border-color:currentColor}
+.rate{border:1px solid;background:none;border-radius:6px;padding:1px 8px;font:inherit;color:inherit;opacity:.8}
+.rate[aria-pressed=true]{opacity:1;font-weight:600;background:rgba(0,0,0,.06)}
 .comment{display:flex;gap:4px;flex-basis:100%}
 .comment input{flex:1;min-width:0;font:inherit;padding:4px}
 .typing{letter-spacing:2px}
@@ -278,11 +278,11 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
     const status = h("span", { class: "thanks", role: "status" });
     const buttons = ["up", "down"].map((value) => {
       const button = h("button", { type: "button", class: "rate", "aria-pressed": "false",
-        "aria-label": value === "up" ? "Helpful" : "Not helpful" }, value === "up" ? "\u{1F44D}" : "\u{1F44E}");
+        "aria-label": value === "up" ? "Helpful" : "Not helpful" }, value === "up" ? "Yes" : "No");
       button.addEventListener("click", () => rate(value, ""));
       return button;
     });
-    const row = h("div", { class: "rating" }, [...buttons, status]);
+    const row = h("div", { class: "rating" }, [h("span", { "aria-hidden": "true" }, "Helpful?"), ...buttons, status]);
     async function rate(value, comment) {
       buttons.forEach((button, index) => button.setAttribute("aria-pressed", String(["up", "down"][index] === value)));
       const sent = await feedback({ message_id: messageId, rating: value, comment: comment });
