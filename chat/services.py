@@ -84,6 +84,8 @@ def parse_question(data) -> Question:
     for name, value in fields.items():
         if not isinstance(value, str):
             errors[name] = ["Must be text."]
+        elif "\x00" in value:
+            errors[name] = ["Must not contain NUL characters."]
     message = fields["message"].strip() if isinstance(fields["message"], str) else ""
     if "message" not in errors and not message:
         errors["message"] = ["Write a question."]
