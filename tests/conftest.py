@@ -32,6 +32,22 @@ def fresh_cache():
 
 
 @pytest.fixture
+def local_models(settings):
+    """The embedded defaults, whatever the environment says: MiniLM, the local index, quoted answers."""
+    settings.EMBEDDING_BACKEND = "local"
+    settings.VECTOR_BACKEND = "local"
+    settings.ANSWER_BACKEND = "extractive"
+
+
+@pytest.fixture
+def handbook_bot(local_models, company_a):
+    """Company A's chatbot over a three-page warehouse handbook (tests.chatting.WAREHOUSE)."""
+    from tests.chatting import WAREHOUSE, add_source, bot  # it loads the ASGI app: not before Django is set up
+
+    return bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+
+
+@pytest.fixture
 def company_a(db):
     return Company.objects.create(name="Acme Analytics")
 

@@ -3,27 +3,22 @@
 import pytest
 
 from chat.models import Conversation, Message
-from tests.chatting import SHOP, answer_text, ask, server_key, server_sent_events, widget_key
+from tests.chatting import (
+    LICENCE_QUESTION,
+    SHOP,
+    WAREHOUSE,
+    add_source,
+    answer_text,
+    ask,
+    bot,
+    server_key,
+    server_sent_events,
+    widget_key,
+)
 from tests.fakes.openai_server import running_openai
 from tests.ingestion import CORPUS, processed, upload
-from tests.test_retrieval import WAREHOUSE, add_source, bot
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-LICENCE_QUESTION = "What must forklift drivers hold and wear?"
-
-
-@pytest.fixture(autouse=True)
-def local_models(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    settings.ANSWER_BACKEND = "extractive"
-
-
-@pytest.fixture
-def handbook_bot(company_a):
-    return bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
-
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_models")]
 
 def test_staff_get_an_answer_quoted_from_the_right_page_with_its_source(api_client, owner_a, handbook_bot):
     response = ask(api_client(owner_a), handbook_bot, LICENCE_QUESTION)

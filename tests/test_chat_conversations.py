@@ -3,24 +3,10 @@
 import pytest
 
 from chat.models import Message
-from tests.chatting import SHOP, ask, server_key, widget_key
+from tests.chatting import LICENCE_QUESTION, SHOP, ask, bot, server_key, widget_key
 from tests.isolation import assert_foreign_404
-from tests.test_chat_api import LICENCE_QUESTION
-from tests.test_retrieval import WAREHOUSE, add_source, bot
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def local_models(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    settings.ANSWER_BACKEND = "extractive"
-
-
-@pytest.fixture
-def handbook_bot(company_a):
-    return bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_models")]
 
 
 @pytest.fixture

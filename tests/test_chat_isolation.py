@@ -6,18 +6,21 @@ from asgiref.sync import sync_to_async
 
 from chat.models import Message
 from chatbots.models import Chatbot
-from tests.chatting import ask, chat_socket, server_sent_events, socket_answer, widget_key
+from tests.chatting import (
+    CANARY,
+    CANARY_QUESTION,
+    WAREHOUSE,
+    add_source,
+    ask,
+    bot,
+    chat_socket,
+    server_sent_events,
+    socket_answer,
+    widget_key,
+)
 from tests.isolation import assert_foreign_404, record_websocket
-from tests.test_retrieval import CANARY, CANARY_QUESTION, WAREHOUSE, add_source, bot
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def local_models(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    settings.ANSWER_BACKEND = "extractive"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_models")]
 
 
 @pytest.fixture

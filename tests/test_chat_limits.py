@@ -3,25 +3,15 @@
 import pytest
 
 from chat.models import Message
-from tests.chatting import ask, chat_socket, socket_answer, widget_key
-from tests.test_chat_api import LICENCE_QUESTION
-from tests.test_retrieval import WAREHOUSE, add_source, bot
+from tests.chatting import LICENCE_QUESTION, WAREHOUSE, add_source, ask, bot, chat_socket, socket_answer, widget_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def generous_defaults(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    settings.ANSWER_BACKEND = "extractive"
+def generous_defaults(local_models, settings):
     settings.CHAT_RATE_PER_KEY = "1000/m"
     settings.CHAT_RATE_PER_IP = "1000/m"
-
-
-@pytest.fixture
-def handbook_bot(company_a):
-    return bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
 
 
 def test_the_question_past_the_keys_limit_gets_429_with_retry_after(settings, client, handbook_bot):

@@ -8,20 +8,11 @@ from urllib.request import Request, urlopen
 import pytest
 
 from chat.models import Message
-from tests.chatting import server_key
+from tests.chatting import LICENCE_QUESTION, server_key
 from tests.fakes.openai_server import running_openai
-from tests.test_chat_api import LICENCE_QUESTION
-from tests.test_retrieval import WAREHOUSE, add_source, bot
 from tests.worker_processes import WorkerProcesses
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def handbook_bot(settings, company_a):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    return bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
 
 
 def post(url: str, key: str, body: dict):

@@ -6,24 +6,10 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat.models import Conversation, Message
-from tests.chatting import chat_socket, socket_answer, widget_key
+from tests.chatting import LICENCE_QUESTION, bot, chat_socket, socket_answer, widget_key
 from tests.fakes.openai_server import running_openai
-from tests.test_chat_api import LICENCE_QUESTION
-from tests.test_retrieval import WAREHOUSE, add_source, bot
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest.fixture(autouse=True)
-def local_models(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    settings.ANSWER_BACKEND = "extractive"
-
-
-@pytest.fixture
-def handbook_bot(company_a):
-    return bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.usefixtures("local_models")]
 
 
 @pytest.fixture

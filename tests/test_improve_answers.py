@@ -9,23 +9,10 @@ from datasources.models import DataSource
 from tests.chatting import ask, widget_key
 from tests.ingestion import run_worker
 from tests.isolation import assert_foreign_404
-from tests.test_retrieval import WAREHOUSE, add_source, bot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_models")]
 
 CANTEEN = "Where is the staff canteen?"
-
-
-@pytest.fixture(autouse=True)
-def local_models(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    settings.ANSWER_BACKEND = "extractive"
-
-
-@pytest.fixture
-def handbook_bot(company_a):
-    return bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
 
 
 def logged_in(user) -> Client:

@@ -4,55 +4,13 @@ import pytest
 
 from chat.retrieval import Scope, retrieve
 from chatbots.models import Chatbot
-from datasources.embedders import get_embedder
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import process
 from datasources.services import datasource_upload
-from datasources.vectorindex import VectorRecord, get_vector_index
+from tests.chatting import CANARY, CANARY_QUESTION, WAREHOUSE, add_source, bot
 from tests.ingestion import CORPUS
 
-CANARY = "The vault combination is QUOKKA-7731-CANARY."
-CANARY_QUESTION = "What is the vault combination QUOKKA-7731-CANARY?"
-
-WAREHOUSE = [
-    "Warehouse operations handbook › Receiving\nPallets are checked against the purchase order before they are "
-    "unloaded, and damaged goods are photographed for the carrier's claim.",
-    "Warehouse operations handbook › Safety\nForklift drivers must hold a current licence and wear a high-visibility "
-    "vest on the loading dock at all times.",
-    "Warehouse operations handbook › Shipping\nOrders received before 2 pm leave the same day; the courier collects "
-    "parcels from bay 4 at 5 pm.",
-]
-
-
-@pytest.fixture(autouse=True)
-def local_models(settings):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-
-
-def add_source(company, name: str, texts: list[str], *, pages: list[int] | None = None,
-               status=DataSource.Status.READY) -> DataSource:
-    """A processed data source whose chunks are these texts (one page each unless `pages` says), embedded
-    when an embedder is configured."""
-    source = DataSource.objects.create(company=company, name=name, type="pdf", status=status)
-    embedder = get_embedder()
-    vectors = embedder.embed_documents(texts) if embedder.enabled else None
-    chunks = Chunk.objects.bulk_create([
-        Chunk(id=Chunk.make_id(source.id, n), company=company, data_source=source, position=n, text=text,
-              metadata={"file_name": name, "title": name.rsplit(".", 1)[0], "heading": "",
-                        "page_number": (pages or range(1, len(texts) + 1))[n]},
-              embedding=vectors[n].tobytes() if vectors is not None else None)
-        for n, text in enumerate(texts)
-    ])
-    if vectors is not None:
-        get_vector_index().upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])
-    return source
-
-
-def bot(company, *sources, **fields) -> Chatbot:
-    chatbot = Chatbot.objects.create(company=company, name="Helper", **fields)
-    chatbot.data_sources.set(sources)
-    return chatbot
+pytestmark = pytest.mark.usefixtures("local_models")
 
 
 def texts(passages) -> str:

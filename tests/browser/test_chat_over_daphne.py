@@ -9,27 +9,19 @@ from playwright.sync_api import expect
 from chat.models import Conversation, Message
 from integrations.models import Integration
 from tests.browser.test_widget_in_chromium import iframe_tag, script_tag
+from tests.chatting import LICENCE_QUESTION
 from tests.embedding import make_integration
-from tests.test_retrieval import WAREHOUSE, add_source, bot
 from tests.worker_processes import WorkerProcesses
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-QUESTION = "What must forklift drivers hold and wear?"
+QUESTION = LICENCE_QUESTION
 ANSWER_TIMEOUT_MS = 30_000
 
 
-@pytest.fixture
-def handbook_bot(settings, company_a):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
-    chatbot.theme = {"title": "Acme assistant"}
-    chatbot.save()
-    return chatbot
-
-
 def test_widget_and_iframe_answers_stream_over_the_websocket(handbook_bot, customer_site, chromium, tmp_path):
+    handbook_bot.theme = {"title": "Acme assistant"}
+    handbook_bot.save()
     widget = make_integration(handbook_bot, origins=[customer_site.origin])
     iframe = make_integration(handbook_bot, origins=[customer_site.origin], type=Integration.Type.IFRAME)
     with WorkerProcesses(tmp_path) as processes:

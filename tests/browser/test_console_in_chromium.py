@@ -4,16 +4,12 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.test_retrieval import WAREHOUSE, add_source, bot
+from tests.chatting import LICENCE_QUESTION
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_staff_see_the_answer_with_the_passages_and_scores(live_server, settings, owner_a, company_a, chromium):
-    settings.EMBEDDING_BACKEND = "local"
-    settings.VECTOR_BACKEND = "local"
-    settings.ANSWER_BACKEND = "extractive"
-    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+def test_staff_see_the_answer_with_the_passages_and_scores(live_server, owner_a, handbook_bot, chromium):
     client = Client()
     client.force_login(owner_a)
     session = client.cookies["sessionid"].value
@@ -24,8 +20,8 @@ def test_staff_see_the_answer_with_the_passages_and_scores(live_server, settings
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"{live_server.url}/chatbots/{chatbot.id}/console/")
-        page.get_by_label("Your question").fill("What must forklift drivers hold and wear?")
+        page.goto(f"{live_server.url}/chatbots/{handbook_bot.id}/console/")
+        page.get_by_label("Your question").fill(LICENCE_QUESTION)
         page.get_by_role("button", name="Ask").click()
         log = page.get_by_role("log", name="Conversation")
         expect(log.get_by_text("Answer quoted from the documents")).to_be_visible(timeout=20_000)
