@@ -53,10 +53,7 @@ class ChatEndpoint(APIView):
 
     def question(self) -> tuple[services.Asker, services.Question]:
         data = self.request.data
-        try:
-            question = services.parse_question(data)
-        except services.ChatError as error:
-            raise ApiError(error.message, code=error.code, status_code=error.status, details=error.details) from None
+        question = services.parse_question(data)
         if not data.get("chatbot_id"):
             raise ApiError("Say which chatbot to ask.", code="invalid", details={"chatbot_id": ["Required."]})
         asker = self.asker(data.get("chatbot_id"), question.visitor_id)
@@ -74,11 +71,7 @@ class ChatView(ChatEndpoint):
                    summary="Ask a chatbot; the whole answer at once")
     def post(self, request):
         asker, question = self.question()
-        try:
-            result = async_to_sync(services.collect)(services.answer_events(asker, question))
-        except services.ChatError as error:
-            raise ApiError(error.message, code=error.code, status_code=error.status) from None
-        return Response(result)
+        return Response(async_to_sync(services.collect)(services.answer_events(asker, question)))
 
 
 class ChatStreamView(ChatEndpoint):
@@ -146,10 +139,7 @@ class FeedbackView(ConversationEndpoint):
         conversation = self.conversation(session_id)
         feedback = FeedbackSerializer(data=request.data)
         feedback.is_valid(raise_exception=True)
-        try:
-            answer = services.message_rate(conversation=conversation, **feedback.validated_data)
-        except services.ChatError as error:
-            raise ApiError(error.message, code=error.code, status_code=error.status) from None
+        answer = services.message_rate(conversation=conversation, **feedback.validated_data)
         return Response(MessageSerializer(answer).data)
 
 

@@ -25,7 +25,7 @@ from chat.generators import GenerationError, get_generator
 from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
 from chat.retrieval import Passage, retrieve
 from chatbots.models import Chatbot
-from config.errors import error_body
+from config.errors import ApiError, error_body
 from datasources.services import datasource_write_text
 from integrations.models import Integration
 
@@ -38,12 +38,13 @@ in_thread = functools.partial(database_sync_to_async, thread_sensitive=False)
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 
 
-class ChatError(Exception):
-    """A question that cannot be asked as sent; `status` is the HTTP status to answer."""
+class ChatError(ApiError):
+    """A question that cannot be asked as sent: the API answers it in the one error shape, and the
+    WebSocket consumer sends the same code, message and details in an error frame."""
 
     def __init__(self, message: str, *, code: str, status: int = 400, details: dict | None = None):
-        super().__init__(message)
-        self.message, self.code, self.status, self.details = message, code, status, details or {}
+        super().__init__(message, code=code, status_code=status, details=details)
+        self.message, self.code = message, code
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class Answer:
 def finish_turn(turn: Turn, answer: Answer, *, interrupted: bool = False) -> Message:
     return _store(
         turn.conversation, role=Message.Role.ASSISTANT, content=answer.text, mode=answer.mode, model=answer.model,
-        sources=answer.sources() if answer.passages else [], citations=answer.citations(),
+        sources=answer.sources(), citations=answer.citations(),
         answered=answer.answered, interrupted=interrupted,
         latency_ms=round((time.monotonic() - turn.started) * 1000), first_token_ms=answer.first_token_ms,
         prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
@@ -245,25 +246,21 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     try:
         async for token in _written(asker, question, turn, answer):
             yield Event("token", {"token": token, **session})
-        yield Event("sources", {"sources": answer.sources() if answer.passages else [],
-                                "citations": answer.citations(), **session})
+        yield Event("sources", {"sources": answer.sources(), "citations": answer.citations(), **session})
         message = await in_thread(finish_turn)(turn, answer)
         stored = True
         yield Event("done", {"mode": answer.mode, "answered": answer.answered, "message_id": str(message.id),
                              "latency_ms": message.latency_ms, **session})
+        return
     except GenerationError as error:
-        await in_thread(finish_turn)(turn, answer, interrupted=True)
-        stored = True
-        yield Event("error", {**error_body("answer_failed", str(error)), **session})
+        failure = error_body("answer_failed", str(error))
     except Exception:
         logger.exception("Answering failed in conversation %s", turn.conversation.pk)
-        await in_thread(finish_turn)(turn, answer, interrupted=True)
-        stored = True
-        yield Event("error", {**error_body("server_error", "Something went wrong on our side while answering; "
-                                                           "please try again."), **session})
+        failure = error_body("server_error", "Something went wrong on our side while answering; please try again.")
     finally:
-        if not stored:  # the visitor left mid-answer: keep what was written
+        if not stored:  # it failed, or the visitor left mid-answer: keep what was written
             await asyncio.shield(in_thread(finish_turn)(turn, answer, interrupted=True))
+    yield Event("error", {**failure, **session})
 
 
 async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer) -> AsyncIterator[str]:
