@@ -1,10 +1,12 @@
 import pytest
+import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Company, User
 from accounts.roles import Role
 from tests import isolation
+from tests.clock import NOON
 
 pytest_plugins = ["tests.clamav"]  # the `clamd` fixture: a real clamd for virus-scanning tests
 
@@ -29,6 +31,13 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def at_noon():
+    """The clock starts at NOON (UTC) and ticks on: "ten minutes later" is still the same day."""
+    with time_machine.travel(NOON, tick=True):
+        yield
 
 
 @pytest.fixture

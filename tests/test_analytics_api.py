@@ -11,9 +11,12 @@ from analytics import services
 from analytics.aggregation import latency_bucket, percentile
 from chat.models import Conversation, Message
 from chatbots.models import Chatbot
+from tests.clock import NOON
 from tests.isolation import assert_foreign_404, assert_foreign_hidden
 
-TODAY = timezone.now().date()
+pytestmark = pytest.mark.usefixtures("at_noon")
+
+TODAY = NOON.date()
 D1, D2 = TODAY - datetime.timedelta(days=1), TODAY - datetime.timedelta(days=2)
 PERIOD = f"from={D2}&to={TODAY}"
 PRICES = "prices.pdf page 1"

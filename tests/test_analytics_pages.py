@@ -7,6 +7,8 @@ from datasources.models import DataSource
 from tests.isolation import assert_foreign_404, assert_foreign_hidden
 from tests.test_analytics_api import TODAY, conversation, exchange, make_activity
 
+pytestmark = pytest.mark.usefixtures("at_noon")
+
 
 @pytest.fixture
 def activity(company_a, company_b):

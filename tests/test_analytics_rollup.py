@@ -14,6 +14,8 @@ from analytics.aggregation import utc_day
 from analytics.models import DailyStats, RolledUpDay
 from tests.test_analytics_api import D1, D2, TODAY, conversation, dashboard, exchange, make_activity
 
+pytestmark = pytest.mark.usefixtures("at_noon")
+
 
 @pytest.fixture
 def activity(company_a, company_b):
