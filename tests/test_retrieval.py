@@ -2,7 +2,8 @@
 
 import pytest
 
-from chat.retrieval import Scope, retrieve
+from chat.retrieval import Scope, proximity, retrieve
+from chat.retrieval.passages import Candidate, build_passages
 from chatbots.models import Chatbot
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import process
@@ -125,6 +126,31 @@ def test_adjacent_chunks_of_one_page_become_one_passage(company_a):
     assert merged.location == "forklift.pdf page 7"
     assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
     assert sum(p.page_number == 8 for p in passages) <= 1  # the next page stays its own passage
+
+
+TABLE_CONTEXT = "Quarterly report › Operating expenses"
+TABLE_START = (f"{TABLE_CONTEXT}\nOperating expenses for the quarter were as follows (dollars in millions):\n"
+               "Research and development; 7,442; 6,797")
+TABLE_REST = (f"{TABLE_CONTEXT}\nSelling, general and administrative; 5,973; 6,012\n"
+              "Total operating expenses; 13,415; 12,809\nOperating income; 22,998; 23,076")
+
+
+@pytest.mark.parametrize("after, joins", [(TABLE_REST, True),
+                                          (f"{TABLE_CONTEXT}\nHeadcount grew in engineering and sales.", False)])
+def test_a_table_that_goes_on_in_the_next_chunk_is_given_whole(company_a, after, joins):
+    source = add_source(company_a, "report.pdf", [TABLE_START, after], pages=[4, 4])
+    [passage] = build_passages(company_a.id, [Candidate(Chunk.make_id(source.id, 0), 0.9)], top_k=1)
+    assert ("Total operating expenses; 13,415" in passage.text) is joins
+    assert ("Headcount" in passage.text) is False
+
+
+def test_a_line_holding_the_questions_words_together_counts_more_than_words_apart():
+    weights = {"total": 1.0, "operating": 2.0, "expense": 2.0}
+    row = f"{TABLE_CONTEXT}\nNet sales; 81,797\nTotal operating expenses; 13,415; 12,809"
+    scattered = f"{TABLE_CONTEXT}\nOperating margins improved.\nTravel expenses fell in total."
+    assert proximity(row, weights) == 1.0
+    assert proximity(scattered, weights) == pytest.approx(3 / 5)
+    assert proximity(f"{TABLE_CONTEXT}\nNothing related here.", weights) == 0.0  # the context line is not counted
 
 
 def test_a_repeated_passage_is_given_once(company_a):

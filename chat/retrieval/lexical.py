@@ -91,21 +91,16 @@ class SourceIndex:
 
 def search(indexes: list[SourceIndex], terms: list[str], top_k: int) -> list[tuple[str, float]]:
     """(chunk id, BM25 score) of the best chunks across these indexes, best first."""
-    terms = list(dict.fromkeys(terms))
     total_rows = sum(len(index.chunk_ids) for index in indexes)
-    if not terms or not total_rows:
+    weights = idf(indexes, terms)
+    if not weights:
         return []
     average_length = max(sum(float(index.lengths.sum()) for index in indexes) / total_rows, 1.0)
-    idf = {}
-    for term in terms:
-        frequency = sum(len(index.postings[term][0]) for index in indexes if term in index.postings)
-        if frequency:
-            idf[term] = math.log(1 + (total_rows - frequency + 0.5) / (frequency + 0.5))
     found: list[tuple[float, str]] = []
     for index in indexes:
         scores = np.zeros(len(index.chunk_ids), dtype=np.float32)
         norms = K1 * (1 - B + B * index.lengths / average_length)
-        for term, weight in idf.items():
+        for term, weight in weights.items():
             posting = index.postings.get(term)
             if posting is not None:
                 rows, counts = posting
@@ -120,14 +115,24 @@ def search(indexes: list[SourceIndex], terms: list[str], top_k: int) -> list[tup
 
 def known_share(indexes: list[SourceIndex], terms: list[str]) -> float:
     """The share of the question's informative weight (IDF) carried by words the documents use."""
-    terms = list(dict.fromkeys(terms))
-    total_rows = sum(len(index.chunk_ids) for index in indexes)
-    weights = {}
-    for term in terms:
-        frequency = sum(len(index.postings[term][0]) for index in indexes if term in index.postings)
-        weights[term] = (frequency, math.log(1 + (total_rows - frequency + 0.5) / (frequency + 0.5)))
+    weights = _weights(indexes, terms)
     total = sum(weight for _, weight in weights.values())
     return sum(weight for frequency, weight in weights.values() if frequency) / total if total else 0.0
+
+
+def idf(indexes: list[SourceIndex], terms: list[str]) -> dict[str, float]:
+    """Each of the question's words the searched chunks use, with its BM25 inverse document frequency."""
+    return {term: weight for term, (frequency, weight) in _weights(indexes, terms).items() if frequency}
+
+
+def _weights(indexes: list[SourceIndex], terms: list[str]) -> dict[str, tuple[int, float]]:
+    """Per distinct term: in how many of the searched chunks it occurs, and its IDF over them."""
+    total_rows = sum(len(index.chunk_ids) for index in indexes)
+    weights = {}
+    for term in dict.fromkeys(terms):
+        frequency = sum(len(index.postings[term][0]) for index in indexes if term in index.postings)
+        weights[term] = (frequency, math.log(1 + (total_rows - frequency + 0.5) / (frequency + 0.5)))
+    return weights
 
 
 class IndexCache:
