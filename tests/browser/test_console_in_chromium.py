@@ -1,23 +1,18 @@
 """The test console in a real Chromium: staff ask, the answer streams in with the passages and their scores."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
+from tests.browser.sessions import signed_in, staff_cookie
 from tests.chatting import LICENCE_QUESTION
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_staff_see_the_answer_with_the_passages_and_scores(live_server, owner_a, handbook_bot, chromium):
-    client = Client()
-    client.force_login(owner_a)
-    session = client.cookies["sessionid"].value
-
+    cookie = staff_cookie(owner_a, live_server.url)
     with chromium() as browser:
-        context = browser.new_context()
-        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-        page = context.new_page()
+        page = signed_in(browser, cookie).new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"{live_server.url}/chatbots/{handbook_bot.id}/console/")

@@ -2,12 +2,12 @@
 reaches the navigation first."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from chat.models import Conversation, Message
 from chatbots.models import Chatbot
 from datasources.models import DataSource
+from tests.browser.sessions import signed_in, staff_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,13 +37,10 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, owner_a, long_named_co
     pages = [*PAGES, f"/chatbots/{chatbot.id}/", f"/chatbots/{chatbot.id}/integrations/",
              f"/chatbots/{chatbot.id}/console/", f"/chatbots/{chatbot.id}/unanswered/",
              f"/conversations/{conversation.id}/"]
-    client = Client()
-    client.force_login(owner_a)
+    cookie = staff_cookie(owner_a, live_server.url)
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": live_server.url}])
-        page = context.new_page()
+        page = signed_in(browser, cookie, viewport={"width": 360, "height": 740},
+                         is_mobile=True).new_page()
         overflowing = {}
         for path in pages:
             page.goto(live_server.url + path)
@@ -54,13 +51,9 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, owner_a, long_named_co
 
 
 def test_the_keyboard_reaches_the_skip_link_then_the_navigation(live_server, owner_a, chromium):
-    client = Client()
-    client.force_login(owner_a)
+    cookie = staff_cookie(owner_a, live_server.url)
     with chromium() as browser:
-        context = browser.new_context()
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": live_server.url}])
-        page = context.new_page()
+        page = signed_in(browser, cookie).new_page()
         page.goto(live_server.url + "/conversations/")
         page.keyboard.press("Tab")
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
