@@ -41,6 +41,10 @@ class DailyStats(models.Model):
     completion_tokens = models.PositiveBigIntegerField(default=0)
     latency_histogram = models.JSONField(default=dict, help_text="Answer latency in ms, rounded to two "
                                                                  "significant digits → how many answers.")
+    # Bounds for the top questions and sources (see DailyTerm.leading): how often the most frequent
+    # term that is not among the day's leading ones was asked or cited (0 when every term leads).
+    question_tail_max = models.PositiveIntegerField(default=0)
+    source_tail_max = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "analytics_daily_stats"
@@ -65,14 +69,24 @@ class DailyTerm(models.Model):
     term_hash = models.BigIntegerField()
     term = models.TextField()
     count = models.PositiveIntegerField()
+    # Among the chatbot's most frequent terms of the day (services.LEADING_TERMS). The top terms of a
+    # period are found from the leading rows alone, whenever their sums clear the bound the stats'
+    # tail_max give for everything else; most rows are the long tail, asked once. Rows rolled up
+    # before this column existed lead (with tail_max 0), which keeps that bound true.
+    leading = models.BooleanField(default=True)
 
     class Meta:
         db_table = "analytics_daily_terms"
         indexes = [
-            # Covers the top-N query: range of days, optional chatbot, group by hash, sum counts.
+            # Cover the top-N queries: range of days, optional chatbot, group by hash, sum counts
+            # (`leading` too, or SQLite reads the table to check it).
+            models.Index(fields=["company", "kind", "day", "chatbot", "term_hash", "count", "leading"],
+                         name="analytics_terms_leading", condition=models.Q(leading=True)),
             models.Index(fields=["company", "kind", "day", "chatbot", "term_hash", "count"],
                          name="analytics_terms_top"),
-            models.Index(fields=["company", "kind", "term_hash", "day"], name="analytics_terms_lookup"),
+            # Covers the totals of a few terms, and finds their text.
+            models.Index(fields=["company", "kind", "term_hash", "day", "chatbot", "count"],
+                         name="analytics_terms_totals"),
         ]
 
     def __str__(self):

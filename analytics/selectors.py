@@ -104,7 +104,9 @@ def _report(company, period, chatbot, rolled: dict) -> dict:
     start, end = day_bounds(period.start, period.end)
     visitors = _unique_visitors(company, chatbot, start, end)
     feedback = _feedback(company, chatbot, start, end)
-    terms = {kind: _top_terms(company, chatbot, kind, rolled, live_terms[kind]) for kind in DailyTerm.Kind}
+    tail_bounds = _tail_bounds(company, chatbot, rolled)
+    terms = {kind: _top_terms(company, chatbot, kind, rolled, tail_bounds[kind], live_terms[kind])
+             for kind in DailyTerm.Kind}
     could_be_rolled_up = [first for first, _ in live if first < settled_before() - SETTLING]
     return {
         "from": period.start, "to": period.end, "timezone": "UTC",
@@ -157,7 +159,18 @@ def _rolled_figures(company, chatbot, rolled_days):
         yield (bot, day), DayFigures(*counts, latency=Counter({int(k): n for k, n in histogram.items()}))
 
 
-def _top_terms(company, chatbot, kind, rolled_days, live: Counter) -> list[tuple[str, int]]:
+def _tail_bounds(company, chatbot, rolled_days) -> dict[str, int]:
+    """Per kind, the most a term can count over the rolled-up days beyond its leading rows: each of its
+    other rows counts at most its chatbot's day's tail max."""
+    rows = DailyStats.objects.filter(_days_in(rolled_days), company=company)
+    if chatbot is not None:
+        rows = rows.filter(chatbot=chatbot)
+    bounds = rows.aggregate(**{DailyTerm.Kind.QUESTION: Sum("question_tail_max"),
+                               DailyTerm.Kind.SOURCE: Sum("source_tail_max")})
+    return {kind: bound or 0 for kind, bound in bounds.items()}
+
+
+def _top_terms(company, chatbot, kind, rolled_days, tail_bound: int, live: Counter) -> list[tuple[str, int]]:
     """The most frequent terms, exactly: the rolled-up leaders, plus the live terms that could overtake them.
 
     A term outside the rolled-up top N has a rolled-up count of at most the N-th one's, so only a
@@ -171,7 +184,7 @@ def _top_terms(company, chatbot, kind, rolled_days, live: Counter) -> list[tuple
     live_by_hash = {term_hash(term): (term, n) for term, n in live.items()}
     totals = {}
     if rolled_days:
-        top = list(by_hash.order_by("-total", "term_hash").values_list("term_hash", "total")[:TOP_TERMS])
+        top = _rolled_top(by_hash, tail_bound)
         totals = dict(top)
         if len(top) == TOP_TERMS:  # fewer: every rolled-up term is already in `totals`
             at_least = sorted((totals.get(h, 0) + live_by_hash.get(h, ("", 0))[1]
@@ -183,11 +196,34 @@ def _top_terms(company, chatbot, kind, rolled_days, live: Counter) -> list[tuple
                 totals.update(by_hash.filter(term_hash__in=batch).values_list("term_hash", "total"))
     for h, (_, n) in live_by_hash.items():
         totals[h] = totals.get(h, 0) + n
-    best = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:TOP_TERMS]
+    best = _ranked(totals.items())
     texts = {h: term for h, (term, _) in live_by_hash.items()}
     missing = [h for h, _ in best if h not in texts]
     texts.update(rolled.filter(term_hash__in=missing).values_list("term_hash", "term"))
     return [(texts[h], n) for h, n in best]
+
+
+def _rolled_top(by_hash: QuerySet, tail_bound: int) -> list[tuple[int, int]]:
+    """The rolled-up top N (term hash, total), exactly, reading the leading rows only when they settle it.
+
+    A term's total is the sum of its leading rows plus at most `tail_bound`. Once N terms have
+    leading sums above `tail_bound`, the N-th largest leading sum is a floor for the N-th total, and
+    a term whose leading sum (nothing, if it never led) is below the floor minus `tail_bound` cannot
+    reach it: the exact totals of the others decide. Otherwise every row of the period is grouped.
+    """
+    leading = dict(by_hash.filter(leading=True).values_list("term_hash", "total"))
+    sums = sorted(leading.values(), reverse=True)
+    if len(sums) >= TOP_TERMS and sums[TOP_TERMS - 1] > tail_bound:
+        floor = sums[TOP_TERMS - 1]
+        contenders = [h for h, n in leading.items() if n + tail_bound >= floor]
+        if len(contenders) <= _LOOKUP_BATCH:
+            return _ranked(by_hash.filter(term_hash__in=contenders).values_list("term_hash", "total"))
+    return list(by_hash.order_by("-total", "term_hash").values_list("term_hash", "total")[:TOP_TERMS])
+
+
+def _ranked(totals) -> list[tuple[int, int]]:
+    """The top N (term hash, total) pairs: highest total first, ties to the lower hash."""
+    return sorted(totals, key=lambda item: (-item[1], item[0]))[:TOP_TERMS]
 
 
 def _days_in(days) -> Q:
@@ -206,7 +242,7 @@ def _days_in(days) -> Q:
 
 def _unique_visitors(company, chatbot, start, end) -> dict:
     """Distinct visitor ids: the period's under ALL, each chatbot's under its id. Counted by the
-    database, through the covering index of migration 0002."""
+    database, through the covering index `conversations_visitors`."""
     conversations = (Conversation.objects.filter(company=company, created_at__gte=start, created_at__lt=end)
                      .exclude(visitor_id="").order_by())
     if chatbot is not None:
@@ -222,13 +258,13 @@ def _feedback(company, chatbot, start, end) -> dict:
     """Ratings of the period's answers: the period's under ALL, each chatbot's under its id.
 
     Counted live, as ratings change after the day is rolled up; the partial index on rated
-    messages (migration 0002) keeps this to the rated few."""
+    messages (`messages_rated`) keeps this to the rated few."""
     rated = Message.objects.filter(company=company, created_at__gte=start, created_at__lt=end,
                                    feedback_at__isnull=False).order_by()
     if chatbot is not None:
         rated = rated.filter(chatbot=chatbot)
     feedback: dict = defaultdict(lambda: {"up": 0, "down": 0})
-    for bot, rating, n in rated.values("chatbot_id", "feedback").annotate(n=Count("id")).values_list(
+    for bot, rating, n in rated.values("chatbot_id", "feedback").annotate(n=Count("*")).values_list(
             "chatbot_id", "feedback", "n"):
         if rating in ("up", "down"):
             feedback[bot][rating] += n

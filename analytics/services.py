@@ -11,6 +11,8 @@ from chat.models import Conversation
 
 # Only activity older than this is rolled up, so a message still being written is never skipped.
 SETTLING = datetime.timedelta(minutes=10)
+# Each chatbot's most frequent questions (and sources) of a day that the top-N query reads first.
+LEADING_TERMS = 50
 _BATCH = 1000
 
 
@@ -29,16 +31,22 @@ def rollup_day(*, day: datetime.date, now: datetime.datetime | None = None) -> N
         DailyStats.objects.filter(company_id=company_id, day=day).delete()
         DailyTerm.objects.filter(company_id=company_id, kind__in=DailyTerm.Kind.values, day=day).delete()
         figures = raw_figures(company_id=company_id, start=start, end=end)
+        terms, tail_max = [], {}
+        for (kind, bot, _), counts in figures.terms.items():
+            ranked = counts.most_common()
+            tail_max[kind, bot] = ranked[LEADING_TERMS][1] if len(ranked) > LEADING_TERMS else 0
+            terms += [DailyTerm(company_id=company_id, chatbot_id=bot, day=day, kind=kind, term_hash=term_hash(term),
+                                term=term, count=n, leading=rank < LEADING_TERMS)
+                      for rank, (term, n) in enumerate(ranked)]
         DailyStats.objects.bulk_create([
             DailyStats(company_id=company_id, chatbot_id=bot, day=day, conversations=f.conversations,
                        questions=f.questions, answers=f.answers, answered=f.answered,
                        prompt_tokens=f.prompt_tokens, completion_tokens=f.completion_tokens,
-                       latency_histogram={str(bucket): n for bucket, n in f.latency.items()})
+                       latency_histogram={str(bucket): n for bucket, n in f.latency.items()},
+                       question_tail_max=tail_max.get((DailyTerm.Kind.QUESTION, bot), 0),
+                       source_tail_max=tail_max.get((DailyTerm.Kind.SOURCE, bot), 0))
             for (bot, _), f in figures.days.items()], batch_size=_BATCH)
-        DailyTerm.objects.bulk_create([
-            DailyTerm(company_id=company_id, chatbot_id=bot, day=day, kind=kind, term_hash=term_hash(term),
-                      term=term, count=n)
-            for (kind, bot, _), counts in figures.terms.items() for term, n in counts.items()], batch_size=_BATCH)
+        DailyTerm.objects.bulk_create(terms, batch_size=_BATCH)
     RolledUpDay.objects.update_or_create(day=day, defaults={"until": end, "rolled_up_at": timezone.now()})
 
 

@@ -51,6 +51,9 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["company", "created_at"], name="conversations_company_created"),
             models.Index(fields=["chatbot", "created_at"], name="conversations_chatbot_created"),
+            # Analytics counts a period's distinct visitors on every request: covering, so the
+            # database reads the index alone.
+            models.Index(fields=["company", "created_at", "chatbot", "visitor_id"], name="conversations_visitors"),
         ]
 
     def __str__(self):
@@ -103,6 +106,11 @@ class Message(models.Model):
             models.Index(fields=["conversation", "created_at"], name="messages_conversation_created"),
             models.Index(fields=["company", "created_at"], name="messages_company_created"),
             models.Index(fields=["chatbot", "created_at"], name="messages_chatbot_created"),
+            # Analytics counts a period's ratings live (they change after the day is rolled up):
+            # the rated answers only, covering (feedback_at too, for SQLite), so a month's ratings
+            # read the rated few.
+            models.Index(fields=["company", "created_at", "chatbot", "feedback", "feedback_at"], name="messages_rated",
+                         condition=models.Q(feedback_at__isnull=False)),
         ]
 
     def __str__(self):

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from analytics import services
+from analytics import selectors, services
 from analytics.aggregation import latency_bucket, percentile
 from chat.models import Conversation, Message
 from chatbots.models import Chatbot
@@ -212,6 +212,44 @@ def test_a_live_question_overtakes_the_rolled_up_leaders_exactly(api_client, own
     top = dashboard(api_client(owner_a))["top_questions"]
     assert top[0] == {"question": "rare", "count": 3}
     assert len(top) == 10 and all(row["count"] == 2 for row in top[1:])
+
+
+def ask(chatbot: Chatbot, day: datetime.date, questions: dict[str, int]) -> None:
+    chat = conversation(chatbot, day, "v1")
+    for question, times in questions.items():
+        for _ in range(times):
+            exchange(chat, question, latency=100)
+
+
+@pytest.fixture
+def two_leaders_a_day(monkeypatch):
+    """The top two questions, from each chatbot's two most asked questions of a day, instead of ten
+    from fifty: the same rule, on days small enough to write down."""
+    monkeypatch.setattr(services, "LEADING_TERMS", 2)
+    monkeypatch.setattr(selectors, "TOP_TERMS", 2)
+
+
+def test_a_question_counts_whole_even_on_days_it_was_not_among_the_most_asked(api_client, owner_a, company_a,
+                                                                               two_leaders_a_day):
+    sales = Chatbot.objects.create(company=company_a, name="Sales")
+    ask(sales, D2, {"alpha": 5, "steady": 4, "other": 1})
+    ask(sales, D1, {"beta": 5, "gamma": 4, "steady": 3})  # steady is third here
+    client = api_client(owner_a)
+    live = dashboard(client)["top_questions"]
+    services.rollup_day(day=D2)
+    services.rollup_day(day=D1)
+    assert dashboard(client)["top_questions"] == live
+    assert live[0] == {"question": "steady", "count": 7} and live[1]["count"] == 5
+
+
+def test_a_question_never_among_a_days_most_asked_can_top_the_period(api_client, owner_a, company_a,
+                                                                      two_leaders_a_day):
+    sales = Chatbot.objects.create(company=company_a, name="Sales")
+    for day, (first, second) in ((D2, ("alpha", "beta")), (D1, ("gamma", "delta")), (TODAY, ("eta", "zeta"))):
+        ask(sales, day, {first: 3, second: 3, "steady": 2})
+    services.rollup_settled_days(since=D2, now=timezone.now() + services.SETTLING + datetime.timedelta(seconds=1))
+    top = dashboard(api_client(owner_a))["top_questions"]
+    assert top[0] == {"question": "steady", "count": 6} and top[1]["count"] == 3
 
 
 def test_a_rating_given_after_the_roll_up_counts_at_once(api_client, owner_a, activity):
