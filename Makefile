@@ -74,9 +74,10 @@ bench-ingest: install
 
 # Retrieval quality on the same filings (bench/chat_retrieval.py): Docent's retrieval beside the anchor.
 # The first run loads the filings through both pipelines into var/bench/ (about 15 minutes); reruns reuse it.
+# POSTGRES=1 also runs Docent's retrievers on PostgreSQL (127.0.0.1:5432), over a copy of the loaded rows.
 bench-chat: install
 	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
-	$(PY) -m bench.chat_retrieval
+	$(PY) -m bench.chat_retrieval $(if $(POSTGRES),--postgres)
 
 # Search latency at 10k, 100k and 1M chunks (bench/search_latency.py); the first run inserts the
 # synthetic chunks into var/bench/search/ (about 3 minutes at 1M), reruns reuse them.

@@ -9,13 +9,22 @@ are scored with bench/measures.py for BM25 alone, dense alone and Docent's retri
 run. Questions the filings cannot answer measure the relevance floor; the lexical engine's build
 and query times are measured at the filings' size and at about 100,000 chunks.
 
+With `--postgres` (`make bench-chat POSTGRES=1`), Docent's retrievers run a second time on PostgreSQL
+(127.0.0.1:5432, user postgres), over a copy of the loaded rows in a fresh database
+(bench/chat_retrieval_postgres.py), and the report compares both databases, figure by figure and
+passage by passage.
+
 The report is printed and written to var/bench/chat_retrieval.md.
 """
 
+import argparse
 import datetime
+import hashlib
+import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +34,7 @@ from pathlib import Path
 import django
 from django.test import override_settings
 
+from bench.analytics import postgres_admin
 from bench.ingest import (
     DEPTHS,
     DOCS_DIR,
@@ -47,6 +57,8 @@ HEADING = "## Chat retrieval (issue 5)"
 COMMAND = "make bench-chat"
 TARGETS = {"number_recall_8000": (8, 0.50), "doc_hit": (4, 0.90)}
 SCALE_CHUNKS = 100_000
+PG_DATABASE = "docent_bench_retrieval"  # created for the run, dropped after it
+PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
 
 # Questions the filings cannot answer, written as a visitor would ask them.
 UNANSWERABLE = {
@@ -67,21 +79,26 @@ UNANSWERABLE = {
 }
 
 Retriever = Callable[[Question, int], list[Passage]]
+Scores = dict[str, dict[int, dict[str, float]]]  # retriever → depth → measure → value
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", action="store_true",
+                        help="also run Docent's retrievers on PostgreSQL (127.0.0.1:5432), over a copy of the rows")
+    options = parser.parse_args()
     load_filings()
     os.environ.update(docent_environment(DOCENT_DIR.parent), DOCENT_VAR_DIR=str(DOCENT_DIR),
                       MEDIA_ROOT=str(DOCENT_DIR / "media"), DJANGO_SETTINGS_MODULE="config.settings")
     django.setup()
     questions = load_questions()
-    file_names = {path.name for path in DOCS_DIR.glob("*.pdf")}
     chatbot = benchmark_chatbot()
     engine = lexical_engine_figures(chatbot, questions)
-    retrievers = {**docent_retrievers(chatbot), **anchor_retrievers(questions)}
-    results = {name: {k: score(questions, retriever, k, file_names) for k in DEPTHS}
-               for name, retriever in retrievers.items()}
+    rankings: dict[str, list[str]] = {}
+    results = scores({**recording(docent_retrievers(chatbot), rankings), **anchor_retrievers(questions)}, questions)
     report = render(results, unanswerable_outcomes(chatbot, questions), engine, questions)
+    if options.postgres:
+        report += "\n".join(postgres_section(results, rankings, engine, postgres_run())) + "\n"
     print(report)
     REPORT_PATH.write_text(report)
     print(f"Written to {REPORT_PATH}.", file=sys.stderr)
@@ -116,6 +133,27 @@ def benchmark_chatbot():
 
 
 # --- The retrievers ------------------------------------------------------------------------------
+
+def scores(retrievers: dict[str, Retriever], questions: list[Question]) -> Scores:
+    file_names = {path.name for path in DOCS_DIR.glob("*.pdf")}
+    return {name: {k: score(questions, retriever, k, file_names) for k in DEPTHS}
+            for name, retriever in retrievers.items()}
+
+
+def recording(retrievers: dict[str, Retriever], rankings: dict[str, list[str]]) -> dict[str, Retriever]:
+    """The same retrievers, each keeping a digest of every answer in `rankings` (under "name, k = 4",
+    in the order of the calls): equal averages can hide different passages, equal digests cannot."""
+
+    def recorded(name: str, retriever: Retriever) -> Retriever:
+        def retrieve(question: Question, k: int) -> list[Passage]:
+            passages = retriever(question, k)
+            digest = hashlib.sha256(json.dumps([[p.file_name, p.text] for p in passages]).encode()).hexdigest()
+            rankings.setdefault(f"{name}, k = {k}", []).append(digest)
+            return passages
+        return retrieve
+
+    return {name: recorded(name, retriever) for name, retriever in retrievers.items()}
+
 
 def docent_retrievers(chatbot) -> dict[str, Retriever]:
     from chat.retrieval import POOL, Scope, fuse
@@ -184,7 +222,7 @@ def unanswerable_outcomes(chatbot, questions: list[Question]) -> dict[str, tuple
 
 def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, float]:
     """Build and query times of the in-process BM25 index, at the filings' size and at ~100k chunks."""
-    from chat.retrieval import Scope, lexical, retrieve
+    from chat.retrieval import Scope, lexical
     from datasources.embedders import get_embedder
     from datasources.models import Chunk
 
@@ -196,8 +234,7 @@ def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, floa
     indexes = list(scope.indexes.values())
     terms = [lexical.tokenize(q.text) for q in questions]
     figures["query_ms"] = _median_ms(lambda t: lexical.search(indexes, t, 100), terms)
-    retrieve(chatbot=chatbot, question=questions[0].text)  # load the embedding model and vectors
-    figures["retrieve_ms"] = _median_ms(lambda q: retrieve(chatbot=chatbot, question=q.text), questions)
+    figures["retrieve_ms"] = retrieve_ms(chatbot, questions)
     figures["embed_ms"] = _median_ms(lambda q: get_embedder().embed_query(q.text), questions)
 
     texts = list(Chunk.objects.filter(company=chatbot.company).values_list("text", flat=True))
@@ -211,6 +248,14 @@ def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, floa
     return figures
 
 
+def retrieve_ms(chatbot, questions: list[Question]) -> float:
+    """Median time of a whole `retrieve` call, once the embedding model and the vectors are loaded."""
+    from chat.retrieval import retrieve
+
+    retrieve(chatbot=chatbot, question=questions[0].text)
+    return _median_ms(lambda q: retrieve(chatbot=chatbot, question=q.text), questions)
+
+
 def _median_ms(run: Callable, items: list) -> float:
     times = []
     for item in items:
@@ -220,9 +265,31 @@ def _median_ms(run: Callable, items: list) -> float:
     return statistics.median(times) * 1000
 
 
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+def postgres_run() -> dict:
+    """Docent's retrievers in another process, on a fresh Postgres database holding a copy of the loaded
+    rows (bench/chat_retrieval_postgres.py); the database is dropped afterwards."""
+    postgres_admin(PG_URL, f'DROP DATABASE IF EXISTS "{PG_DATABASE}"')
+    postgres_admin(PG_URL, f'CREATE DATABASE "{PG_DATABASE}"')
+    print("Copying the loaded rows to PostgreSQL and running Docent's retrievers there …", file=sys.stderr, flush=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="docent-bench-") as workdir:
+            out_file = Path(workdir) / "postgres.json"
+            environment = {**os.environ, **docent_environment(Path(workdir)), "DATABASE_URL": PG_URL}
+            subprocess.run([sys.executable, "-m", "bench.chat_retrieval_postgres", str(DOCENT_DIR / "docent.sqlite3"),
+                            str(out_file)], check=True, env=environment, cwd=PROJECT_ROOT)
+            figures = json.loads(out_file.read_text())
+    finally:
+        postgres_admin(PG_URL, f'DROP DATABASE IF EXISTS "{PG_DATABASE}"')
+    figures["results"] = {name: {int(k): values for k, values in by_depth.items()}  # JSON keys are strings
+                          for name, by_depth in figures["results"].items()}
+    return figures
+
+
 # --- The report ---------------------------------------------------------------------------------
 
-def render(results: dict[str, dict[int, dict[str, float]]], unanswerable: dict[str, tuple[int, int, int]],
+def render(results: Scores, unanswerable: dict[str, tuple[int, int, int]],
            engine: dict[str, float], questions: list[Question]) -> str:
     docent = results["**Docent's retrieval**"]
     anchor = results["anchor: LangChain default recipe (MiniLM cosine)"]
@@ -239,12 +306,9 @@ def render(results: dict[str, dict[int, dict[str, float]]], unanswerable: dict[s
         "Docent's rows search the chunks its worker stored; the anchor's rows search the recipe's chunks "
         "(pdfplumber page text, RecursiveCharacterTextSplitter 1000/200, all-MiniLM-L6-v2).", "",
         "Targets: " + "; ".join(verdicts) + ".", "",
-        "| pipeline | k | " + " | ".join(_LABELS[m] for m in MEASURES) + " |",
-        "|---|---|" + "---|" * len(MEASURES),
+        *_score_table(("pipeline", "k"), [((name, str(k)), by_depth[k]) for k in DEPTHS
+                                          for name, by_depth in results.items()]),
     ]
-    for k in DEPTHS:
-        for name, by_depth in results.items():
-            lines.append(f"| {name} | {k} | " + " | ".join(f"{by_depth[k][m]:.3f}" for m in MEASURES) + " |")
     lines += ["", "Relevance floor: how often a question gets no passages (the chatbot's fallback message).", "",
               "| questions | asked | got nothing | got nothing, lexical-only |", "|---|---|---|---|"]
     lines += [f"| {kind} | {asked} | {empty} | {lexical_only} |"
@@ -263,6 +327,46 @@ def render(results: dict[str, dict[int, dict[str, float]]], unanswerable: dict[s
         f"| postings at that size | {engine['scale_postings_mb']:.0f} MB |",
     ]
     return "\n".join(lines) + "\n"
+
+
+def postgres_section(results: Scores, rankings: dict[str, list[str]], engine: dict[str, float],
+                     postgres: dict) -> list[str]:
+    on_postgres = postgres["results"]
+    rows = [((name, str(k), database), by_name[name][k]) for k in DEPTHS for name in on_postgres
+            for database, by_name in (("SQLite", results), ("PostgreSQL", on_postgres))]
+    return [
+        "", f"With `{COMMAND} POSTGRES=1` (`--postgres`), Docent's retrievers ran again on {postgres['server']}, in a "
+        "fresh database holding a copy of the SQLite database's rows (ids, timestamps, row order and vectors "
+        "unchanged), with the local vector index:", "",
+        *_score_table(("pipeline", "k", "database"), rows), "",
+        agreement(results, rankings, postgres), "",
+        f"Median whole `retrieve` call: {engine['retrieve_ms']:.1f} ms on SQLite, {postgres['retrieve_ms']:.1f} ms "
+        "on PostgreSQL.",
+    ]
+
+
+def agreement(results: Scores, rankings: dict[str, list[str]], postgres: dict) -> str:
+    """Whether PostgreSQL's run matches SQLite's, figure by figure and passage by passage."""
+    figures = [f"{name} at k = {k}" for name, by_depth in postgres["results"].items() for k in DEPTHS
+               if by_depth[k] != results[name][k]]
+    calls = sum(len(digests) for digests in postgres["rankings"].values())
+    differing = {key: sum(ours != theirs for ours, theirs in zip(digests, rankings[key], strict=True))
+                 for key, digests in postgres["rankings"].items()}
+    differing = {key: count for key, count in differing.items() if count}
+    verdict = ("PostgreSQL's figures match SQLite's exactly" if not figures
+               else "PostgreSQL's figures differ from SQLite's for " + "; ".join(figures))
+    if not differing:
+        return f"{verdict}, and each of the {calls} calls returned the same passages in the same order."
+    return (f"{verdict}; {sum(differing.values())} of the {calls} calls returned other passages or another order ("
+            + "; ".join(f"{key}: {count} of {len(rankings[key])} questions" for key, count in differing.items()) + ").")
+
+
+def _score_table(columns: tuple[str, ...], rows: list[tuple[tuple[str, ...], dict[str, float]]]) -> list[str]:
+    """A Markdown table: each row's leading cells, then its value of each measure."""
+    lines = ["| " + " | ".join([*columns, *(_LABELS[m] for m in MEASURES)]) + " |",
+             "|" + "---|" * (len(columns) + len(MEASURES))]
+    return lines + ["| " + " | ".join([*cells, *(f"{values[m]:.3f}" for m in MEASURES)]) + " |"
+                    for cells, values in rows]
 
 
 _LABELS = {"doc_hit": "doc hit", "doc_coverage": "doc coverage", "number_recall_4000": "number recall, 4,000 chars",
