@@ -17,8 +17,9 @@ alone, Docent with all of them. Each server answers one question before its phas
 model, the vectors and the BM25 indexes are loaded as in a server that has been up a while.
 
 Time to first token is measured by the client, from sending the question to the first `token`
-frame, minus the fake model's own wait before its first token (1/100 s). `--server-env NAME=VALUE`
-tries a setting in both Daphnes (e.g. OMP_NUM_THREADS=1). The report is printed and written to
+frame, minus the fake model's own wait before its first token (1/100 s). Both Daphnes get one torch
+thread (OMP_NUM_THREADS=1), as the web process runs in production; `--server-env NAME=VALUE` tries
+another setting in both (e.g. OMP_NUM_THREADS=2). The report is printed and written to
 var/bench/chat_load/chat_load.md; docs/BENCHMARKS.md gets it by hand, with the machine's load.
 """
 
@@ -181,6 +182,8 @@ def docent_settings(options: argparse.Namespace) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1",
         "CHAT_RATE_PER_KEY": "1000000/m", "CHAT_RATE_PER_IP": "1000000/m",
         "ANSWER_BACKEND": "openai", "OPENAI_CHAT_MODEL": "fake-model", "OPENAI_API_KEY": MODEL_KEY,
+        # One torch thread, as `make run` and the README's production setup give the web process.
+        "OMP_NUM_THREADS": "1",
     }
     return {**environment, **dict(setting.split("=", 1) for setting in options.server_env)}
 

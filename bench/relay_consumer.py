@@ -3,7 +3,8 @@
 Served by its own Daphne with the settings Docent's Daphne gets (`daphne bench.relay_consumer:application`):
 each `{"type": "message", "message"}` frame becomes one streamed chat completion from OPENAI_BASE_URL
 through the OpenAI client Docent uses, relayed as `token` frames and then a `done` frame, as Docent's
-consumer frames them. No database, key check, rate limit or retrieval: what remains is Daphne,
+consumer frames them (tokens joined into a frame per chat.services.TOKEN_FRAME_SECONDS at most, by
+Docent's own code). No database, key check, rate limit or retrieval: what remains is Daphne,
 Channels, the OpenAI client and JSON.
 """
 
@@ -20,6 +21,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
+
+from chat.services import TOKEN_FRAME_SECONDS, coalesced  # noqa: E402
 
 _client: openai.AsyncOpenAI | None = None
 
@@ -39,10 +42,15 @@ class RelayConsumer(AsyncWebsocketConsumer):
         stream = await model().chat.completions.create(
             model=settings.OPENAI_CHAT_MODEL, messages=[{"role": "user", "content": question}], stream=True)
         async with stream:
-            async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    await self.send(text_data=json.dumps({"type": "token", "token": chunk.choices[0].delta.content}))
+            async for text in coalesced(tokens(stream), every=TOKEN_FRAME_SECONDS):
+                await self.send(text_data=json.dumps({"type": "token", "token": text}))
         await self.send(text_data=json.dumps({"type": "done"}))
+
+
+async def tokens(stream):
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            yield chunk.choices[0].delta.content
 
 
 application = ProtocolTypeRouter({"websocket": URLRouter([path("ws/relay/", RelayConsumer.as_asgi())])})

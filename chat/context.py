@@ -57,12 +57,17 @@ def build_prompt(*, chatbot, question: str, passages: list[Passage], history: li
     visitor_context = visitor_context.strip()[:MAX_VISITOR_CONTEXT_CHARS]
     turns = [{"role": role, "content": defuse(content)} for role, content in history
              if role in ("user", "assistant")]
-    room = settings.CHAT_CONTEXT_TOKENS - _cost(system) - _cost(_user_message(question, [], visitor_context))
-    recent = _newest_within(turns, int(room * HISTORY_SHARE))
-    included = _best_within(passages, room - _cost(*recent))
-    recent = _newest_within(turns, room - _cost(_source_blocks(included)))
-    messages = [system, *recent, _user_message(question, included, visitor_context)]
-    return Prompt(messages=messages, passages=included, estimated_tokens=_cost(*messages))
+    # Every piece is counted once (counting is a good part of the work here): the estimate is the sum
+    # of the pieces, the question's message counted as sent with no sources.
+    turn_costs = [_cost(turn) for turn in turns]
+    fixed = _cost(system) + _cost(_user_message(question, [], visitor_context))
+    room = settings.CHAT_CONTEXT_TOKENS - fixed
+    first_kept = _newest_within(turn_costs, int(room * HISTORY_SHARE))
+    included, sources_cost = _best_within(passages, room - sum(turn_costs[first_kept:]))
+    first_kept = _newest_within(turn_costs, room - sources_cost)
+    messages = [system, *turns[first_kept:], _user_message(question, included, visitor_context)]
+    return Prompt(messages=messages, passages=included,
+                  estimated_tokens=fixed + sum(turn_costs[first_kept:]) + sources_cost)
 
 
 def system_prompt(chatbot) -> str:
@@ -106,29 +111,31 @@ def _cost(*items: dict | str) -> int:
                for item in items)
 
 
-def _newest_within(turns: list[dict], room: int) -> list[dict]:
-    """The most recent turns whose cost fits `room`, oldest first."""
-    kept: list[dict] = []
-    for turn in reversed(turns):
-        room -= _cost(turn)
-        if room < 0:
-            break
-        kept.insert(0, turn)
-    return kept
+def _newest_within(costs: list[int], room: int) -> int:
+    """Where the most recent turns that fit `room` begin, given every turn's cost, oldest first."""
+    first = len(costs)
+    while first > 0 and costs[first - 1] <= room:
+        first -= 1
+        room -= costs[first]
+    return first
 
 
-def _best_within(passages: list[Passage], room: int) -> list[Passage]:
-    """The best passages whose source blocks fit `room`; the best one cut to fit if it alone does not."""
+def _best_within(passages: list[Passage], room: int) -> tuple[list[Passage], int]:
+    """The best passages whose source blocks fit `room`, the best one cut to fit if it alone does
+    not; and what their blocks cost."""
     kept: list[Passage] = []
+    spent = 0
     for passage in passages:
         cost = _cost(source_block(len(kept) + 1, passage)) + 1  # and the blank line between blocks
-        if cost > room:
+        if cost > room - spent:
             if not kept and room >= MIN_PASSAGE_TOKENS:
-                kept.append(replace(passage, text=_cut(passage, room)))
+                cut = replace(passage, text=_cut(passage, room))
+                kept.append(cut)
+                spent += _cost(source_block(1, cut))
             break
         kept.append(passage)
-        room -= cost
-    return kept
+        spent += cost
+    return kept, spent
 
 
 def _cut(passage: Passage, room: int) -> str:

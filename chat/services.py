@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from chat.context import MAX_VISITOR_CONTEXT_CHARS, build_prompt
-from chat.generators import GenerationError, get_generator
+from chat.context import MAX_VISITOR_CONTEXT_CHARS, Prompt, build_prompt
+from chat.generators import Generation, GenerationError, get_generator
 from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
 from chat.retrieval import Passage, retrieve
 from chatbots.models import Chatbot
@@ -32,10 +32,16 @@ from integrations.models import Integration
 logger = logging.getLogger(__name__)
 
 # Retrieval and storage run in worker threads, not one shared thread, so many conversations at
-# once do not queue behind each other; each call closes the connections it used.
+# once do not queue behind each other; each call closes the connections it used. One pool serves
+# both: retrieval got a pool of its own (two or six threads) in bench/chat_load.py, and the cheap
+# steps then waited less, but the first token came later and each question cost more CPU.
 in_thread = functools.partial(database_sync_to_async, thread_sensitive=False)
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
+# An answer's text goes out in one `token` frame or event per this many seconds at most. A model writing
+# 100 tokens a second would otherwise cost 100 frames a second per visitor, each a fixed slice of the
+# web process's CPU (JSON, Channels, the socket), for a difference no reader can see.
+TOKEN_FRAME_SECONDS = 0.04
 
 
 class ChatError(ApiError):
@@ -244,8 +250,8 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     answer = Answer()
     stored = False
     try:
-        async for token in _written(asker, question, turn, answer):
-            yield Event("token", {"token": token, **session})
+        async for text in coalesced(_written(asker, question, turn, answer), every=TOKEN_FRAME_SECONDS):
+            yield Event("token", {"token": text, **session})
         yield Event("sources", {"sources": answer.sources(), "citations": answer.citations(), **session})
         message = await in_thread(finish_turn)(turn, answer)
         stored = True
@@ -265,17 +271,15 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
 
 async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer) -> AsyncIterator[str]:
     chatbot = asker.chatbot
-    answer.passages = await in_thread(retrieve)(chatbot=chatbot, question=question.message)
-    if not answer.passages:
+    prepared = await in_thread(_prepared)(chatbot, question, turn.history)
+    if prepared is None:
         answer.mode, answer.answered = Message.Mode.FALLBACK, False
         _note_first_token(answer, turn)
         answer.parts.append(chatbot.fallback_message)
         yield chatbot.fallback_message
         return
-    prompt = build_prompt(chatbot=chatbot, question=question.message, passages=answer.passages,
-                          history=turn.history, visitor_context=question.context)
+    prompt, generation = prepared
     answer.passages = list(prompt.passages)
-    generation = get_generator(chatbot).generate(prompt=prompt, question=question.message, chatbot=chatbot)
     answer.mode, answer.model = generation.mode, generation.model
     try:
         async for token in generation:
@@ -287,8 +291,59 @@ async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer)
         answer.prompt_tokens, answer.completion_tokens = generation.prompt_tokens, generation.completion_tokens
 
 
+def _prepared(chatbot: Chatbot, question: Question, history: list[tuple[str, str]]) -> tuple[Prompt, Generation] | None:
+    """The prompt from the chatbot's passages and the answer's generation, ready to stream; None when
+    no passage is relevant to the question."""
+    passages = retrieve(chatbot=chatbot, question=question.message)
+    if not passages:
+        return None
+    prompt = build_prompt(chatbot=chatbot, question=question.message, passages=passages, history=history,
+                          visitor_context=question.context)
+    return prompt, get_generator(chatbot).generate(prompt=prompt, question=question.message, chatbot=chatbot)
+
+
 def _note_first_token(answer: Answer, turn: Turn) -> None:
     answer.first_token_ms = round((time.monotonic() - turn.started) * 1000)
+
+
+async def coalesced(pieces: AsyncIterator[str], *, every: float) -> AsyncIterator[str]:
+    """The pieces, in order, joined into at most one text per `every` seconds: a piece after a quiet
+    spell goes out at once (so the first token is never held back), later ones wait at most `every`
+    for the next text, and what is left goes out as soon as the pieces end. The writer keeps writing
+    while the reader sends; a writer's failure reaches the reader after the text written before it."""
+    loop = asyncio.get_running_loop()
+    held: list[str] = []
+    arrived = asyncio.Event()
+
+    async def write():
+        try:
+            async for piece in pieces:
+                held.append(piece)
+                arrived.set()
+        finally:
+            arrived.set()  # the end, or a failure, wakes the reader too
+
+    writing = asyncio.ensure_future(write())
+    quiet_from = 0.0  # loop time from which a piece goes out at once
+    try:
+        while True:
+            if not held and not writing.done():
+                arrived.clear()
+                await arrived.wait()
+            early = quiet_from - loop.time()
+            if held and early > 0 and not writing.done():
+                await asyncio.wait((writing,), timeout=early)
+            if held:
+                text = "".join(held)
+                held.clear()
+                yield text
+                quiet_from = loop.time() + every
+            elif writing.done():
+                writing.result()  # raises the writer's failure, if any
+                return
+    finally:
+        writing.cancel()  # the reader left (a visitor who goes stops the model too), or it is over anyway
+        await asyncio.gather(writing, return_exceptions=True)
 
 
 async def collect(events: AsyncIterator[Event]) -> dict:
