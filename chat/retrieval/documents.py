@@ -69,7 +69,8 @@ def affinity(question_terms: list[str], documents: list[Document]) -> dict[uuid.
     if len(documents) < 2:
         return {}
     terms = set(question_terms) - RECENCY_WORDS
-    about = _normalized({d.id: sum(_weight(term, documents) * _concentration(term, d) for term in terms)
+    weights = {term: _weight(term, documents) for term in terms}
+    about = _normalized({d.id: sum(weights[term] * _concentration(term, d) for term in terms if weights[term])
                          for d in documents})
     named = _normalized({d.id: sum(_name_weight(term, documents) for term in terms & d.name_terms)
                          for d in documents})
