@@ -49,6 +49,20 @@ def local_models(settings):
 
 
 @pytest.fixture
+def language_model(local_models, settings):
+    """Answers written by a language model: the local server speaking OpenAI's chat-completions API
+    (tests/fakes/openai_server.py), which the test tells what to reply."""
+    from tests.fakes.openai_server import running_openai
+
+    with running_openai(api_key="sk-test") as server:
+        settings.ANSWER_BACKEND = "openai"
+        settings.OPENAI_API_KEY = "sk-test"
+        settings.OPENAI_BASE_URL = server.base_url
+        settings.OPENAI_CHAT_MODEL = "gpt-test"
+        yield server
+
+
+@pytest.fixture
 def handbook_bot(local_models, company_a):
     """Company A's chatbot over a three-page warehouse handbook (tests.chatting.WAREHOUSE)."""
     from tests.chatting import WAREHOUSE, add_source, bot  # it loads the ASGI app: not before Django is set up

@@ -18,20 +18,9 @@ from tests.chatting import (
     socket_answer,
     widget_key,
 )
-from tests.fakes.openai_server import running_openai
 
 # Sixty distinct words, so that a lost, repeated or reordered token shows.
 SIXTY_WORDS = " ".join(f"word{n}" for n in range(1, 61)) + "."
-
-
-@pytest.fixture
-def model(settings):
-    with running_openai(api_key="sk-test") as server:
-        settings.ANSWER_BACKEND = "openai"
-        settings.OPENAI_API_KEY = "sk-test"
-        settings.OPENAI_BASE_URL = server.base_url
-        settings.OPENAI_CHAT_MODEL = "gpt-test"
-        yield server
 
 
 async def written(pieces: list[tuple[float, str]], closed: list[bool] | None = None):
@@ -89,8 +78,8 @@ async def test_a_writers_failure_reaches_the_reader_after_the_text_before_it():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_a_fast_models_answer_arrives_whole_and_in_order_in_fewer_frames(handbook_bot, model):
-    model.chat_reply(SIXTY_WORDS, tokens_per_second=200)  # 60 tokens in 0.3 s
+async def test_a_fast_models_answer_arrives_whole_and_in_order_in_fewer_frames(handbook_bot, language_model):
+    language_model.chat_reply(SIXTY_WORDS, tokens_per_second=200)  # 60 tokens in 0.3 s
     socket = chat_socket(handbook_bot, key=await asyncio.to_thread(widget_key, handbook_bot))
     assert (await socket.connect())[0]
     frames = await socket_answer(socket, LICENCE_QUESTION)
@@ -102,8 +91,8 @@ async def test_a_fast_models_answer_arrives_whole_and_in_order_in_fewer_frames(h
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_event_stream_sends_a_fast_models_answer_whole_in_fewer_events(client, handbook_bot, model):
-    model.chat_reply(SIXTY_WORDS, tokens_per_second=200)
+def test_the_event_stream_sends_a_fast_models_answer_whole_in_fewer_events(client, handbook_bot, language_model):
+    language_model.chat_reply(SIXTY_WORDS, tokens_per_second=200)
     events = server_sent_events(ask(client, handbook_bot, LICENCE_QUESTION, path="/api/chat/stream",
                                     key=widget_key(handbook_bot)))
     assert answer_text(events) == SIXTY_WORDS

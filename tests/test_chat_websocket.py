@@ -7,7 +7,6 @@ from asgiref.sync import sync_to_async
 
 from chat.models import Conversation, Message
 from tests.chatting import LICENCE_QUESTION, bot, chat_socket, socket_answer, widget_key
-from tests.fakes.openai_server import running_openai
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.usefixtures("local_models")]
 
@@ -85,23 +84,18 @@ async def test_a_binary_frame_gets_an_error_frame(handbook_bot, key):
 
 
 async def test_a_visitor_who_leaves_mid_answer_keeps_the_partial_answer_marked_interrupted(
-        settings, handbook_bot, key):
-    with running_openai(api_key="sk-test") as server:
-        server.chat_reply(tokens=40, tokens_per_second=20)
-        settings.ANSWER_BACKEND = "openai"
-        settings.OPENAI_API_KEY = "sk-test"
-        settings.OPENAI_BASE_URL = server.base_url
-        settings.OPENAI_CHAT_MODEL = "gpt-test"
-        socket = await connected(chat_socket(handbook_bot, key=key))
-        await socket.send_json_to({"type": "message", "message": LICENCE_QUESTION})
-        tokens = [await socket.receive_json_from(timeout=10) for _ in range(3)]
-        assert all(frame["type"] == "token" for frame in tokens)
-        await socket.disconnect()
-        for _ in range(50):
-            answer = await Message.objects.filter(role="assistant").afirst()
-            if answer is not None:
-                break
-            await asyncio.sleep(0.1)
+        language_model, handbook_bot, key):
+    language_model.chat_reply(tokens=40, tokens_per_second=20)
+    socket = await connected(chat_socket(handbook_bot, key=key))
+    await socket.send_json_to({"type": "message", "message": LICENCE_QUESTION})
+    tokens = [await socket.receive_json_from(timeout=10) for _ in range(3)]
+    assert all(frame["type"] == "token" for frame in tokens)
+    await socket.disconnect()
+    for _ in range(50):
+        answer = await Message.objects.filter(role="assistant").afirst()
+        if answer is not None:
+            break
+        await asyncio.sleep(0.1)
     assert answer is not None and answer.interrupted and answer.mode == "openai"
     assert answer.content.startswith("".join(frame["token"] for frame in tokens))
     assert 0 < len(answer.content)
