@@ -1,19 +1,9 @@
 from django.contrib import admin
 
 from analytics.models import DailyStats, RolledUpDay
+from config.admin import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Figures derived from chat's messages: `manage.py rollup_analytics --day` recomputes them, not edits."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Derived from chat's messages: `manage.py rollup_analytics --day` recomputes them, not the admin.
 
 
 @admin.register(RolledUpDay)

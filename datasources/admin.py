@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from config.admin import ReadOnlyAdmin
 from datasources import services
 from datasources.models import Chunk, DataSource
 
@@ -37,19 +38,10 @@ class DataSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chunk)
-class ChunkAdmin(admin.ModelAdmin):
+class ChunkAdmin(ReadOnlyAdmin):
     list_display = ["id", "data_source", "position", "token_count", "company"]
     list_filter = ["data_source__type"]
     search_fields = ["id", "text", "data_source__name"]
     list_select_related = ["data_source", "company"]
     exclude = ["embedding"]
     readonly_fields = ["id", "company", "data_source", "position", "text", "metadata", "token_count", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
