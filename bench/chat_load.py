@@ -32,7 +32,6 @@ import multiprocessing
 import os
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from bench.measures import load_questions
+from bench.runstats import median_ms
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WORK_DIR = PROJECT_ROOT / "var" / "bench" / "chat_load"
@@ -205,15 +205,6 @@ def prepare_chatbot(texts: list[str]) -> tuple[str, str, dict]:
         "retrieve_ms": median_ms(lambda text: retrieve(chatbot=chatbot, question=text), texts),
     }
     return str(chatbot.id), key, costs
-
-
-def median_ms(run, items: list) -> float:
-    times = []
-    for item in items:
-        started = time.perf_counter()
-        run(item)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
 
 
 def serve_fake_model(connection) -> None:

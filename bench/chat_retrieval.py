@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from bench.ingest import (
     run_pipeline,
 )
 from bench.measures import Passage, Question, load_questions, score
+from bench.runstats import median_ms
 
 CACHE_DIR = PROJECT_ROOT / "var" / "bench"
 DOCENT_DIR = CACHE_DIR / "docent"  # DOCENT_VAR_DIR of the loaded database
@@ -233,9 +233,9 @@ def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, floa
                "build_s": time.perf_counter() - started}
     indexes = list(scope.indexes.values())
     terms = [lexical.tokenize(q.text) for q in questions]
-    figures["query_ms"] = _median_ms(lambda t: lexical.search(indexes, t, 100), terms)
+    figures["query_ms"] = median_ms(lambda t: lexical.search(indexes, t, 100), terms)
     figures["retrieve_ms"] = retrieve_ms(chatbot, questions)
-    figures["embed_ms"] = _median_ms(lambda q: get_embedder().embed_query(q.text), questions)
+    figures["embed_ms"] = median_ms(lambda q: get_embedder().embed_query(q.text), questions)
 
     texts = list(Chunk.objects.filter(company=chatbot.company).values_list("text", flat=True))
     copies = -(-SCALE_CHUNKS // len(texts))
@@ -243,7 +243,7 @@ def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, floa
     big = lexical.SourceIndex.build((str(n), text) for n, text in enumerate(texts * copies))
     figures["scale_chunks"] = len(texts) * copies
     figures["scale_build_s"] = time.perf_counter() - started
-    figures["scale_query_ms"] = _median_ms(lambda t: lexical.search([big], t, 100), terms)
+    figures["scale_query_ms"] = median_ms(lambda t: lexical.search([big], t, 100), terms)
     figures["scale_postings_mb"] = big.size * 8 / 1024 ** 2
     return figures
 
@@ -253,16 +253,7 @@ def retrieve_ms(chatbot, questions: list[Question]) -> float:
     from chat.retrieval import retrieve
 
     retrieve(chatbot=chatbot, question=questions[0].text)
-    return _median_ms(lambda q: retrieve(chatbot=chatbot, question=q.text), questions)
-
-
-def _median_ms(run: Callable, items: list) -> float:
-    times = []
-    for item in items:
-        started = time.perf_counter()
-        run(item)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+    return median_ms(lambda q: retrieve(chatbot=chatbot, question=q.text), questions)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""What one ingestion run reports, written as JSON by the process that ran it."""
+"""What a run reports: one ingestion run's figures (written as JSON by the process that ran it), and
+the median time of a call."""
 
 import contextlib
 import json
 import os
 import resource
+import statistics
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -88,3 +91,13 @@ def _child_pids() -> list[str]:
         with contextlib.suppress(OSError):
             pids += Path(f"/proc/self/task/{task}/children").read_text().split()
     return pids
+
+
+def median_ms(run: Callable, items: Iterable) -> float:
+    """The median time of `run(item)` over the items, in milliseconds."""
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        run(item)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
