@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 
 from chat.retrieval import documents, lexical
-from chat.retrieval.passages import READ_FACTOR, Candidate, Passage, build_passages
+from chat.retrieval.passages import READ_FACTOR, Candidate, Passage, build_passages, read_chunks
 from datasources.embedders import EmbeddingError, get_embedder
 from datasources.models import Chunk, DataSource
 from datasources.vectorindex import VectorIndexError, get_vector_index
@@ -87,10 +87,12 @@ class Scope:
         if not self.clears_floor(terms, dense):
             return []
         ranked = fuse(dense, self.lexical(question, POOL, targets))
-        ranked = self.by_proximity(ranked, terms, targets, depth=top_k * READ_FACTOR)
+        depth = top_k * READ_FACTOR
+        chunks = read_chunks(self.company_id, [c.chunk_id for c in ranked[:depth]])
+        ranked = self.by_proximity(ranked, terms, targets, chunks, depth=depth)
         if len(targets) < len(self.sources):
             ranked = interleave(ranked)
-        return build_passages(self.company_id, ranked, top_k)
+        return build_passages(self.company_id, ranked, top_k, chunks=chunks)
 
     def lexical(self, question: str, top_k: int, source_ids=None) -> list[Candidate]:
         indexes = [self.indexes[source_id] for source_id in (source_ids or self.sources)]
@@ -110,15 +112,16 @@ class Scope:
             return []
         return [Candidate(chunk_id, score) for chunk_id, score in matches]
 
-    def by_proximity(self, ranked: list[Candidate], terms: list[str], source_ids, *, depth: int) -> list[Candidate]:
-        """The ranking's first `depth` chunks (those passages are built from) reordered with each
-        score raised by PROXIMITY_WEIGHT × its line proximity. Reordering deeper changed nothing on
-        the filings (depth 24 to all 170 candidates: the same figures) and cost 27 ms a question."""
-        head = ranked[:depth]
+    def by_proximity(self, ranked: list[Candidate], terms: list[str], source_ids, chunks: dict[str, Chunk], *,
+                     depth: int) -> list[Candidate]:
+        """The ranking's first `depth` chunks (those passages are built from; `chunks` holds them, read)
+        reordered with each score raised by PROXIMITY_WEIGHT × its line proximity. Reordering deeper
+        changed nothing on the filings (depth 24 to all 170 candidates: the same figures) and cost 27 ms
+        a question."""
         weights = lexical.idf([self.indexes[source_id] for source_id in source_ids], terms)
-        texts = dict(Chunk.objects.filter(id__in=[c.chunk_id for c in head]).values_list("id", "text"))
-        boosted = [Candidate(c.chunk_id, c.score + PROXIMITY_WEIGHT * proximity(texts.get(c.chunk_id, ""), weights))
-                   for c in head]
+        boosted = [Candidate(c.chunk_id, c.score + PROXIMITY_WEIGHT * proximity(chunks[c.chunk_id].text, weights)
+                             if c.chunk_id in chunks else c.score)
+                   for c in ranked[:depth]]
         return sorted(boosted, key=lambda candidate: -candidate.score) + ranked[depth:]
 
     def affinity(self, terms: list[str]) -> dict[uuid.UUID, float]:

@@ -59,14 +59,16 @@ class Passage:
         return self.file_name
 
 
-def build_passages(company_id: uuid.UUID, ranked: list[Candidate], top_k: int, *, merge: bool = True) -> list[Passage]:
-    """The first `top_k` passages of a ranking, reading its chunks from the company's own rows only.
+def build_passages(company_id: uuid.UUID, ranked: list[Candidate], top_k: int, *, merge: bool = True,
+                   chunks: dict[str, Chunk] | None = None) -> list[Passage]:
+    """The first `top_k` passages of a ranking, reading its chunks from the company's own rows only
+    (those of `chunks`, from `read_chunks`, are not read again).
 
     With `merge=False` every chunk is a passage of its own (to measure a search by itself).
     """
     head = ranked[: top_k * READ_FACTOR]
-    rows = Chunk.objects.filter(id__in=[c.chunk_id for c in head])
-    chunks = {chunk.id: chunk for chunk in _own(company_id, rows)}
+    chunks = dict(chunks or {})
+    chunks.update(read_chunks(company_id, [c.chunk_id for c in head if c.chunk_id not in chunks]))
     passages: list[Passage] = []
     for candidate in head:
         chunk = chunks.get(candidate.chunk_id)
@@ -85,6 +87,13 @@ def build_passages(company_id: uuid.UUID, ranked: list[Candidate], top_k: int, *
     for rank, passage in enumerate(passages, start=1):
         passage.rank = rank
     return passages
+
+
+def read_chunks(company_id: uuid.UUID, chunk_ids: list[str]) -> dict[str, Chunk]:
+    """The company's own chunks among these ids, by id."""
+    if not chunk_ids:
+        return {}
+    return {chunk.id: chunk for chunk in _own(company_id, Chunk.objects.filter(id__in=chunk_ids))}
 
 
 def _widen(company_id: uuid.UUID, passages: list[Passage]) -> None:
