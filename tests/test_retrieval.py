@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.retrieval import Scope, proximity, retrieve
+from chat.retrieval import Scope, fuse, lexical, proximity, retrieve
 from chat.retrieval.passages import Candidate, build_passages
 from chatbots.models import Chatbot
 from datasources.models import Chunk, DataSource
@@ -151,6 +151,45 @@ def test_a_line_holding_the_questions_words_together_counts_more_than_words_apar
     assert proximity(row, weights) == 1.0
     assert proximity(scattered, weights) == pytest.approx(3 / 5)
     assert proximity(f"{TABLE_CONTEXT}\nNothing related here.", weights) == 0.0  # the context line is not counted
+
+
+BALANCE_SHEET = ("Quarterly report › Condensed balance sheet\nCash and cash equivalents; 3,389; 3,100\n"
+                 "Accounts receivable; 3,827; 3,600\nInventories; 4,779; 5,159\nInventory reserves; 212; 198\n"
+                 "Prepaid expenses and other current assets; 1,389; 791")
+SUPPLY_CHAIN = [
+    "Quarterly report › Supply chain\nChanges in inventory levels during these quarters indicate how we manage "
+    "our supply chain: we place orders with suppliers well ahead of demand.",
+    "Quarterly report › Risk factors\nSupply chain management is complex; if inventory levels change quickly we "
+    "may hold excess inventory or face shortages during the following quarters.",
+    "Quarterly report › Supply chain\nWe monitor inventory levels and supply chain constraints every quarter and "
+    "adjust purchase commitments when these levels change.",
+]
+INVENTORY_QUESTION = ("How have inventory levels changed during these quarters, and what might this indicate "
+                      "regarding supply chain management?")
+
+
+def test_a_row_of_figures_is_named_when_the_question_uses_every_word_of_its_label():
+    index = lexical.SourceIndex.build([("sheet", BALANCE_SHEET), *((f"prose-{n}", text)
+                                                                   for n, text in enumerate(SUPPLY_CHAIN))])
+    weights = lexical.idf([index], lexical.tokenize(INVENTORY_QUESTION))
+    # "Inventories" (folded to "inventory") is named; "Inventory reserves" is not: the question never says
+    # "reserves"; prose is no row of figures, however many of the question's words it holds.
+    assert index.named_rows(weights) == {"sheet": pytest.approx(weights["inventory"])}
+    assert index.named_rows(lexical.idf([index], lexical.tokenize("What were the inventory reserves?"))) == {
+        "sheet": pytest.approx(sum(lexical.idf([index], ["inventory", "reserve"]).values()))}
+    assert index.named_rows(lexical.idf([index], lexical.tokenize("What did the company say about cash?"))) == {}
+
+
+def test_a_table_row_the_question_names_comes_before_prose_that_shares_more_of_its_words(company_a):
+    source = add_source(company_a, "report.pdf", [*SUPPLY_CHAIN, BALANCE_SHEET])
+    chatbot = bot(company_a, source, top_k=2)
+    scope = Scope.of(chatbot)
+    # Both searches prefer the prose, which repeats the question's wording …
+    searched = fuse(scope.dense(INVENTORY_QUESTION, 10), scope.lexical(INVENTORY_QUESTION, 10))
+    assert searched[0].chunk_id != Chunk.make_id(source.id, 3)
+    # … but the figures the question asks about are in the balance sheet's row.
+    best = retrieve(chatbot=chatbot, question=INVENTORY_QUESTION)[0]
+    assert "Inventories; 4,779; 5,159" in best.text
 
 
 def test_a_repeated_passage_is_given_once(company_a):

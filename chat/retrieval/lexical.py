@@ -22,6 +22,10 @@ from datasources.models import Chunk
 
 K1, B = 1.2, 0.75
 OPENING_CHUNKS = 8
+# A row of figures: a line with at least this many numbers after a label of at most this many words
+# ("Operating expenses 6,026 6,710", "Inventories; 4,319; 5,159"). Longer labels are sentences.
+ROW_FIGURES = 2
+ROW_LABEL_WORDS = 8
 CACHE_POSTINGS = 50_000_000  # about 400 MB of postings across the cached data sources
 
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
@@ -60,14 +64,18 @@ class SourceIndex:
     lengths: np.ndarray  # tokens per row
     postings: dict[str, tuple[np.ndarray, np.ndarray]]
     opening: str  # the first chunks' text, in reading order: where a document says what it is
+    figure_rows: "FigureRows"
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str]]) -> "SourceIndex":
         chunk_ids, lengths, opening = [], [], []
         rows_of: dict[str, list[int]] = {}
         counts_of: dict[str, list[int]] = {}
+        labels: list[tuple[int, list[str]]] = []
         for row, (chunk_id, text) in enumerate(rows):
-            tokens = tokenize(text)
+            # Tokens never span lines, so a chunk's tokens are its lines' tokens one after another.
+            lines = [tokenize(line) for line in text.split("\n")]
+            tokens = [token for line in lines for token in line]
             chunk_ids.append(chunk_id)
             if row < OPENING_CHUNKS:
                 opening.append(text)
@@ -75,18 +83,73 @@ class SourceIndex:
             for term, count in Counter(tokens).items():
                 rows_of.setdefault(term, []).append(row)
                 counts_of.setdefault(term, []).append(count)
+            # The first line is the chunk's context (document › heading), not its content.
+            labels.extend((row, label) for label in map(row_label, lines[1:]) if label)
         postings = {term: (np.array(rows_of[term], dtype=np.int32), np.array(counts_of[term], dtype=np.float32))
                     for term in rows_of}
-        return cls(chunk_ids, np.array(lengths, dtype=np.float32), postings, "\n".join(opening))
+        return cls(chunk_ids, np.array(lengths, dtype=np.float32), postings, "\n".join(opening),
+                   FigureRows.build(labels))
 
     @property
     def size(self) -> int:
-        return sum(len(rows) for rows, _ in self.postings.values())
+        """Entries in its postings, the figure rows' included (what the cache's budget counts)."""
+        return sum(len(rows) for rows, _ in self.postings.values()) + self.figure_rows.size
+
+    def named_rows(self, weights: dict[str, float]) -> dict[str, float]:
+        """`FigureRows.named` by chunk id."""
+        return {self.chunk_ids[row]: weight for row, weight in self.figure_rows.named(weights).items()}
 
     def term_count(self, term: str) -> float:
         """How often the term occurs in the whole data source."""
         posting = self.postings.get(term)
         return float(posting[1].sum()) if posting is not None else 0.0
+
+
+def row_label(tokens: list[str]) -> list[str] | None:
+    """The label's distinct words when a line's tokens are a row of figures, else None."""
+    figures = sum(1 for token in tokens if token[0].isdigit())
+    label = list(dict.fromkeys(token for token in tokens if not token[0].isdigit()))
+    return label if figures >= ROW_FIGURES and 0 < len(label) <= ROW_LABEL_WORDS else None
+
+
+@dataclass(frozen=True)
+class FigureRows:
+    """A data source's rows of figures, by the words of their labels."""
+
+    lines: dict[str, np.ndarray]  # label word → the figure rows (numbered in reading order) whose label has it
+    sizes: np.ndarray  # figure row → distinct words in its label
+    chunk_rows: np.ndarray  # figure row → the chunk (its row in the SourceIndex) that holds it
+
+    @classmethod
+    def build(cls, labels: list[tuple[int, list[str]]]) -> "FigureRows":
+        lines: dict[str, list[int]] = {}
+        for line, (_, label) in enumerate(labels):
+            for word in label:
+                lines.setdefault(word, []).append(line)
+        return cls({word: np.array(rows, dtype=np.int32) for word, rows in lines.items()},
+                   np.array([len(label) for _, label in labels], dtype=np.int32),
+                   np.array([row for row, _ in labels], dtype=np.int32))
+
+    @property
+    def size(self) -> int:
+        return sum(len(rows) for rows in self.lines.values())
+
+    def named(self, weights: dict[str, float]) -> dict[int, float]:
+        """Chunks (by row) holding a figure row whose label the question names in full (every word of
+        it among the question's words), each with the largest such label's weight (its words' IDF),
+        in reading order."""
+        named = [(self.lines[term], weight) for term, weight in weights.items() if term in self.lines]
+        if not named:
+            return {}
+        lines = np.concatenate([rows for rows, _ in named])
+        label_weights = np.concatenate([np.full(len(rows), weight) for rows, weight in named])
+        found, position, words = np.unique(lines, return_inverse=True, return_counts=True)
+        weight = np.bincount(position, weights=label_weights)
+        whole = words == self.sizes[found]
+        best: dict[int, float] = {}
+        for row, value in zip(self.chunk_rows[found[whole]].tolist(), weight[whole].tolist(), strict=True):
+            best[row] = max(best.get(row, 0.0), value)
+        return best
 
 
 def search(indexes: list[SourceIndex], terms: list[str], top_k: int) -> list[tuple[str, float]]:
