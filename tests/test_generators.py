@@ -74,6 +74,19 @@ async def test_extractive_quotes_the_row_with_the_asked_figure_and_cites_it(extr
 
 
 @pytest.mark.asyncio
+async def test_extractive_quotes_the_row_the_question_names_before_prose_that_shares_more_of_its_words(extractive):
+    prose = passage(1, "Quarterly report › Supply chain\nChanges in inventory levels during these quarters indicate "
+                       "how we manage our supply chain: we place orders with suppliers well ahead of demand.")
+    sheet = passage(2, "Quarterly report › Condensed balance sheet\nCash and cash equivalents; 5,519; 3,389\n"
+                       "Inventories; 4,779; 5,159\nTotal current assets; 32,658; 23,073", file_name="sheet.pdf")
+    pieces, _, prompt = await answer("How have inventory levels changed during these quarters?", [prose, sheet])
+    text = "".join(pieces)
+    assert text.startswith('According to sheet.pdf page 2: "Inventories; 4,779; 5,159" [2]')
+    assert "Cash and cash equivalents" not in text  # the row stands alone, not run on with its neighbours
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_extractive_quotes_a_sentence_across_a_page_line_break_with_its_marker(extractive):
     pieces, _, _ = await answer("How many employees (headcount) were there at the end of the quarter?",
                                 [REPORT, PRICES])

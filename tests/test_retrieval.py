@@ -180,6 +180,20 @@ def test_a_row_of_figures_is_named_when_the_question_uses_every_word_of_its_labe
     assert index.named_rows(lexical.idf([index], lexical.tokenize("What did the company say about cash?"))) == {}
 
 
+@pytest.mark.parametrize("line, label", [
+    ("Inventories; 4,779; 5,159", ["inventory"]),
+    ("Research and development 4,109 4,362", ["research", "development"]),
+    ("iPhone $ 39,669 $ 40,665", ["iphone"]),
+    ("Q1 2022 Q1 2023", None),  # a header of periods: years are not figures
+    ("during the period 28 (19) (7) (11)", None),  # a sentence's words, in lower case
+    ("Other, net (264) (172)", None),  # "other" is no connective: a phrase, not a name
+    ("Revenue was $530 million, up $80 million from Q3 2022 and operating income grew.", None),
+    ("Total net sales; 81,797", None),  # one figure
+])
+def test_a_row_of_figures_is_a_capitalised_label_of_a_few_words_before_two_figures(line, label):
+    assert lexical.row_label(line) == label
+
+
 def test_a_table_row_the_question_names_comes_before_prose_that_shares_more_of_its_words(company_a):
     source = add_source(company_a, "report.pdf", [*SUPPLY_CHAIN, BALANCE_SHEET])
     chatbot = bot(company_a, source, top_k=2)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from chat.context import Prompt
 from chat.retrieval import named_things
-from chat.retrieval.lexical import tokenize
+from chat.retrieval.lexical import row_label, tokenize
 from chat.retrieval.passages import Passage
 
 MAX_QUOTES = 3
@@ -49,6 +49,15 @@ class Sentence:
     number: int  # its passage's number in the prompt, from 1
     position: int  # its order among all the passages' sentences
     terms: Counter
+    context: frozenset[str]  # the words of its passage's first line (document title › heading)
+
+    def mentions(self, term: str) -> bool:
+        """The sentence, or the document and section it comes from, uses the word."""
+        return term in self.terms or term in self.context
+
+    def names_a_row(self, wanted: Counter) -> bool:
+        label = row_label(self.text)
+        return label is not None and all(word in wanted for word in label)
 
 
 class ExtractiveGenerator:
@@ -98,6 +107,7 @@ def split_sentences(text: str, number: int) -> list[Sentence]:
     """A passage's sentences and table rows, without its first line, the chunk's context (document
     title › heading, see datasources/chunking.py), which names where the passage is, not what it says."""
     lines = text.split("\n")
+    context = frozenset(tokenize(lines[0])) if len(lines) > 1 else frozenset()
     blocks: list[str] = []
     for line in (lines[1:] if len(lines) > 1 else lines):
         line = " ".join(line.split())
@@ -110,16 +120,16 @@ def split_sentences(text: str, number: int) -> list[Sentence]:
     for piece in pieces:
         terms = Counter(tokenize(piece))
         if sum(terms.values()) >= 2:
-            sentences.append(Sentence(piece, number, len(sentences), terms))
+            sentences.append(Sentence(piece, number, len(sentences), terms, context))
     return sentences
 
 
 def _runs_on(block: str, line: str) -> bool:
     """The line continues the block's sentence: the block has not ended one, and neither is a table
-    row ("Region: West; Revenue: 1,204"), which always stands on its own line."""
+    row ("Region: West; Revenue: 1,204", "Inventories; 4,779; 5,159"), which always stands on its own line."""
     if not block or not line or block.endswith((".", "!", "?", ":")):
         return False
-    return not any(_TABLE_ROW.search(text) for text in (block, line))
+    return not any(_TABLE_ROW.search(text) or row_label(text) for text in (block, line))
 
 
 def _best(question: str, wanted: Counter, sentences: list[Sentence]) -> list[Sentence]:
@@ -128,10 +138,15 @@ def _best(question: str, wanted: Counter, sentences: list[Sentence]) -> list[Sen
         scores = [score * FIGURE_BONUS if re.search(r"\d", s.text) else score for score, s in zip(scores, sentences,
                                                                                                   strict=True)]
     names = {term for name in named_things(question) for term in tokenize(name)}
-    names = {term for term in names if any(term in sentence.terms for sentence in sentences)}
+    names = {term for term in names if any(sentence.mentions(term) for sentence in sentences)}
     if names:
-        scores = [score if any(term in s.terms for term in names) else score * UNNAMED_PENALTY
+        scores = [score if any(s.mentions(term) for term in names) else score * UNNAMED_PENALTY
                   for score, s in zip(scores, sentences, strict=True)]
+    # A row of figures whose label the question names in full ("Inventories; 4,779; 5,159" for "How have
+    # inventory levels changed?") is what it asks for, as in retrieval: such rows are quoted first.
+    lead = max(scores, default=0.0)
+    scores = [lead + score if score and s.names_a_row(wanted) else score
+              for score, s in zip(scores, sentences, strict=True)]
     ranked = sorted((pair for pair in zip(scores, sentences, strict=True) if pair[0] > 0),
                     key=lambda pair: (-pair[0], pair[1].position))
     chosen: list[Sentence] = []

@@ -26,9 +26,13 @@ OPENING_CHUNKS = 8
 # ("Operating expenses 6,026 6,710", "Inventories; 4,319; 5,159"). Longer labels are sentences.
 ROW_FIGURES = 2
 ROW_LABEL_WORDS = 8
+# Function words a row's label may hold: "Research and development", "Net cash provided by operations".
+LABEL_CONNECTIVES = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "the", "to"})
 CACHE_POSTINGS = 50_000_000  # about 400 MB of postings across the cached data sources
 
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
+_YEAR = re.compile(r"(19|20)\d\d")
+_WORD = re.compile(r"[^\W\d_]+")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
 # Words that say nothing about which passage answers: English function words and question words.
 STOPWORDS = frozenset("""
@@ -74,7 +78,8 @@ class SourceIndex:
         labels: list[tuple[int, list[str]]] = []
         for row, (chunk_id, text) in enumerate(rows):
             # Tokens never span lines, so a chunk's tokens are its lines' tokens one after another.
-            lines = [tokenize(line) for line in text.split("\n")]
+            text_lines = text.split("\n")
+            lines = [tokenize(line) for line in text_lines]
             tokens = [token for line in lines for token in line]
             chunk_ids.append(chunk_id)
             if row < OPENING_CHUNKS:
@@ -84,7 +89,7 @@ class SourceIndex:
                 rows_of.setdefault(term, []).append(row)
                 counts_of.setdefault(term, []).append(count)
             # The first line is the chunk's context (document › heading), not its content.
-            labels.extend((row, label) for label in map(row_label, lines[1:]) if label)
+            labels.extend((row, label) for label in map(row_label, text_lines[1:], lines[1:]) if label)
         postings = {term: (np.array(rows_of[term], dtype=np.int32), np.array(counts_of[term], dtype=np.float32))
                     for term in rows_of}
         return cls(chunk_ids, np.array(lengths, dtype=np.float32), postings, "\n".join(opening),
@@ -105,11 +110,23 @@ class SourceIndex:
         return float(posting[1].sum()) if posting is not None else 0.0
 
 
-def row_label(tokens: list[str]) -> list[str] | None:
-    """The label's distinct words when a line's tokens are a row of figures, else None."""
-    figures = sum(1 for token in tokens if token[0].isdigit())
-    label = list(dict.fromkeys(token for token in tokens if not token[0].isdigit()))
-    return label if figures >= ROW_FIGURES and 0 < len(label) <= ROW_LABEL_WORDS else None
+def row_label(line: str, tokens: list[str] | None = None) -> list[str] | None:
+    """The label's distinct words when the line (`tokens`: its tokens, if already known) is a row of
+    figures, else None. Years are not figures ("Q1 2022 Q1 2023" is a header), single letters are not
+    words ("Q" of "Q3"); a label's first word has a capital (one in lower case continues a sentence:
+    "period 1 (46) 15"; "iPhone" is a name), and one holding function words other than connectives is a phrase,
+    not a row's name ("during the period 28 (19)", "Other, net (264)", "Revenue down $1.2B or 8%")."""
+    tokens = tokenize(line) if tokens is None else tokens
+    if sum(1 for token in tokens if token[0].isdigit() and not _YEAR.fullmatch(token)) < ROW_FIGURES:
+        return None
+    label = list(dict.fromkeys(token for token in tokens if not token[0].isdigit() and len(token) > 1))
+    if not 0 < len(label) <= ROW_LABEL_WORDS:
+        return None
+    words = _WORD.findall(line)
+    if words[0].islower() or any(word.lower() in STOPWORDS and word.lower() not in LABEL_CONNECTIVES
+                                         for word in words):
+        return None
+    return label
 
 
 @dataclass(frozen=True)
