@@ -43,6 +43,7 @@ over own same she should so some such than that the their theirs them then there
 to too under until up very was we were what when where which while who whom why will with would you your yours
 s t also may might must shall us
 """.split())
+_NOT_IN_LABELS = STOPWORDS - LABEL_CONNECTIVES
 
 
 def tokenize(text: str) -> list[str]:
@@ -78,9 +79,9 @@ class SourceIndex:
         labels: list[tuple[int, list[str]]] = []
         for row, (chunk_id, text) in enumerate(rows):
             # Tokens never span lines, so a chunk's tokens are its lines' tokens one after another.
-            text_lines = text.split("\n")
-            lines = [tokenize(line) for line in text_lines]
-            tokens = [token for line in lines for token in line]
+            lines = text.split("\n")
+            tokens_of = [tokenize(line) for line in lines]
+            tokens = [token for line_tokens in tokens_of for token in line_tokens]
             chunk_ids.append(chunk_id)
             if row < OPENING_CHUNKS:
                 opening.append(text)
@@ -89,7 +90,7 @@ class SourceIndex:
                 rows_of.setdefault(term, []).append(row)
                 counts_of.setdefault(term, []).append(count)
             # The first line is the chunk's context (document › heading), not its content.
-            labels.extend((row, label) for label in map(row_label, text_lines[1:], lines[1:]) if label)
+            labels.extend((row, label) for label in map(row_label, lines[1:], tokens_of[1:]) if label)
         postings = {term: (np.array(rows_of[term], dtype=np.int32), np.array(counts_of[term], dtype=np.float32))
                     for term in rows_of}
         return cls(chunk_ids, np.array(lengths, dtype=np.float32), postings, "\n".join(opening),
@@ -111,11 +112,12 @@ class SourceIndex:
 
 
 def row_label(line: str, tokens: list[str] | None = None) -> list[str] | None:
-    """The label's distinct words when the line (`tokens`: its tokens, if already known) is a row of
-    figures, else None. Years are not figures ("Q1 2022 Q1 2023" is a header), single letters are not
-    words ("Q" of "Q3"); a label's first word has a capital (one in lower case continues a sentence:
-    "period 1 (46) 15"; "iPhone" is a name), and one holding function words other than connectives is a phrase,
-    not a row's name ("during the period 28 (19)", "Other, net (264)", "Revenue down $1.2B or 8%")."""
+    """The label's distinct words when the line (`tokens`: its tokens, when known) is a row of figures,
+    else None. Years are not figures ("Q1 2022 Q1 2023" is a header), single letters are not words
+    ("Q" of "Q3"); a label's first word has a capital (one in lower case continues a sentence: "period
+    1 (46) 15"; "iPhone" is a name), and a label holding function words other than connectives is a
+    phrase, not a row's name ("during the period 28 (19)", "Other, net (264)", "Revenue down $1.2B or
+    8%")."""
     tokens = tokenize(line) if tokens is None else tokens
     if sum(1 for token in tokens if token[0].isdigit() and not _YEAR.fullmatch(token)) < ROW_FIGURES:
         return None
@@ -123,8 +125,7 @@ def row_label(line: str, tokens: list[str] | None = None) -> list[str] | None:
     if not 0 < len(label) <= ROW_LABEL_WORDS:
         return None
     words = _WORD.findall(line)
-    if words[0].islower() or any(word.lower() in STOPWORDS and word.lower() not in LABEL_CONNECTIVES
-                                         for word in words):
+    if words[0].islower() or any(word.lower() in _NOT_IN_LABELS for word in words):
         return None
     return label
 
