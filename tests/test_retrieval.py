@@ -189,6 +189,7 @@ def test_a_row_of_figures_is_named_when_the_question_uses_every_word_of_its_labe
     ("Other, net (264) (172)", None),  # "other" is no connective: a phrase, not a name
     ("Revenue was $530 million, up $80 million from Q3 2022 and operating income grew.", None),
     ("Total net sales; 81,797", None),  # one figure
+    ("2The flight control system for 737 MAX airplanes", None),  # a sentence's first line, with a footnote mark
 ])
 def test_a_row_of_figures_is_a_capitalised_label_of_a_few_words_before_two_figures(line, label):
     assert lexical.row_label(line) == label

@@ -113,13 +113,15 @@ class SourceIndex:
 
 def row_label(line: str, tokens: list[str] | None = None) -> list[str] | None:
     """The label's distinct words when the line (`tokens`: its tokens, when known) is a row of figures,
-    else None. Years are not figures ("Q1 2022 Q1 2023" is a header), single letters are not words
-    ("Q" of "Q3"); a label's first word has a capital (one in lower case continues a sentence: "period
-    1 (46) 15"; "iPhone" is a name), and a label holding function words other than connectives is a
-    phrase, not a row's name ("during the period 28 (19)", "Other, net (264)", "Revenue down $1.2B or
-    8%")."""
+    else None. A row ends with a figure ("2The flight control system for 737 MAX airplanes" is a line
+    of a sentence); years are not figures ("Q1 2022 Q1 2023" is a header), single letters are not
+    words ("Q" of "Q3"); a label's first word has a capital (one in lower case continues a sentence:
+    "period 1 (46) 15"; "iPhone" is a name), and a label holding function words other than
+    connectives is a phrase, not a row's name ("during the period 28 (19)", "Other, net (264)",
+    "Revenue down $1.2B or 8%")."""
     tokens = tokenize(line) if tokens is None else tokens
-    if sum(1 for token in tokens if token[0].isdigit() and not _YEAR.fullmatch(token)) < ROW_FIGURES:
+    figures = sum(1 for token in tokens if token[0].isdigit() and not _YEAR.fullmatch(token))
+    if figures < ROW_FIGURES or not tokens[-1][0].isdigit():
         return None
     label = list(dict.fromkeys(token for token in tokens if not token[0].isdigit() and len(token) > 1))
     if not 0 < len(label) <= ROW_LABEL_WORDS:
