@@ -12,9 +12,13 @@ For each size, in the same run: plain numpy brute force over the chatbot's rows 
 reads the nearest partitions only above `EXACT_ROWS` (datasources/vectorindex/local.py); and the
 whole `chat.retrieval.retrieve(chatbot=, question=)` over the Chunk rows in SQLite, with the local
 MiniLM embedding each question (its vector then swapped for the synthetic query's, so that the
-dense search finds what the question asks for). Last, the worst case for partitions: structureless
-(uniformly random) vectors, partitioned in memory as the index would. The companies are inserted once into
-var/bench/search/ (a few minutes at 1M; delete the folder to regenerate).
+dense search finds what the question asks for). At 100k and 1M, the first query after another
+process adds a data source of 1,000 chunks, and after it deletes it: in the process that had the
+company loaded (which reads only that data source again) and in a fresh one (a full reload, what
+every change cost before the local index learnt which data sources changed). Last, the worst case
+for partitions: structureless (uniformly random) vectors, partitioned in memory as the index would.
+The companies are inserted once into var/bench/search/ (a few minutes at 1M; delete the folder to
+regenerate).
 
 Run: `python -m bench.search_latency [rows ...]`; the report is printed and written to
 var/bench/search_latency.md.
@@ -48,6 +52,8 @@ TOP_K, POOL = 10, 100  # a chatbot's top-k; the candidates retrieval asks the in
 TARGET_P95_MS = {100_000: 15.0, 1_000_000: 60.0}
 TARGET_RECALL = 0.95
 STRUCTURELESS_ROWS = 100_000
+CHANGE_SIZES = (100_000, 1_000_000)  # companies in which a data source is added, then deleted
+CHANGE_CHUNKS = 1_000
 VOCABULARY = 5_000
 INSERT_BATCH = 5_000
 
@@ -216,6 +222,8 @@ def measure(rows: int) -> dict:
         result[label] = _percentiles(times)
         result[f"{label}_recall"] = (float(np.mean(recalls[:half])), float(np.mean(recalls[half:])))
     result["retrieve"], result["embed"], result["retrieve_search"] = measure_retrieval(chatbot, corpus)
+    if rows in CHANGE_SIZES:
+        result["change"] = measure_change(company, scope_ids, corpus)
     print(f"{rows:,}: {result}", file=sys.stderr, flush=True)
     return result
 
@@ -266,18 +274,64 @@ def measure_retrieval(chatbot, corpus: Corpus) -> tuple[dict, dict, dict]:
     return _percentiles(times[1:]), _percentiles(embed_times[1:]), _percentiles(without_embedding[1:])
 
 
+def measure_change(company, scope_ids: list, corpus: Corpus) -> dict:
+    """The first query after another process adds a data source of CHANGE_CHUNKS chunks (20 new sections
+    of a chunk's structure), then after it deletes it: by the process's index, which holds the company
+    (incremental), and by a fresh index (a full reload and partitioning, the cost of any change before).
+    Also whether the two found the same top 10 (partitioned afresh, a few may differ)."""
+    from datasources.models import Chunk, DataSource
+    from datasources.services import datasource_delete
+    from datasources.vectorindex import VectorRecord, get_vector_index
+    from datasources.vectorindex.local import LocalVectorIndex
+
+    index = get_vector_index()  # as loaded by measure(): the company is in its cache
+    rng = np.random.default_rng(3)
+    centers = _around(corpus.section_centers[rng.choice(len(corpus.section_centers), CHANGE_CHUNKS // SECTION_CHUNKS)],
+                      SECTION_NOISE, rng)
+    vectors = _around(np.repeat(centers, SECTION_CHUNKS, axis=0), CHUNK_NOISE, rng)
+    query = _around(centers[:1], CHUNK_NOISE, rng)[0]  # a question on the added document
+    source = DataSource.objects.create(company=company, name="added.txt", type="txt", status=DataSource.Status.READY,
+                                       chunk_count=CHANGE_CHUNKS)
+    search = dict(company_id=company.id, vector=query, data_source_ids=[*scope_ids, source.id], top_k=TOP_K)
+
+    def first_queries() -> dict:
+        started = time.perf_counter()
+        incremental = index.query(**search)
+        incremental_s = time.perf_counter() - started
+        started = time.perf_counter()
+        full = LocalVectorIndex(cache_mb=4096).query(**search)
+        full_s = time.perf_counter() - started
+        same = len({chunk_id for chunk_id, _ in incremental} & {chunk_id for chunk_id, _ in full}) / TOP_K
+        return {"full_s": full_s, "incremental_s": incremental_s, "same_top": same,
+                "found_added": sum(chunk_id.startswith(f"datasource_{source.id}_") for chunk_id, _ in incremental)}
+
+    try:
+        chunks = Chunk.objects.bulk_create([
+            Chunk(id=Chunk.make_id(source.id, n), company=company, data_source=source, position=n, text=f"added {n}",
+                  metadata={"file_name": source.name, "page_number": 1}, embedding=vector.tobytes())
+            for n, vector in enumerate(vectors)
+        ])
+        index.upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])  # as the worker indexes them
+        added = first_queries()
+    finally:
+        datasource_delete(data_source=source)  # the company stays as inserted, for the next run
+    deleted = first_queries()
+    print(f"change at {corpus.rows:,}: added {added}, deleted {deleted}", file=sys.stderr, flush=True)
+    return {"added": added, "deleted": deleted}
+
+
 def structureless(rows: int) -> dict:
     """The worst case for partitions: uniformly random vectors and queries, data sources interleaved.
     Partitioned in memory exactly as the local index partitions a company (no database)."""
-    from datasources.vectorindex.local import EXACT_ROWS, Partitions
+    from datasources.vectorindex.local import EXACT_ROWS, Block, Partitions
 
     rng = np.random.default_rng(2)
     vectors = _unit(rng.standard_normal((rows, DIMENSION), dtype=np.float32))
     codes = rng.integers(0, DATA_SOURCES, rows).astype(np.int32)
     allowed = np.arange(DATA_SOURCES) < DATA_SOURCES // 2
     queries = _unit(rng.standard_normal((VECTOR_QUERIES // 2, DIMENSION), dtype=np.float32))
-    partitions, order = Partitions.build(vectors, codes, EXACT_ROWS)
-    vectors, codes = vectors[order], codes[order]
+    partitions, block = Partitions.build(Block(vectors, [str(row) for row in range(rows)], codes), EXACT_ROWS)
+    vectors, codes = block.matrix, block.source_codes
     searchable = np.flatnonzero(allowed[codes])
     recalls, times = [], []
     with threadpool_limits(limits=1, user_api="blas"):
@@ -285,7 +339,7 @@ def structureless(rows: int) -> dict:
             scores = vectors[searchable] @ query
             expected = set(searchable[np.argpartition(-scores, TOP_K - 1)[:TOP_K]].tolist())
             started = time.perf_counter()
-            read = partitions.nearest_rows(query, allowed, codes, TOP_K)
+            [read] = partitions.nearest_rows(query, allowed, [block], TOP_K)
             found = read[np.argpartition(-(vectors[read] @ query), TOP_K - 1)[:TOP_K]]
             times.append(time.perf_counter() - started)
             recalls.append(len(expected & set(found.tolist())) / TOP_K)
@@ -350,11 +404,34 @@ def render(results: list[dict], worst: dict, load_before: float, load_after: flo
             f"| {r['index_pool_recall'][0]:.3f} / {r['index_pool_recall'][1]:.3f} | {_pair(r['retrieve'])} "
             f"| {_pair(r['embed'])} | {_pair(r['retrieve_search'])} | {r['partitions']:,} | {r['load_s']:.1f} "
             f"| {r['partition_s']:.1f} | {r['index_mb']:,.0f} | {r['rss_mb']:,.0f} |")
+    lines += change_table([r for r in results if "change" in r])
     lines += [
         "", f"Worst case, structureless vectors (uniformly random, no documents or subjects), {worst['rows']:,} "
         f"rows, partitioned as above: recall@10 {worst['recall']:.3f}, search p50 / p95 {_pair(worst['search'])} ms.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def change_table(results: list[dict]) -> list[str]:
+    if not results:
+        return []
+    lines = [
+        "", f"First query after another process adds a data source of {CHANGE_CHUNKS:,} chunks, then deletes it "
+        "(`datasource_delete`): before, any change made every process reload and partition the whole company, "
+        "measured as a fresh index's first query; after, the process that holds the company reads again only the "
+        "data sources changed since its copy and assigns their rows to its existing partitions. Same run, same "
+        "query (on the added document, in the chatbot's scope plus the added data source).", "",
+        "| chunks in the company | change | before: full reload, s | after: incremental, s | before / after "
+        "| top 10 shared with the full reload | added chunks in the top 10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for change, label in (("added", f"data source of {CHANGE_CHUNKS:,} chunks added"),
+                              ("deleted", "that data source deleted")):
+            c = r["change"][change]
+            lines.append(f"| {r['rows']:,} | {label} | {c['full_s']:.2f} | {c['incremental_s']:.3f} "
+                         f"| {c['full_s'] / c['incremental_s']:,.0f}× | {c['same_top']:.1f} | {c['found_added']} |")
+    return lines
 
 
 def _pair(times: dict) -> str:

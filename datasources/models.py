@@ -106,3 +106,25 @@ class VectorIndexVersion(models.Model):
 
     def __str__(self):
         return f"vectors of company {self.company_id}, version {self.version}"
+
+
+class VectorIndexChange(models.Model):
+    """The company version at which a data source's vectors last changed, written with the bump.
+
+    A process whose copy of a company is older re-reads only the data sources changed since its own
+    version. `data_source_id` is not a foreign key: the record must outlive a deleted data source, so
+    that every process learns its rows are gone.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    data_source_id = models.UUIDField()
+    version = models.PositiveBigIntegerField()
+
+    class Meta:
+        db_table = "vector_index_changes"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "data_source_id"], name="vector_index_changes_source")
+        ]
+
+    def __str__(self):
+        return f"vectors of data source {self.data_source_id}, changed at version {self.version}"
