@@ -110,6 +110,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, rate limits -----------------------------------------------------
 REDIS_URL = envurl("REDIS_URL", schemes=("redis", "rediss", "unix"))
+CHANNEL_LAYER_SOCKET_TIMEOUT = 30  # seconds; above channels_redis's blocking pop (5 s)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -121,7 +122,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": envstr("CACHE_KEY_PREFIX", "docent")},
+            # channels_redis waits for a consumer's next message with a blocking pop of 5 s; redis-py 8
+            # reads every reply with a 5 s socket timeout by default, so an idle consumer (a visitor's
+            # socket between questions) lost that race and crashed. Replies may take the pop's 5 s.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+                       "prefix": envstr("CACHE_KEY_PREFIX", "docent")},
         }
     }
 else:
