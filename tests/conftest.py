@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Company, User
 from accounts.roles import Role
+from datasources.vectorindex.local import LocalVectorIndex
 from tests import isolation
 from tests.clock import NOON
 
@@ -60,6 +61,19 @@ def language_model(local_models, settings):
         settings.OPENAI_BASE_URL = server.base_url
         settings.OPENAI_CHAT_MODEL = "gpt-test"
         yield server
+
+
+@pytest.fixture
+def web():
+    """The local vector index of the process answering questions: it keeps its copy of each company
+    between changes, in a cache of its own, as a separate process would."""
+    return LocalVectorIndex(cache_mb=64)
+
+
+@pytest.fixture
+def worker():
+    """The local vector index of the process writing chunks, with a cache of its own."""
+    return LocalVectorIndex(cache_mb=64)
 
 
 @pytest.fixture

@@ -16,18 +16,6 @@ EXACT_ROWS = 50  # the partitioned tests stand for a company of millions with a 
 
 
 @pytest.fixture
-def web():
-    """The process answering questions: it keeps its copy of each company between changes."""
-    return LocalVectorIndex(cache_mb=64)
-
-
-@pytest.fixture
-def worker():
-    """The process writing chunks, with a cache of its own."""
-    return LocalVectorIndex(cache_mb=64)
-
-
-@pytest.fixture
 def make_source(company_a):
     def make(name: str, company=company_a) -> DataSource:
         return DataSource.objects.create(company=company, name=name, type="pdf", status=DataSource.Status.READY)

@@ -128,17 +128,6 @@ def test_delete_refuses_ids_of_another_data_source(index, sources, company_a):
 
 # --- local ---------------------------------------------------------------------------------------
 
-@pytest.fixture
-def web():
-    """The web process's index: its own cache, as a separate process would have."""
-    return LocalVectorIndex(cache_mb=64)
-
-
-@pytest.fixture
-def worker():
-    return LocalVectorIndex(cache_mb=64)
-
-
 def test_a_change_made_by_another_process_is_seen_by_the_next_query(web, worker, sources, company_a):
     a1, a2 = sources["a1"], sources["a2"]
     query = unit(1)
