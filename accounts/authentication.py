@@ -2,7 +2,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.selectors import user_by_supabase_uid
+from accounts import keys
+from accounts.selectors import company_api_key, user_by_supabase_uid
 from accounts.tokens import verify_supabase_token
 
 
@@ -45,3 +46,34 @@ class SupabaseJWTScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": "A Supabase Auth access token of a Docent user."}
+
+
+class CompanyApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: Bearer dct_rw_…` (read-write) or `dct_ro_…` (read-only): a company API key.
+
+    The request acts as the key's creator within the key's scope and the creator's role in the key's
+    company; `request.auth` is the key. A key whose creator is deactivated or no longer a member of
+    that company is refused like a revoked one.
+    """
+
+    def authenticate(self, request):
+        token = bearer_token(request)
+        if token is None or not token.startswith(keys.COMPANY_PREFIXES):
+            return None
+        key = company_api_key(token)
+        if key is None or key.refusal_reason:
+            raise AuthenticationFailed("Unknown, rotated or revoked API key.")
+        key.note_use()
+        return key.created_by, key
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class CompanyApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = CompanyApiKeyAuthentication
+    name = "companyApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer",
+                "description": "A company API key: dct_rw_… (read-write) or dct_ro_… (read-only)."}

@@ -68,6 +68,19 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=ASSIGNABLE_ROLES)
 
 
+class MemberRemoveForm(forms.Form):
+    """What becomes of the company API keys acting as the person removed."""
+
+    REVOKE, TRANSFER = "revoke", "transfer"
+    api_keys = forms.ChoiceField(choices=[(REVOKE, "Revoke them: they stop working now."),
+                                          (TRANSFER, "Transfer them to me: they keep working, acting as me.")],
+                                 initial=REVOKE, required=False, widget=forms.RadioSelect)
+
+    @property
+    def transfer_api_keys(self) -> bool:
+        return self.cleaned_data.get("api_keys") == self.TRANSFER
+
+
 class AcceptInvitationForm(forms.Form):
     """A new account for the invited address: the invitee only chooses a name and a password."""
 

@@ -1,8 +1,10 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.roles import ASSIGNABLE_ROLES, Capability, Role, role_allows
@@ -124,3 +126,115 @@ class Invitation(models.Model):
     def is_open(self) -> bool:
         """Neither accepted nor revoked: listed on the team page, even once expired (to resend)."""
         return self.accepted_at is None and self.revoked_at is None
+
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class RotatingKey(models.Model):
+    """A key that can be rotated (the old one works for a grace period) and revoked (refused at once).
+
+    `api_key` is the key's public identifier: a publishable key itself, or the readable head of a
+    secret key. A secret is stored only as its hash and last four characters.
+    """
+
+    api_key = models.TextField(unique=True, null=True, blank=True)
+    key_hash = models.CharField(max_length=64, blank=True, default="")
+    key_last_four = models.CharField(max_length=4, blank=True, default="")
+    previous_api_key = models.TextField(unique=True, null=True, blank=True)
+    previous_key_hash = models.CharField(max_length=64, blank=True, default="")
+    previous_valid_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def refusal_reason(self) -> str:
+        """Why the key is refused, in words for key lists; "" while it works."""
+        return "Revoked." if self.is_revoked else ""
+
+    @classmethod
+    def refused(cls) -> Q:
+        """The records whose `refusal_reason` is not empty, as a filter."""
+        return Q(revoked_at__isnull=False)
+
+    @property
+    def key_preview(self) -> str:
+        """A secret key as it may be shown: its public head and last four characters; a publishable key whole."""
+        return f"{self.api_key}…{self.key_last_four}" if self.key_hash else (self.api_key or "")
+
+    def note_use(self) -> None:
+        """Record that the key was just used, at most once a minute (a write per request would be waste)."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at > LAST_USED_PRECISION:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
+    def previous_key_valid(self, now=None) -> bool:
+        return bool(self.previous_valid_until and self.previous_valid_until > (now or timezone.now()))
+
+
+class CompanyApiKey(RotatingKey):
+    """A developer's key for the whole REST API of one company, read-only or read-write.
+
+    It acts as the person who made it, never beyond their role in the key's own company, and only
+    while they are an active member of it: removing them revokes it (or hands it to the remover).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    class RevokedReason(models.TextChoices):
+        BY_STAFF = "revoked", "Revoked by staff."
+        CREATOR_REMOVED = "creator_removed", "Its creator was removed from the company."
+
+    SCOPE_CAPABILITIES = {
+        Scope.READ: frozenset({Capability.READ}),
+        Scope.WRITE: frozenset({Capability.READ, Capability.MANAGE_CONTENT, Capability.MANAGE_INTEGRATIONS}),
+    }
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+",
+                                   help_text="The person the key acts as (the remover, once handed over).")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_reason = models.CharField(max_length=32, choices=RevokedReason.choices, blank=True, default="")
+
+    class Meta:
+        db_table = "api_keys"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "created_at"], name="api_keys_company_created")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_scope_display()})"
+
+    @property
+    def refusal_reason(self) -> str:
+        """Why the key is refused, in words for the key list; "" while it works."""
+        if self.is_revoked:
+            return self.get_revoked_reason_display() or super().refusal_reason
+        if not self.created_by.is_active:
+            return "Its creator's account is deactivated."
+        if self.created_by.company_id != self.company_id:
+            return "Its creator no longer belongs to the company."
+        return ""
+
+    @classmethod
+    def refused(cls) -> Q:
+        return (super().refused() | Q(created_by__is_active=False)
+                | ~Q(created_by__company_id=F("company_id")))
+
+    def allows(self, capability: Capability) -> bool:
+        """Read for list/retrieve, write for the rest, within what its creator may do in the key's
+        company; managing keys and members needs a person."""
+        return (not self.refusal_reason and capability in self.SCOPE_CAPABILITIES[self.scope]
+                and self.created_by.can(capability))

@@ -1,8 +1,10 @@
 import hashlib
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import Company, Invitation, User
+from accounts import keys
+from accounts.models import Company, CompanyApiKey, Invitation, RotatingKey, User
 
 
 def user_by_supabase_uid(uid: str) -> User | None:
@@ -30,3 +32,39 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 def account_exists(*, email: str) -> bool:
     return User.objects.filter(email=email).exists()
+
+
+# --- Keys -----------------------------------------------------------------------------------
+
+def key_record(queryset: QuerySet, key: str) -> RotatingKey | None:
+    """The record of `queryset` that `key` belongs to: its current key, or its previous one within
+    the grace period, never a revoked one; None for anything else (malformed keys cost no query)."""
+    if not keys.well_formed(key):
+        return None
+    secret = not key.startswith(keys.PUBLISHABLE)
+    identifier = keys.public_id(key) if secret else key
+    now = timezone.now()
+    record = queryset.filter(Q(api_key=identifier) | Q(previous_api_key=identifier, previous_valid_until__gt=now),
+                             revoked_at__isnull=True).first()
+    if record is None:
+        return None
+    if not secret:
+        return record
+    stored_hash = record.key_hash if record.api_key == identifier else record.previous_key_hash
+    return record if keys.matches(key, stored_hash) else None
+
+
+def company_api_key(key: str) -> CompanyApiKey | None:
+    """The company API key `key` is, if it is well formed, current (or in its grace period) and not revoked."""
+    if not key.startswith(keys.COMPANY_PREFIXES):
+        return None
+    return key_record(CompanyApiKey.objects.select_related("company", "created_by"), key)
+
+
+def api_key_list(*, company: Company) -> QuerySet[CompanyApiKey]:
+    return CompanyApiKey.objects.filter(company=company).select_related("created_by").order_by("-created_at")
+
+
+def api_keys_acting_as(*, member: User) -> QuerySet[CompanyApiKey]:
+    """The working keys of the member's company that act as the member: what removing them would stop."""
+    return api_key_list(company=member.company).filter(created_by=member, revoked_at__isnull=True)

@@ -1,6 +1,7 @@
 import logging
 import secrets
 import smtplib
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,9 +11,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Company, Invitation, User
+from accounts import keys
+from accounts.models import Company, CompanyApiKey, Invitation, RotatingKey, User
 from accounts.roles import Role
-from accounts.selectors import invitation_token_hash, user_by_supabase_uid
+from accounts.selectors import api_keys_acting_as, invitation_token_hash, user_by_supabase_uid
 from config.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -170,12 +172,36 @@ def member_update_role(*, member: User, role: str) -> User:
     return member
 
 
-def member_remove(*, member: User) -> None:
+@transaction.atomic
+def member_remove(*, member: User, removed_by: User, transfer_api_keys: bool = False) -> list[CompanyApiKey]:
     """Take the person out of the company; the account stays, without a company, so it can be invited again.
-    Their sessions and API keys lose all access at once, since access follows the account's company."""
+
+    Their sessions lose access at once. The company API keys acting as them are revoked, or, when
+    `transfer_api_keys`, act as the remover from now on (a live integration may depend on one).
+    Returns those keys.
+    """
     _refuse_owner_change(member)
+    acting = list(api_keys_acting_as(member=member))
+    if transfer_api_keys and removed_by.pk != member.pk:
+        CompanyApiKey.objects.filter(pk__in=[key.pk for key in acting]).update(created_by=removed_by)
+    else:
+        _revoke_keys(acting, reason=CompanyApiKey.RevokedReason.CREATOR_REMOVED)
     member.company, member.role = None, Role.MEMBER
     member.save(update_fields=["company", "role"])
+    return acting
+
+
+def account_changed_by_admin(*, before: User, after: User) -> None:
+    """A superuser edited the account in admin: moved out of a company, the keys acting as it there are
+    revoked, as on a removal."""
+    if before.company_id is not None and before.company_id != after.company_id:
+        acting = CompanyApiKey.objects.filter(company_id=before.company_id, created_by=after, revoked_at__isnull=True)
+        _revoke_keys(list(acting), reason=CompanyApiKey.RevokedReason.CREATOR_REMOVED)
+
+
+def _revoke_keys(api_keys: list[CompanyApiKey], *, reason: str) -> None:
+    for api_key in api_keys:
+        key_revoke(api_key, revoked_reason=reason)
 
 
 @transaction.atomic
@@ -187,3 +213,94 @@ def ownership_transfer(*, owner: User, new_owner: User) -> User:
     new_owner.save(update_fields=["role"])
     owner.save(update_fields=["role"])
     return new_owner
+
+
+# --- Keys: issue, rotate, revoke (company API keys here; integrations' keys the same way) ---------
+
+SHOWN_ONCE = "Copy this key now: it is shown only once. Docent stores only its hash and cannot show it again."
+_KEY_FIELDS = ["api_key", "key_hash", "key_last_four", "previous_api_key", "previous_key_hash",
+               "previous_valid_until"]
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A record with the key just made for it; `secret` is the clear secret, or None for a publishable key.
+
+    A secret exists in clear only here, to be shown once; the database keeps its public id, hash and last four.
+    """
+
+    record: RotatingKey
+    secret: str | None
+    created: bool = True
+
+
+def grace_hours() -> int:
+    """How long a rotated key keeps working (INTEGRATION_KEY_GRACE_HOURS, default 24)."""
+    return settings.INTEGRATION_KEY_GRACE_HOURS
+
+
+def key_issue(record: RotatingKey, prefix: str | None) -> str | None:
+    """Give `record` a new key (not saved); return the secret, or None when the key is publishable."""
+    if prefix is None:
+        record.api_key, record.key_hash, record.key_last_four = keys.new_publishable(), "", ""
+        return None
+    secret = keys.new_secret(prefix)
+    record.api_key, record.key_hash, record.key_last_four = secret.public_id, secret.hash, secret.last_four
+    return secret.key
+
+
+@transaction.atomic
+def key_rotate(record: RotatingKey, prefix: str | None) -> IssuedKey:
+    """A new key; the current one keeps working for the grace period, the one before it stops now."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.is_revoked:
+        raise ApiError("This key is revoked and cannot be rotated; delete it and create a new one.",
+                       code="revoked", status_code=409)
+    record.previous_api_key, record.previous_key_hash = record.api_key, record.key_hash
+    record.previous_valid_until = timezone.now() + timedelta(hours=grace_hours())
+    secret = key_issue(record, prefix)
+    record.save(update_fields=_KEY_FIELDS + _updated_at(record))
+    return IssuedKey(record=record, secret=secret)
+
+
+@transaction.atomic
+def key_revoke(record: RotatingKey, **why) -> RotatingKey:
+    """Refused from now on, the current key and any previous one still in its grace period; `why`
+    sets the record's reason fields, if it has any."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if not record.is_revoked:
+        record.revoked_at = timezone.now()
+        record.previous_valid_until = None
+        for name, value in why.items():
+            setattr(record, name, value)
+        record.save(update_fields=["revoked_at", "previous_valid_until", *why] + _updated_at(record))
+    return record
+
+
+def _updated_at(record: RotatingKey) -> list[str]:
+    return ["updated_at"] if hasattr(record, "updated_at") else []
+
+
+def _api_key_prefix(api_key: CompanyApiKey) -> str:
+    return keys.READ_ONLY if api_key.scope == CompanyApiKey.Scope.READ else keys.READ_WRITE
+
+
+@transaction.atomic
+def api_key_create(*, company: Company, name: str, scope: str, created_by: User) -> IssuedKey:
+    """A company API key acting as `created_by`, within `scope`; the secret is returned here only."""
+    api_key = CompanyApiKey(company=company, name=name, scope=scope, created_by=created_by)
+    secret = key_issue(api_key, _api_key_prefix(api_key))
+    api_key.save(force_insert=True)
+    return IssuedKey(record=api_key, secret=secret)
+
+
+def api_key_rotate(*, api_key: CompanyApiKey) -> IssuedKey:
+    return key_rotate(api_key, _api_key_prefix(api_key))
+
+
+def api_key_revoke(*, api_key: CompanyApiKey) -> CompanyApiKey:
+    return key_revoke(api_key, revoked_reason=CompanyApiKey.RevokedReason.BY_STAFF)
+
+
+def api_key_delete(*, api_key: CompanyApiKey) -> None:
+    api_key.delete()

@@ -11,6 +11,7 @@ OWN_ACCOUNT = "acts only on the logged-in user's own password, never on company 
 router = SpecRouter()
 router.register("api/team/members", api.MemberViewSet, basename="api-team-member")
 router.register("api/team/invitations", api.InvitationViewSet, basename="api-team-invitation")
+router.register("api/keys", api.ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     *spec_path("api/me", api.MeView.as_view(), name="api-me"),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("settings/team/invite/", views.TeamInviteView.as_view(), name="team_invite"),
     path("settings/team/members/<uuid:pk>/role/", views.MemberRoleView.as_view(), name="team_member_role"),
     path("settings/team/members/<uuid:pk>/remove/", views.MemberRemoveView.as_view(), name="team_member_remove"),
+    path("settings/api-keys/", views.ApiKeysPage.as_view(), name="api_keys"),
     path("settings/team/members/<uuid:pk>/transfer-ownership/", views.OwnershipTransferView.as_view(),
          name="team_ownership_transfer"),
     path("settings/team/invitations/<uuid:pk>/resend/", views.InvitationResendView.as_view(),

@@ -10,15 +10,31 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.forms import AcceptInvitationForm, CompanyForm, InviteForm, LoginForm, RoleForm, SignupForm
-from accounts.models import Invitation, User
+from accounts.forms import (
+    AcceptInvitationForm,
+    CompanyForm,
+    InviteForm,
+    LoginForm,
+    MemberRemoveForm,
+    RoleForm,
+    SignupForm,
+)
+from accounts.models import CompanyApiKey, Invitation, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability
 from accounts.scoping import CompanyScopedView
-from accounts.selectors import account_exists, invitation_by_token, invitation_list, member_list
+from accounts.selectors import (
+    account_exists,
+    api_key_list,
+    api_keys_acting_as,
+    invitation_by_token,
+    invitation_list,
+    member_list,
+)
 from accounts.services import (
     UNUSABLE_INVITATION,
     company_signup,
     company_update,
+    grace_hours,
     invitation_accept_existing_user,
     invitation_accept_new_user,
     invitation_create,
@@ -298,9 +314,44 @@ class MemberRoleView(MemberAction):
 
 
 class MemberRemoveView(MemberAction):
+    """The removal dialog lists the company API keys acting as the person first (a live integration may
+    depend on one) and offers to transfer them to the remover instead of revoking them."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request, pk):
+        member = self.get_object(pk)
+        return render(request, "accounts/member_remove.html", {
+            "member": member, "api_keys": api_keys_acting_as(member=member), "form": MemberRemoveForm(),
+            "can_take_keys": member != request.user})
+
     def perform(self, request, member):
-        member_remove(member=member)
-        return f"{member.name or member.email} no longer belongs to {self.company.name}."
+        form = MemberRemoveForm(request.POST)
+        if not form.is_valid():
+            raise ApiError("Choose whether to revoke their API keys or transfer them to you.")
+        api_keys = member_remove(member=member, removed_by=request.user, transfer_api_keys=form.transfer_api_keys)
+        name = member.name or member.email
+        if not api_keys:
+            return f"{name} no longer belongs to {self.company.name}."
+        fate = "transferred to you" if form.transfer_api_keys and member != request.user else "revoked"
+        return f"{name} no longer belongs to {self.company.name}; their {len(api_keys)} API key(s) were {fate}."
+
+
+class ApiKeysPage(CompanyScopedView):
+    """The company's API keys: create (shown once), rotate, revoke, delete; refused ones say why."""
+
+    required_capability = Capability.MANAGE_KEYS
+
+    def safely_get_queryset(self, company):
+        return api_key_list(company=company)
+
+    def get(self, request):
+        return render(request, "accounts/api_keys.html", {
+            "api_keys": self.get_queryset(),
+            "scopes": CompanyApiKey.Scope.choices,
+            "origin": request.build_absolute_uri("/").rstrip("/"),
+            "grace_hours": grace_hours(),
+        })
 
 
 class OwnershipTransferView(MemberAction):

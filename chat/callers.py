@@ -12,13 +12,14 @@ import uuid
 
 from django.http import Http404
 
+from accounts import keys
 from accounts.roles import Capability
 from accounts.scoping import request_allows, request_company
 from chat import limits
 from chat.models import Conversation
 from chat.services import Asker
 from chatbots.models import Chatbot
-from integrations import access, keys
+from integrations import access
 
 
 def bearer_key(authorization: str) -> str:

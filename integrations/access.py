@@ -9,17 +9,11 @@ which are same-origin) may use a publishable key.
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from django.db.models import Q
-from django.utils import timezone
-
+from accounts.selectors import key_record
 from chatbots.models import Chatbot
-from integrations import keys
-from integrations.models import CompanyApiKey, Integration, RotatingKey
-
-LAST_USED_PRECISION = timedelta(minutes=1)  # record use at most once a minute per key
+from integrations.models import Integration
 
 
 class AccessDenied(Exception):
@@ -99,7 +93,7 @@ def authorize_visitor(*, chatbot_id, key: str, origin: str | None, own_origin: s
                            "integration's allowed origins.", code="origin_not_allowed", status=403)
     if not integration.chatbot.is_active:
         raise AccessDenied(UNAVAILABLE, code="unavailable", status=403)
-    touch(integration)
+    integration.note_use()
     return VisitorAccess(integration=integration, chatbot=integration.chatbot)
 
 
@@ -110,43 +104,9 @@ def authorize_server(*, key: str) -> VisitorAccess:
         raise AccessDenied("Unknown, rotated or revoked API key.", code="invalid_key", status=401)
     if not integration.chatbot.is_active:
         raise AccessDenied(UNAVAILABLE, code="unavailable", status=403)
-    touch(integration)
+    integration.note_use()
     return VisitorAccess(integration=integration, chatbot=integration.chatbot)
 
 
-def company_key(key: str) -> CompanyApiKey | None:
-    """The company API key `key` is, if it is well formed, current (or in its grace period) and not revoked."""
-    if not key.startswith((keys.READ_WRITE, keys.READ_ONLY)):
-        return None
-    found = _current(CompanyApiKey.objects.select_related("company", "created_by"), key)
-    if found is not None:
-        touch(found)
-    return found
-
-
 def _integration_by_key(key: str, types) -> Integration | None:
-    return _current(Integration.objects.select_related("chatbot", "company").filter(type__in=types), key)
-
-
-def _current(queryset, key: str) -> RotatingKey | None:
-    """The record `key` belongs to: its current key, or its previous one within the grace period."""
-    if not keys.well_formed(key):
-        return None
-    secret = not key.startswith(keys.PUBLISHABLE)
-    identifier = keys.public_id(key) if secret else key
-    now = timezone.now()
-    record = queryset.filter(Q(api_key=identifier) | Q(previous_api_key=identifier, previous_valid_until__gt=now),
-                             revoked_at__isnull=True).first()
-    if record is None:
-        return None
-    if not secret:
-        return record
-    stored_hash = record.key_hash if record.api_key == identifier else record.previous_key_hash
-    return record if keys.matches(key, stored_hash) else None
-
-
-def touch(record: RotatingKey) -> None:
-    now = timezone.now()
-    if record.last_used_at is None or now - record.last_used_at > LAST_USED_PRECISION:
-        type(record).objects.filter(pk=record.pk).update(last_used_at=now)
-        record.last_used_at = now
+    return key_record(Integration.objects.select_related("chatbot", "company").filter(type__in=types), key)

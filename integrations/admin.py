@@ -1,72 +1,12 @@
-"""Integrations and company API keys for superusers: find, rotate, revoke; never a hash or a stored secret.
-
-Keys are made through the API and the dashboard only. Rotating from here shows each new key
-once, on the page that answers the action, like the dashboard does; nothing keeps it.
-"""
+"""Integrations for superusers: find, rotate, revoke; never a hash or a stored secret (accounts.admin.KeyAdmin)."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.template.response import TemplateResponse
+from django.contrib import admin
 
+from accounts.admin import KEY_STATE_FIELDS, KeyAdmin, RevokedFilter
 from config.errors import ApiError
 from integrations import services
-from integrations.models import CompanyApiKey, Integration
-
-HIDDEN_KEY_FIELDS = ["key_hash", "previous_key_hash"]
-KEY_STATE_FIELDS = ["api_key", "key_last_four", "previous_api_key", "previous_valid_until", "revoked_at",
-                    "last_used_at"]
-
-
-class RevokedFilter(admin.SimpleListFilter):
-    title = "revoked"
-    parameter_name = "revoked"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Revoked"), ("no", "Active")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(revoked_at__isnull=self.value() == "no")
-        return queryset
-
-
-class KeyAdmin(admin.ModelAdmin):
-    """What integrations and company keys share: key display, filters, rotate and revoke actions."""
-
-    exclude = HIDDEN_KEY_FIELDS
-    actions = ["rotate_keys", "revoke_keys"]
-
-    def has_add_permission(self, request):
-        return False  # a key is made by the API or the dashboard, which show its secret once
-
-    @admin.display(description="key")
-    def key(self, record):
-        return record.key_preview
-
-    @admin.display(description="revoked", boolean=True)
-    def revoked(self, record):
-        return record.is_revoked
-
-    @admin.action(description="Rotate the keys (the old ones work for the grace period)")
-    def rotate_keys(self, request, queryset):
-        rotated, refused = [], []
-        for record in queryset:
-            try:
-                rotated.append(self.rotate(record))
-            except ApiError as exc:
-                refused.append(f"{record}: {exc.detail}")
-        for message in refused:
-            self.message_user(request, message, messages.WARNING)
-        return TemplateResponse(request, "integrations/admin_rotated_keys.html", {
-            **self.admin_site.each_context(request), "title": "Rotated keys", "rotated": rotated,
-            "opts": self.model._meta, "grace_hours": services.grace_hours(),
-        })
-
-    @admin.action(description="Revoke the keys (refused at once)")
-    def revoke_keys(self, request, queryset):
-        for record in queryset:
-            self.revoke(record)
-        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+from integrations.models import Integration
 
 
 class IntegrationForm(forms.ModelForm):
@@ -116,19 +56,3 @@ class IntegrationAdmin(KeyAdmin):
 
     def revoke(self, integration):
         return services.integration_revoke(integration=integration)
-
-
-@admin.register(CompanyApiKey)
-class CompanyApiKeyAdmin(KeyAdmin):
-    list_display = ["name", "company", "scope", "key", "revoked", "created_by", "last_used_at", "created_at"]
-    list_filter = ["scope", RevokedFilter, ("company", admin.RelatedOnlyFieldListFilter), "created_at"]
-    search_fields = ["id", "name", "api_key", "company__name", "created_by__email"]
-    list_select_related = ["company", "created_by"]
-    readonly_fields = ["id", "company", "scope", "created_by", "key", *KEY_STATE_FIELDS, "created_at"]
-    fields = ["id", "name", "company", "scope", "created_by", "key", *KEY_STATE_FIELDS, "created_at"]
-
-    def rotate(self, api_key):
-        return services.api_key_rotate(api_key=api_key)
-
-    def revoke(self, api_key):
-        return services.api_key_revoke(api_key=api_key)

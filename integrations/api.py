@@ -1,33 +1,23 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.roles import Capability
 from accounts.scoping import CompanyScopedViewSet
+from accounts.serializers import issued_body
 from chatbots.selectors import chatbot_list
 from integrations import selectors, services
 from integrations.access import site_origin
-from integrations.models import CompanyApiKey, Integration
+from integrations.models import Integration
 from integrations.serializers import (
-    ApiKeyCreateSerializer,
-    ApiKeySerializer,
     ChatbotIntegrationsSerializer,
     IntegrationSaveSerializer,
     IntegrationSerializer,
     IntegrationUpdateSerializer,
-    IssuedApiKeySerializer,
     IssuedIntegrationSerializer,
 )
-
-
-def issued_body(serializer, issued: services.IssuedKey) -> dict:
-    """The record, and the new secret with its warning when one was just made: the only time it is shown."""
-    body = dict(serializer.data)
-    if issued.secret is not None:
-        body.update(key=issued.secret, key_warning=services.SHOWN_ONCE)
-    return body
 
 
 class IntegrationViewSet(CompanyScopedViewSet):
@@ -94,43 +84,3 @@ class IntegrationViewSet(CompanyScopedViewSet):
         """Refuse the key from now on (and any previous key still in its grace period)."""
         integration = services.integration_revoke(integration=self.get_object())
         return Response(self.get_serializer(integration).data)
-
-
-class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CompanyScopedViewSet):
-    """Company API keys for developers, read-only or read-write; owners and admins only.
-
-    A key authenticates the whole REST API as its creator, within its scope; managing keys needs
-    a person, so no API key can list or make keys.
-    """
-
-    serializer_class = ApiKeySerializer
-    queryset = CompanyApiKey.objects.none()  # typed schema only; requests go through safely_get_queryset
-    read_capability = Capability.MANAGE_KEYS
-    write_capability = Capability.MANAGE_KEYS
-
-    def safely_get_queryset(self, company):
-        return selectors.api_key_list(company=company)
-
-    @extend_schema(request=ApiKeyCreateSerializer, responses={201: IssuedApiKeySerializer})
-    def create(self, request):
-        data = ApiKeyCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        issued = services.api_key_create(company=self.company, created_by=request.user, **data.validated_data)
-        return Response(issued_body(self.get_serializer(issued.record), issued), status=status.HTTP_201_CREATED)
-
-    def destroy(self, request, pk=None):
-        services.api_key_delete(api_key=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(request=None, responses=IssuedApiKeySerializer)
-    @action(detail=True, methods=["post"])
-    def rotate(self, request, pk=None):
-        """A new secret; the old one keeps working for the grace period (24 hours by default)."""
-        issued = services.api_key_rotate(api_key=self.get_object())
-        return Response(issued_body(self.get_serializer(issued.record), issued))
-
-    @extend_schema(request=None, responses=ApiKeySerializer)
-    @action(detail=True, methods=["post"])
-    def revoke(self, request, pk=None):
-        """Refuse the key from now on (and any previous key still in its grace period)."""
-        return Response(self.get_serializer(services.api_key_revoke(api_key=self.get_object())).data)

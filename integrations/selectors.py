@@ -3,7 +3,7 @@ from uuid import UUID
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from accounts.models import Company
-from integrations.models import CompanyApiKey, Integration
+from integrations.models import Integration
 
 _TYPE_ORDER = Case(*(When(type=value, then=Value(position)) for position, value in enumerate(Integration.Type.values)),
                    output_field=IntegerField())
@@ -15,7 +15,3 @@ def integration_list(*, company: Company, chatbot_id: UUID | None = None) -> Que
     if chatbot_id is not None:
         queryset = queryset.filter(chatbot_id=chatbot_id)
     return queryset.order_by(_TYPE_ORDER, "created_at")
-
-
-def api_key_list(*, company: Company) -> QuerySet[CompanyApiKey]:
-    return CompanyApiKey.objects.filter(company=company).select_related("created_by").order_by("-created_at")

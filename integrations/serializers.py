@@ -1,31 +1,9 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import IssuedKeyFieldsMixin, KeyStateMixin
 from integrations import snippets
-from integrations.models import CompanyApiKey, Integration
+from integrations.models import Integration
 from integrations.services import MAX_ALLOWED_ORIGINS
-
-
-class KeyStateMixin(serializers.Serializer):
-    """What every key shows: a secret only as its preview, its state, its grace period, its last use."""
-
-    key_preview = serializers.SerializerMethodField(help_text="A secret key's public head and last four "
-                                                              "characters; the secret itself is never shown again.")
-    status = serializers.SerializerMethodField()
-    previous_key_valid_until = serializers.SerializerMethodField(
-        help_text="After a rotation, the previous key keeps working until then.")
-
-    def get_key_preview(self, record) -> str | None:
-        return record.key_preview if record.key_hash else None
-
-    def get_status(self, record) -> str:
-        return "revoked" if record.is_revoked else "active"
-
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_previous_key_valid_until(self, record):
-        return serializers.DateTimeField().to_representation(record.previous_valid_until) \
-            if record.previous_key_valid() else None
 
 
 class IntegrationSettingsSerializer(serializers.Serializer):
@@ -45,7 +23,7 @@ class IntegrationSerializer(KeyStateMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Integration
-        fields = ["id", "chatbot_id", "type", "settings", "publishable_key", "key_preview", "status",
+        fields = ["id", "chatbot_id", "type", "settings", "publishable_key", "key_preview", "status", "revoked_reason",
                   "previous_key_valid_until", "revoked_at", "last_used_at", "snippets", "created_at", "updated_at"]
         read_only_fields = fields
 
@@ -71,33 +49,6 @@ class IntegrationUpdateSerializer(serializers.Serializer):
     settings = IntegrationSettingsSerializer()
 
 
-class IssuedKeyFieldsMixin(serializers.Serializer):
-    key = serializers.CharField(required=False, help_text="The secret key, present only in this response.")
-    key_warning = serializers.CharField(required=False)
-
-
 class IssuedIntegrationSerializer(IssuedKeyFieldsMixin, IntegrationSerializer):
     class Meta(IntegrationSerializer.Meta):
         fields = [*IntegrationSerializer.Meta.fields, "key", "key_warning"]
-
-
-class ApiKeySerializer(KeyStateMixin, serializers.ModelSerializer):
-    created_by = serializers.EmailField(source="created_by.email", read_only=True)
-
-    class Meta:
-        model = CompanyApiKey
-        fields = ["id", "name", "scope", "key_preview", "status", "previous_key_valid_until", "revoked_at",
-                  "last_used_at", "created_by", "created_at"]
-        read_only_fields = fields
-
-
-class ApiKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    scope = serializers.ChoiceField(choices=CompanyApiKey.Scope.choices,
-                                    help_text="read: list and retrieve only; write: everything else too, "
-                                              "except managing keys, members and the company.")
-
-
-class IssuedApiKeySerializer(IssuedKeyFieldsMixin, ApiKeySerializer):
-    class Meta(ApiKeySerializer.Meta):
-        fields = [*ApiKeySerializer.Meta.fields, "key", "key_warning"]

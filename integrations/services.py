@@ -1,40 +1,20 @@
-"""Writes for integrations and company API keys: create, change origins, rotate, revoke, delete.
+"""Writes for integrations: create, change origins, rotate, revoke, delete.
 
-A secret (an `api` integration's key, a company API key) exists in clear only in the `IssuedKey`
-a create or rotate returns, to be shown once; the database keeps its public id, hash and last four.
+An `api` integration's secret exists in clear only in the `IssuedKey` a create or rotate returns,
+to be shown once; the database keeps its public id, hash and last four (accounts.keys).
 """
 
-from dataclasses import dataclass
-from datetime import timedelta
-
-from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from accounts.models import Company, User
+from accounts import keys
+from accounts.services import IssuedKey, key_issue, key_revoke, key_rotate
 from chatbots.models import Chatbot
 from config.errors import ApiError
-from integrations import keys
 from integrations.access import normalize_origin
 from integrations.middleware import forget_cors_origins
-from integrations.models import CompanyApiKey, Integration, RotatingKey
+from integrations.models import Integration
 
 MAX_ALLOWED_ORIGINS = 20
-SHOWN_ONCE = "Copy this key now: it is shown only once. Docent stores only its hash and cannot show it again."
-
-
-@dataclass(frozen=True)
-class IssuedKey:
-    """A record with the key just made for it; `secret` is the clear secret, or None for a publishable key."""
-
-    record: RotatingKey
-    secret: str | None
-    created: bool = True
-
-
-def grace_hours() -> int:
-    """How long a rotated key keeps working (INTEGRATION_KEY_GRACE_HOURS, default 24)."""
-    return django_settings.INTEGRATION_KEY_GRACE_HOURS
 
 
 def clean_allowed_origins(values: list[str]) -> list[str]:
@@ -74,22 +54,8 @@ def clean_integration_settings(*, type: str, settings: dict) -> dict:
     return {**settings, "allowed_origins": origins}
 
 
-def _issue(record: RotatingKey, prefix: str | None) -> str | None:
-    """Give `record` a new key (not saved); return the secret, or None when the key is publishable."""
-    if prefix is None:
-        record.api_key, record.key_hash, record.key_last_four = keys.new_publishable(), "", ""
-        return None
-    secret = keys.new_secret(prefix)
-    record.api_key, record.key_hash, record.key_last_four = secret.public_id, secret.hash, secret.last_four
-    return secret.key
-
-
 def _integration_prefix(integration: Integration) -> str | None:
     return None if integration.is_publishable else keys.SECRET
-
-
-def _api_key_prefix(api_key: CompanyApiKey) -> str:
-    return keys.READ_ONLY if api_key.scope == CompanyApiKey.Scope.READ else keys.READ_WRITE
 
 
 def ensure_widget_integration(*, chatbot: Chatbot) -> Integration:
@@ -103,7 +69,7 @@ def ensure_widget_integration(*, chatbot: Chatbot) -> Integration:
         return existing
     integration = Integration(chatbot=chatbot, company_id=chatbot.company_id, type=Integration.Type.WIDGET,
                               settings={"allowed_origins": []})
-    _issue(integration, None)
+    key_issue(integration, None)
     try:
         with transaction.atomic():
             integration.save(force_insert=True)
@@ -125,7 +91,7 @@ def integration_save(*, chatbot: Chatbot, type: str, settings: dict | None = Non
         return IssuedKey(record=integration, secret=None, created=False)
     integration = Integration(chatbot=chatbot, company_id=chatbot.company_id, type=type,
                               settings=clean_integration_settings(type=type, settings=settings or {}))
-    secret = _issue(integration, _integration_prefix(integration))
+    secret = key_issue(integration, _integration_prefix(integration))
     try:
         with transaction.atomic():
             integration.save(force_insert=True)
@@ -147,11 +113,11 @@ def integration_update(*, integration: Integration, settings: dict) -> Integrati
 
 
 def integration_rotate(*, integration: Integration) -> IssuedKey:
-    return _rotate(integration, _integration_prefix(integration))
+    return key_rotate(integration, _integration_prefix(integration))
 
 
 def integration_revoke(*, integration: Integration) -> Integration:
-    integration = _revoke(integration)
+    integration = key_revoke(integration)
     _origins_changed()
     return integration
 
@@ -164,57 +130,3 @@ def integration_delete(*, integration: Integration) -> None:
 def _origins_changed() -> None:
     """CORS follows a change of allowed origins (or of who may use them) at once, not when its cache expires."""
     transaction.on_commit(forget_cors_origins)
-
-
-@transaction.atomic
-def api_key_create(*, company: Company, name: str, scope: str, created_by: User) -> IssuedKey:
-    """A company API key acting as `created_by`, within `scope`; the secret is returned here only."""
-    api_key = CompanyApiKey(company=company, name=name, scope=scope, created_by=created_by)
-    secret = _issue(api_key, _api_key_prefix(api_key))
-    api_key.save(force_insert=True)
-    return IssuedKey(record=api_key, secret=secret)
-
-
-def api_key_rotate(*, api_key: CompanyApiKey) -> IssuedKey:
-    return _rotate(api_key, _api_key_prefix(api_key))
-
-
-def api_key_revoke(*, api_key: CompanyApiKey) -> CompanyApiKey:
-    return _revoke(api_key)
-
-
-def api_key_delete(*, api_key: CompanyApiKey) -> None:
-    api_key.delete()
-
-
-_KEY_FIELDS = ["api_key", "key_hash", "key_last_four", "previous_api_key", "previous_key_hash",
-               "previous_valid_until"]
-
-
-@transaction.atomic
-def _rotate(record: RotatingKey, prefix: str | None) -> IssuedKey:
-    """A new key; the current one keeps working for the grace period, the one before it stops now."""
-    record = type(record).objects.select_for_update().get(pk=record.pk)
-    if record.is_revoked:
-        raise ApiError("This key is revoked and cannot be rotated; delete it and create a new one.",
-                       code="revoked", status_code=409)
-    record.previous_api_key, record.previous_key_hash = record.api_key, record.key_hash
-    record.previous_valid_until = timezone.now() + timedelta(hours=grace_hours())
-    secret = _issue(record, prefix)
-    record.save(update_fields=_KEY_FIELDS + _updated_at(record))
-    return IssuedKey(record=record, secret=secret)
-
-
-@transaction.atomic
-def _revoke(record: RotatingKey) -> RotatingKey:
-    """Refused from now on, the current key and any previous one still in its grace period."""
-    record = type(record).objects.select_for_update().get(pk=record.pk)
-    if not record.is_revoked:
-        record.revoked_at = timezone.now()
-        record.previous_valid_until = None
-        record.save(update_fields=["revoked_at", "previous_valid_until"] + _updated_at(record))
-    return record
-
-
-def _updated_at(record: RotatingKey) -> list[str]:
-    return ["updated_at"] if hasattr(record, "updated_at") else []

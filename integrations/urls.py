@@ -1,10 +1,7 @@
 from django.urls import path
 
-from config.paths import SpecRouter, spec_path
+from config.paths import spec_path
 from integrations import api, views, widget
-
-router = SpecRouter()
-router.register("api/keys", api.ApiKeyViewSet, basename="api-key")
 
 integration = api.IntegrationViewSet.as_view
 
@@ -18,10 +15,8 @@ urlpatterns = [
                name="api-integration-rotate"),
     *spec_path("api/integrations/<uuid:chatbot_id>/<uuid:pk>/revoke", integration({"post": "revoke"}),
                name="api-integration-revoke"),
-    *router.urls,
     *spec_path("api/widget/<uuid:chatbot_id>", widget.widget_script, name="widget-script"),
     *spec_path("api/embed/<uuid:chatbot_id>", widget.embed_page, name="embed-page"),
     path("chatbots/<uuid:chatbot_id>/integrations/", views.ChatbotIntegrationsPage.as_view(),
          name="chatbot_integrations"),
-    path("settings/api-keys/", views.ApiKeysPage.as_view(), name="api_keys"),
 ]

@@ -1,4 +1,4 @@
-"""Dashboard pages: a chatbot's integrations, and the company's API keys.
+"""Dashboard page: a chatbot's integrations.
 
 The pages render what the API returns; their buttons and forms call the same API
 (static/js/integrations.js), so the dashboard and the API accept and refuse the same things.
@@ -8,10 +8,11 @@ from django.shortcuts import render
 
 from accounts.roles import Capability
 from accounts.scoping import CompanyScopedView
+from accounts.services import grace_hours
 from chatbots.selectors import chatbot_list
 from integrations import selectors, services
 from integrations.access import site_origin
-from integrations.models import CompanyApiKey, Integration
+from integrations.models import Integration
 from integrations.snippets import snippets
 
 
@@ -33,22 +34,5 @@ class ChatbotIntegrationsPage(CompanyScopedView):
                       for integration in integrations],
             "addable_types": [(value, label) for value, label in Integration.Type.choices if value not in present],
             "max_allowed_origins": services.MAX_ALLOWED_ORIGINS,
-            "grace_hours": services.grace_hours(),
-        })
-
-
-class ApiKeysPage(CompanyScopedView):
-    """The company's API keys: create (shown once), rotate, revoke, delete."""
-
-    required_capability = Capability.MANAGE_KEYS
-
-    def safely_get_queryset(self, company):
-        return selectors.api_key_list(company=company)
-
-    def get(self, request):
-        return render(request, "integrations/api_keys.html", {
-            "api_keys": self.get_queryset(),
-            "scopes": CompanyApiKey.Scope.choices,
-            "origin": site_origin(request),
-            "grace_hours": services.grace_hours(),
+            "grace_hours": grace_hours(),
         })

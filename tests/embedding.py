@@ -1,7 +1,7 @@
 """Chatbots with widget and iframe integrations, for the widget, embed, CORS and browser tests."""
 
+from accounts import keys
 from chatbots.models import Chatbot
-from integrations import keys
 from integrations.middleware import forget_cors_origins
 from integrations.models import Integration
 

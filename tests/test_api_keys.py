@@ -7,11 +7,15 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import keys
+from accounts import services as key_services
+from accounts.models import CompanyApiKey
 from accounts.roles import Role
+from accounts.selectors import company_api_key
 from chatbots.models import Chatbot
 from datasources.models import DataSource
-from integrations import access, keys, services
-from integrations.models import CompanyApiKey, Integration
+from integrations import access, services
+from integrations.models import Integration
 from tests.ingestion import upload_bytes
 from tests.isolation import assert_foreign_404, assert_foreign_hidden
 
@@ -28,7 +32,7 @@ def key_client(key: str) -> APIClient:
 
 
 def make_key(user, scope) -> str:
-    return services.api_key_create(company=user.company, name=f"{scope} key", scope=scope, created_by=user).secret
+    return key_services.api_key_create(company=user.company, name=f"{scope} key", scope=scope, created_by=user).secret
 
 
 def raw_row(model, pk) -> list[str]:
@@ -56,7 +60,7 @@ def test_a_one_character_change_is_refused_before_any_lookup(owner_a, django_ass
     tampered = secret[:position] + ("A" if secret[position] != "A" else "B") + secret[position + 1:]
     assert not keys.well_formed(tampered)
     with django_assert_num_queries(0):
-        assert access.company_key(tampered) is None
+        assert company_api_key(tampered) is None
         with pytest.raises(access.AccessDenied):
             access.authorize_server(key=tampered.replace(keys.READ_WRITE, keys.SECRET))
     assert key_client(tampered).get("/api/files").status_code == 401
@@ -67,7 +71,7 @@ def test_key_storage_holds_no_raw_secret(owner_a, company_a):
     company_secret = make_key(owner_a, "write")
     chatbot = Chatbot.objects.create(name="Helpdesk", company=company_a)
     api_secret = services.integration_save(chatbot=chatbot, type="api").secret
-    rotated = services.api_key_rotate(api_key=CompanyApiKey.objects.get())
+    rotated = key_services.api_key_rotate(api_key=CompanyApiKey.objects.get())
     for model, pk, secrets in [(CompanyApiKey, rotated.record.pk, [company_secret, rotated.secret]),
                                (Integration, Integration.objects.get(type="api").pk, [api_secret])]:
         row = raw_row(model, pk)
@@ -81,7 +85,7 @@ def test_comparison_uses_the_hash_not_the_public_head(owner_a):
     body = keys.public_id(secret) + "x" * (len(secret) - len(keys.public_id(secret)) - keys.CHECKSUM_LENGTH)
     forged = body + keys._checksum(body)  # the same public head, a valid checksum, another secret
     assert keys.well_formed(forged)
-    assert access.company_key(forged) is None
+    assert company_api_key(forged) is None
 
 
 # /api/keys
@@ -122,7 +126,7 @@ def test_an_admin_manages_keys(admin_a, api_client):
 
 
 def test_members_cannot_see_or_manage_keys(member_a, owner_a, api_client):
-    key = CompanyApiKey.objects.get(pk=services.api_key_create(company=owner_a.company, name="CI", scope="read",
+    key = CompanyApiKey.objects.get(pk=key_services.api_key_create(company=owner_a.company, name="CI", scope="read",
                                                                created_by=owner_a).record.pk)
     member = api_client(member_a)
     attempts = [member.get("/api/keys"), member.get(f"/api/keys/{key.id}"),
@@ -204,7 +208,7 @@ def test_a_rotated_key_works_during_the_grace_period_and_is_refused_after(staff,
 
 def test_rotating_a_revoked_key_is_refused(staff, owner_a):
     make_key(owner_a, "read")
-    api_key = services.api_key_revoke(api_key=CompanyApiKey.objects.get())
+    api_key = key_services.api_key_revoke(api_key=CompanyApiKey.objects.get())
     assert staff.post(f"/api/keys/{api_key.id}/rotate").status_code == 409
 
 
@@ -223,7 +227,7 @@ def test_a_key_of_company_b_sees_only_bs_files(owner_a, owner_b):
 
 
 def test_another_companys_keys_answer_404_on_every_route(outsider, owner_a):
-    issued = services.api_key_create(company=owner_a.company, name="acme-nightly-import", scope="write",
+    issued = key_services.api_key_create(company=owner_a.company, name="acme-nightly-import", scope="write",
                                      created_by=owner_a)
     key_id = issued.record.id
     assert_foreign_hidden(outsider, "/api/keys", "acme-nightly-import", str(key_id))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations import keys
+from accounts import keys
 from integrations.models import Integration
 from tests.embedding import make_chatbot, make_integration
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
+from accounts import keys
 from chatbots.models import Chatbot
-from integrations import access, keys, services
+from integrations import access, services
 from integrations.models import Integration
 from tests.isolation import assert_foreign_404
 

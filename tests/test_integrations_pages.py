@@ -5,9 +5,12 @@ import re
 import pytest
 from django.test import Client
 
+from accounts import services as key_services
+from accounts.models import CompanyApiKey
+from accounts.selectors import company_api_key
 from chatbots.models import Chatbot
 from integrations import access, services
-from integrations.models import CompanyApiKey, Integration
+from integrations.models import Integration
 from tests.isolation import assert_foreign_404, assert_foreign_hidden
 
 
@@ -91,7 +94,7 @@ def test_another_companys_integrations_page_answers_404(owner_b, chatbot):
 # The API keys page
 
 def test_the_api_keys_page_lists_keys_without_their_secrets(owner_a):
-    issued = services.api_key_create(company=owner_a.company, name="Nightly import", scope="write",
+    issued = key_services.api_key_create(company=owner_a.company, name="Nightly import", scope="write",
                                      created_by=owner_a)
     html = page(owner_a, "/settings/api-keys/")
     assert "Nightly import" in html and issued.record.key_preview in html and "Read and write" in html
@@ -111,7 +114,7 @@ def test_members_cannot_open_the_api_keys_page_nor_see_its_link(member_a, owner_
 
 
 def test_the_api_keys_page_shows_only_the_requesters_company(owner_a, owner_b):
-    services.api_key_create(company=owner_a.company, name="acme-nightly-import", scope="read", created_by=owner_a)
+    key_services.api_key_create(company=owner_a.company, name="acme-nightly-import", scope="read", created_by=owner_a)
     assert_foreign_hidden(logged_in(owner_b), "/settings/api-keys/", "acme-nightly-import")
 
 
@@ -120,10 +123,10 @@ def test_the_api_keys_page_shows_only_the_requesters_company(owner_a, owner_b):
 @pytest.fixture
 def keys_made(owner_a, chatbot):
     return [services.integration_save(chatbot=chatbot, type="api"),
-            services.api_key_create(company=owner_a.company, name="CI", scope="read", created_by=owner_a)]
+            key_services.api_key_create(company=owner_a.company, name="CI", scope="read", created_by=owner_a)]
 
 
-@pytest.mark.parametrize("url", ["/admin/integrations/integration/", "/admin/integrations/companyapikey/"])
+@pytest.mark.parametrize("url", ["/admin/integrations/integration/", "/admin/accounts/companyapikey/"])
 def test_admin_lists_filter_and_never_show_hashes_or_secrets(superuser, keys_made, url):
     client = logged_in(superuser)
     for query in [{}, {"revoked": "yes"}, {"revoked": "no"}, {"q": "dct_"}]:
@@ -138,14 +141,14 @@ def test_admin_lists_filter_and_never_show_hashes_or_secrets(superuser, keys_mad
 
 def test_the_admin_rotate_action_shows_each_new_secret_once(superuser, keys_made):
     api_key = keys_made[1].record
-    response = logged_in(superuser).post("/admin/integrations/companyapikey/",
+    response = logged_in(superuser).post("/admin/accounts/companyapikey/",
                                          {"action": "rotate_keys", "_selected_action": [api_key.pk]})
     assert response.status_code == 200
     new_secret = re.search(r"<code>(dct_ro_\w+)</code>", response.content.decode()).group(1)
     assert new_secret != keys_made[1].secret
-    assert access.company_key(new_secret).pk == api_key.pk
-    assert access.company_key(keys_made[1].secret).pk == api_key.pk  # grace period
-    assert new_secret not in logged_in(superuser).get("/admin/integrations/companyapikey/").content.decode()
+    assert company_api_key(new_secret).pk == api_key.pk
+    assert company_api_key(keys_made[1].secret).pk == api_key.pk  # grace period
+    assert new_secret not in logged_in(superuser).get("/admin/accounts/companyapikey/").content.decode()
 
 
 def test_the_admin_revoke_action_refuses_keys_at_once(superuser, keys_made):
@@ -168,5 +171,5 @@ def test_admin_refuses_invalid_allowed_origins(superuser, chatbot):
 
 
 def test_api_keys_cannot_be_added_in_admin(superuser):
-    assert logged_in(superuser).get("/admin/integrations/companyapikey/add/").status_code == 403
+    assert logged_in(superuser).get("/admin/accounts/companyapikey/add/").status_code == 403
     assert not CompanyApiKey.objects.exists()

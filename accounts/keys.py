@@ -26,6 +26,7 @@ READ_WRITE = "dct_rw_"
 READ_ONLY = "dct_ro_"
 PUBLISHABLE = "dct_pk_"
 SECRET_PREFIXES = (SECRET, READ_WRITE, READ_ONLY)
+COMPANY_PREFIXES = (READ_WRITE, READ_ONLY)
 
 
 def _base62(number: int, width: int) -> str:
