@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-search bench-load bench-analytics clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-search bench-load bench-analytics bench-revocation clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
 SYSTEM_PACKAGES := clamav-daemon chromium
@@ -95,6 +95,12 @@ bench-load: install
 # and on PostgreSQL when it is reachable (about 15 minutes).
 bench-analytics: install
 	$(PY) -m bench.analytics
+
+# How soon a revoked key's open sockets close (bench/socket_revocation.py): in the web process that revoked
+# it and in another one, through Redis (127.0.0.1:6379); about 2 minutes.
+bench-revocation: install
+	@$(PY) -c 'import websockets' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
+	$(PY) -m bench.socket_revocation
 
 clean:
 	rm -rf var/test-* .pytest_cache

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from accounts.models import Company, CompanyApiKey, Invitation, User
 from accounts.services import account_changed_by_admin, api_key_revoke, api_key_rotate, grace_hours
 from config.errors import ApiError
+from config.sockets import access_changed
 
 
 @admin.register(Company)
@@ -63,6 +64,15 @@ class UserAdmin(BaseUserAdmin):
         super().save_model(request, user, form, change)
         if before is not None:
             account_changed_by_admin(before=before, after=user)
+
+    def delete_model(self, request, user):
+        access_changed("user", user.pk)  # their open sockets close
+        super().delete_model(request, user)
+
+    def delete_queryset(self, request, queryset):
+        for user_id in queryset.values_list("pk", flat=True):
+            access_changed("user", user_id)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Invitation)

@@ -16,6 +16,7 @@ from accounts.models import Company, CompanyApiKey, Invitation, RotatingKey, Use
 from accounts.roles import Role
 from accounts.selectors import api_keys_acting_as, invitation_token_hash, user_by_supabase_uid
 from config.errors import ApiError
+from config.sockets import access_changed
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,10 @@ def company_update(*, company: Company, **fields) -> Company:
 
 @transaction.atomic
 def company_delete(*, company: Company) -> None:
-    """Delete the company with everything it owns (users, files, chatbots, conversations)."""
+    """Delete the company with everything it owns (users, files, chatbots, conversations); its people's
+    open sockets close."""
+    for user_id in company.users.values_list("pk", flat=True):
+        access_changed("user", user_id)
     company.delete()
 
 
@@ -169,6 +173,7 @@ def member_update_role(*, member: User, role: str) -> User:
     _refuse_owner_change(member)
     member.role = role
     member.save(update_fields=["role"])
+    access_changed("user", member.pk)
     return member
 
 
@@ -188,15 +193,18 @@ def member_remove(*, member: User, removed_by: User, transfer_api_keys: bool = F
         _revoke_keys(acting, reason=CompanyApiKey.RevokedReason.CREATOR_REMOVED)
     member.company, member.role = None, Role.MEMBER
     member.save(update_fields=["company", "role"])
+    access_changed("user", member.pk)  # their open chat and status sockets close
     return acting
 
 
 def account_changed_by_admin(*, before: User, after: User) -> None:
-    """A superuser edited the account in admin: moved out of a company, the keys acting as it there are
-    revoked, as on a removal."""
+    """A superuser edited the account in admin. Moved out of a company, the keys acting as it there are
+    revoked, as on a removal; moved, deactivated or given another role, its open sockets check their access."""
     if before.company_id is not None and before.company_id != after.company_id:
         acting = CompanyApiKey.objects.filter(company_id=before.company_id, created_by=after, revoked_at__isnull=True)
         _revoke_keys(list(acting), reason=CompanyApiKey.RevokedReason.CREATOR_REMOVED)
+    if (before.company_id, before.role, before.is_active) != (after.company_id, after.role, after.is_active):
+        access_changed("user", after.pk)
 
 
 def _revoke_keys(api_keys: list[CompanyApiKey], *, reason: str) -> None:

@@ -19,6 +19,7 @@ from chat import limits
 from chat.models import Conversation
 from chat.services import Asker
 from chatbots.models import Chatbot
+from config.sockets import access_group
 from integrations import access
 
 
@@ -65,9 +66,19 @@ def staff_asker(request, chatbot_id) -> Asker:
     return Asker(chatbot=staff_chatbot(request, chatbot_id), channel=channel, staff_user=request.user)
 
 
+def credential(asker: Asker) -> str:
+    """What the asker's questions and sockets are counted against: the integration, or the staff member."""
+    return str(asker.integration.id) if asker.integration is not None else f"user:{asker.staff_user.pk}"
+
+
+def access_groups(asker: Asker) -> list[str]:
+    """What the asker's access rests on, as config.sockets access groups: a change to one re-checks it."""
+    holder = ("integration", asker.integration.id) if asker.integration is not None else ("user", asker.staff_user.pk)
+    return [access_group(*holder), access_group("chatbot", asker.chatbot.id)]
+
+
 def check_rate(asker: Asker, client_ip: str) -> None:
     """Count one question against the asker's key, address and company; limits.RateLimited past a limit."""
-    credential = asker.integration.id if asker.integration is not None else f"user:{asker.staff_user.pk}"
     company = asker.chatbot.company
-    limits.check(limits.Caller(key=str(credential), client_ip=client_ip, company_id=str(company.id),
+    limits.check(limits.Caller(key=credential(asker), client_ip=client_ip, company_id=str(company.id),
                                company_rate=f"{company.limits['requests_per_minute']}/m"))

@@ -5,6 +5,8 @@ Frames in: `{"type": "message", "message", "session_id", "visitor_id"}`. Frames 
 shape. Visitors connect with `?key=<publishable key>` from an allowed origin (checked by
 integrations.access, like the HTTP endpoints, so this route is not behind the host-origin
 validator); staff of the chatbot's company connect without a key from Docent's own pages.
+Every question is authorised again as a new request would be, and a change to the key, the
+chatbot or the staff member closes the socket when it ends access (config.sockets).
 """
 
 import asyncio
@@ -16,15 +18,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
 from chat import callers, limits, services
-from config.errors import error_body
+from config.sockets import REFUSED, GuardedSocket, client_address, current_user
 from integrations.access import AccessDenied, normalize_origin
 
 MAX_FRAME_CHARS = 64_000
-# Close codes (4000-4999 are the application's): the widget falls back to SSE, which says why.
-REFUSED = 4403
+NO_LONGER = "This chatbot is not available to you any more."
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
     asker: services.Asker | None = None
     answering: asyncio.Task | None = None
 
@@ -32,9 +33,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             self.asker = await services.in_thread(self.identify)()
         except (AccessDenied, Http404):
-            await self.close(code=REFUSED)
+            await self.close(code=REFUSED)  # before accepting: the widget falls back to SSE, which says why
             return
-        await self.accept()
+        await self.admit(groups=callers.access_groups(self.asker), key=callers.credential(self.asker),
+                         address=client_address(self.scope))
+
+    async def still_allowed(self) -> bool:
+        try:
+            self.asker = await services.in_thread(self.identify)()
+        except AccessDenied as denied:
+            await self.refuse(denied.code, denied.message)
+            return False
+        except Http404:
+            await self.refuse("not_found", NO_LONGER)
+            return False
+        return True
 
     def identify(self) -> services.Asker:
         chatbot_id = self.scope["url_route"]["kwargs"]["chatbot_id"]
@@ -44,21 +57,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if key:
             return callers.integration_asker(chatbot_id=chatbot_id, key=key, origin=headers.get("origin"),
                                              own_origin=own_origin)
-        user = self.scope.get("user")
         # Staff chat from Docent's own pages only: another site cannot ride a staff member's cookie.
-        if user is None or not user.is_authenticated or normalize_origin(headers.get("origin", "")) != own_origin:
+        if normalize_origin(headers.get("origin", "")) != own_origin:
+            raise Http404
+        user = current_user(self.scope)
+        if not user.is_authenticated:
             raise Http404
         return callers.staff_asker(StaffScope(user), chatbot_id)
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.refused:
+            return
         try:
             question = self.question(text_data)
             if self.answering is not None and not self.answering.done():
                 raise services.ChatError("Wait for the answer before asking again.", code="busy", status=409)
+            if not await self.still_allowed():
+                return
             asker = self.asker
             if asker.integration is not None:
                 asker = dataclasses.replace(asker, visitor_id=question.visitor_id)
-            await services.in_thread(callers.check_rate)(asker, client_ip(self.scope))
+            await services.in_thread(callers.check_rate)(asker, client_address(self.scope))
         except services.ChatError as error:
             return await self.send_error(error.code, error.message, error.details)
         except limits.RateLimited as refused:
@@ -80,10 +99,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         async for event in services.answer_events(asker, question):
             await self.send(text_data=json.dumps(event.as_dict()))
 
-    async def send_error(self, code: str, message: str, details=None) -> None:
-        await self.send(text_data=json.dumps({"type": "error", **error_body(code, message, details)}))
+    async def refuse(self, code: str, message: str, **kwargs) -> None:
+        await self.stop_answering()
+        await super().refuse(code, message, **kwargs)
 
     async def disconnect(self, code):
+        await self.stop_answering()
+        await super().disconnect(code)
+
+    async def stop_answering(self) -> None:
         if self.answering is not None and not self.answering.done():
             self.answering.cancel()  # the answer flow stores what was written, marked interrupted
             await asyncio.gather(self.answering, return_exceptions=True)
@@ -101,8 +125,3 @@ def own_origin_of(scope, headers: dict) -> str | None:
     """Docent's own origin as the browser sees it, from the Host the socket was opened on."""
     scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
     return normalize_origin(f"{scheme}://{headers.get('host', '')}")
-
-
-def client_ip(scope) -> str:
-    client = scope.get("client") or ("", 0)
-    return client[0] or ""

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from chatbots import services
 from chatbots.models import Chatbot, ChatbotDataSource
+from config.sockets import access_changed
 
 
 class ChatbotDataSourceInline(admin.TabularInline):
@@ -36,6 +38,18 @@ class ChatbotAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(linked_data_sources=Count("data_sources"))
+
+    def save_model(self, request, chatbot, form, change):
+        super().save_model(request, chatbot, form, change)
+        if change and "is_active" in form.changed_data and not chatbot.is_active:
+            access_changed("chatbot", chatbot.id)  # its open chat sockets close, as when staff deactivate it
+
+    def delete_model(self, request, chatbot):
+        services.chatbot_delete(chatbot=chatbot)
+
+    def delete_queryset(self, request, queryset):
+        for chatbot in queryset:
+            services.chatbot_delete(chatbot=chatbot)
 
     @admin.display(description="data sources", ordering="linked_data_sources")
     def data_source_count(self, chatbot):

@@ -9,6 +9,7 @@ from accounts.models import Company
 from chatbots.models import Chatbot
 from chatbots.theme import merge_theme
 from config.errors import ApiError
+from config.sockets import access_changed
 from datasources.models import DataSource
 from datasources.selectors import data_source_list
 
@@ -37,6 +38,8 @@ def chatbot_update(*, chatbot: Chatbot, data_source_ids: Iterable[UUID] | None =
     for name, value in fields.items():
         setattr(chatbot, name, value)
     chatbot.save()
+    if fields.get("is_active") is False:
+        access_changed("chatbot", chatbot.id)  # its open chat sockets close
     return chatbot
 
 
@@ -44,8 +47,10 @@ def chatbot_delete(*, chatbot: Chatbot) -> None:
     """Delete the chatbot with its data-source links and its integrations (the spec's cascades).
 
     Its data sources stay: other chatbots may use them. Its conversations are kept for analytics:
-    the chat issue adds them with `on_delete=SET_NULL` and a copy of the chatbot's name.
+    the chat issue adds them with `on_delete=SET_NULL` and a copy of the chatbot's name. Its open
+    chat sockets close.
     """
+    access_changed("chatbot", chatbot.id)
     chatbot.delete()
 
 

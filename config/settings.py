@@ -110,13 +110,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, rate limits -----------------------------------------------------
 REDIS_URL = envurl("REDIS_URL", schemes=("redis", "rediss", "unix"))
+CACHE_KEY_PREFIX = envstr("CACHE_KEY_PREFIX", "docent")
 CHANNEL_LAYER_SOCKET_TIMEOUT = 30  # seconds; above channels_redis's blocking pop (5 s)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "docent"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
     CHANNEL_LAYERS = {
@@ -126,7 +127,7 @@ if REDIS_URL:
             # reads every reply with a 5 s socket timeout by default, so an idle consumer (a visitor's
             # socket between questions) lost that race and crashed. Replies may take the pop's 5 s.
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
-                       "prefix": envstr("CACHE_KEY_PREFIX", "docent")},
+                       "prefix": CACHE_KEY_PREFIX},
         }
     }
 else:
@@ -142,6 +143,11 @@ RATELIMIT_USE_CACHE = "default"
 CHAT_RATE_PER_KEY = envrate("CHAT_RATE_PER_KEY", "60/m")
 CHAT_RATE_PER_IP = envrate("CHAT_RATE_PER_IP", "20/m")
 CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
+# Open WebSockets per key (a widget's visitors together, or one staff member) and per client address;
+# counted across web processes in Redis when it is configured (config.sockets).
+SOCKETS_PER_KEY = envint("SOCKETS_PER_KEY", 2000, minimum=1)
+SOCKETS_PER_ADDRESS = envint("SOCKETS_PER_ADDRESS", 100, minimum=1)
+SOCKET_COUNTS_BACKEND = "config.sockets.RedisSocketCounts" if REDIS_URL else "config.sockets.LocalSocketCounts"
 # Earlier turns of the conversation given to the answerer with each question.
 CHAT_HISTORY_TURNS = envint("CHAT_HISTORY_TURNS", 10, minimum=0)
 

@@ -10,6 +10,7 @@ from accounts import keys
 from accounts.services import IssuedKey, key_issue, key_revoke, key_rotate
 from chatbots.models import Chatbot
 from config.errors import ApiError
+from config.sockets import access_changed
 from integrations.access import normalize_origin
 from integrations.middleware import forget_cors_origins
 from integrations.models import Integration
@@ -108,7 +109,7 @@ def integration_update(*, integration: Integration, settings: dict) -> Integrati
     integration.settings = clean_integration_settings(type=integration.type,
                                                        settings={**integration.settings, **settings})
     integration.save(update_fields=["settings", "updated_at"])
-    _origins_changed()
+    _access_changed(integration)
     return integration
 
 
@@ -118,15 +119,21 @@ def integration_rotate(*, integration: Integration) -> IssuedKey:
 
 def integration_revoke(*, integration: Integration) -> Integration:
     integration = key_revoke(integration)
-    _origins_changed()
+    _access_changed(integration)
     return integration
 
 
 def integration_delete(*, integration: Integration) -> None:
+    _access_changed(integration)
     integration.delete()
+
+
+def _access_changed(integration: Integration) -> None:
+    """Who may use the integration changed (its origins, its key): CORS follows at once, not when its
+    cache expires, and its open sockets check their access again."""
     _origins_changed()
+    access_changed("integration", integration.id)
 
 
 def _origins_changed() -> None:
-    """CORS follows a change of allowed origins (or of who may use them) at once, not when its cache expires."""
     transaction.on_commit(forget_cors_origins)

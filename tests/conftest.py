@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Company, User
 from accounts.roles import Role
+from config import sockets
 from datasources.vectorindex.local import LocalVectorIndex
 from tests import isolation
 from tests.clock import NOON
@@ -28,8 +29,10 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with empty rate-limit counters and caches, whatever ran before it."""
+    """Each test starts with empty rate-limit counters, caches and open-socket counts, whatever ran
+    before it (a socket a test left open would otherwise count against the next test's caps)."""
     cache.clear()
+    sockets.socket_counts_reset()
     yield
     cache.clear()
 
@@ -74,6 +77,19 @@ def web():
 def worker():
     """The local vector index of the process writing chunks, with a cache of its own."""
     return LocalVectorIndex(cache_mb=64)
+
+
+@pytest.fixture
+def two_web_processes(settings, tmp_path):
+    """Two Daphne processes serving Docent on this test's database and sharing its Redis (channel layer,
+    cache, socket counts), as web processes behind a load balancer do; their base URLs. Only with
+    REDIS_URL (CI's PostgreSQL + Redis run); tests using it need `django_db(transaction=True)`."""
+    if not settings.REDIS_URL:
+        pytest.skip("several web processes share state through Redis; run with REDIS_URL=redis://…")
+    from tests.worker_processes import WorkerProcesses
+
+    with WorkerProcesses(tmp_path) as processes:
+        yield [processes.serve(), processes.serve()]
 
 
 @pytest.fixture

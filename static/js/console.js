@@ -65,8 +65,17 @@
 
   async function viaSocket(message, answer) {
     const ws = await connect();
-    return new Promise((resolve) => {
-      ws.onmessage = (event) => { if (apply(JSON.parse(event.data), answer)) resolve(); };
+    return new Promise((resolve, reject) => {
+      ws.onmessage = (event) => {
+        const frame = JSON.parse(event.data);
+        // Over the server's cap on open sockets (it closes this one): ask over the event stream instead.
+        if (frame.type === "error" && frame.error && frame.error.code === "too_many_sockets") {
+          ws.onmessage = null;
+          ws.onclose = () => { socket = null; };
+          return reject(new Error("too many sockets"));
+        }
+        if (apply(frame, answer)) resolve();
+      };
       ws.onclose = () => { socket = null; answer.fail("The connection closed before the answer was complete."); resolve(); };
       ws.send(JSON.stringify({ type: "message", message: message, session_id: sessionId }));
     });

@@ -397,9 +397,16 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
 
   async function viaSocket(message, answer) {
     const ws = await connect();
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       ws.onmessage = (event) => {
-        if (apply(JSON.parse(event.data), answer)) resolve();
+        const frame = JSON.parse(event.data);
+        // Over the server's cap on open sockets (it closes this one): ask over the event stream instead.
+        if (frame.type === "error" && frame.error && frame.error.code === "too_many_sockets") {
+          ws.onmessage = null;
+          ws.onclose = () => { socket = null; };
+          return reject(new Error("too many sockets"));
+        }
+        if (apply(frame, answer)) resolve();
       };
       ws.onclose = () => {
         socket = null;
