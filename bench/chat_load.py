@@ -30,9 +30,7 @@ import datetime
 import json
 import multiprocessing
 import os
-import socket
 import sqlite3
-import subprocess
 import sys
 import time
 import uuid
@@ -44,6 +42,7 @@ from websockets.asyncio.client import connect
 
 from bench.measures import load_questions
 from bench.runstats import median_ms
+from bench.servers import daphne
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WORK_DIR = PROJECT_ROOT / "var" / "bench" / "chat_load"
@@ -127,10 +126,10 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with fake_model() as (model_url, model_pid):
         environment["OPENAI_BASE_URL"] = model_url
-        with daphne("bench.relay_consumer:application", environment, "relay") as (relay_url, relay_pid), \
-                daphne("config.asgi:application", environment, "docent") as (docent_url, docent_pid):
-            chatbot_url = f"{docent_url}/ws/chat/{chatbot_id}/?key={key}"
-            relay_url = f"{relay_url}/ws/relay/"
+        with daphne("bench.relay_consumer:application", environment, "relay", WORK_DIR) as (relay_port, relay_pid), \
+                daphne("config.asgi:application", environment, "docent", WORK_DIR) as (docent_port, docent_pid):
+            chatbot_url = f"ws://127.0.0.1:{docent_port}/ws/chat/{chatbot_id}/?key={key}"
+            relay_url = f"ws://127.0.0.1:{relay_port}/ws/relay/"
             model = {"fake model": model_pid}
             warm_up(relay_url, texts[0])
             warm_up(chatbot_url, texts[0])
@@ -228,34 +227,6 @@ def fake_model() -> Iterator[tuple[str, int]]:
     finally:
         ours.send("stop")
         process.join(timeout=30)
-
-
-@contextlib.contextmanager
-def daphne(application: str, environment: dict[str, str], name: str) -> Iterator[tuple[str, int]]:
-    with socket.socket() as probe:  # a free port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with open(WORK_DIR / f"{name}.log", "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
-            env={**os.environ, **environment}, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(port, process, name)
-            yield f"ws://127.0.0.1:{port}", process.pid
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
-
-
-def wait_for_port(port: int, process: subprocess.Popen, name: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"Daphne ({name}) exited; see {WORK_DIR / (name + '.log')}.")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"Daphne ({name}) did not listen within two minutes.")
 
 
 # --- The load -------------------------------------------------------------------------------------

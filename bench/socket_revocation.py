@@ -13,21 +13,19 @@ var/bench/socket_revocation/socket_revocation.md; docs/BENCHMARKS.md gets it by 
 
 import argparse
 import asyncio
-import contextlib
 import datetime
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+
+from bench.servers import daphne
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WORK_DIR = PROJECT_ROOT / "var" / "bench" / "socket_revocation"
@@ -58,7 +56,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     chatbot, admin_key = prepare()
     rows = []
-    with daphne(environment, "A") as first, daphne(environment, "B") as second:
+    with daphne("config.asgi:application", environment, "daphne-A", WORK_DIR) as (first_port, _), \
+            daphne("config.asgi:application", environment, "daphne-B", WORK_DIR) as (second_port, _):
+        first, second = f"http://127.0.0.1:{first_port}", f"http://127.0.0.1:{second_port}"
         for sockets in options.sockets:
             for round_number in range(options.rounds):
                 print(f"{sockets} sockets per process, round {round_number + 1} …", file=sys.stderr, flush=True)
@@ -143,33 +143,6 @@ async def closed_after(websocket, sent: float) -> float | None:
     finally:
         await websocket.close()
     return None
-
-
-@contextlib.contextmanager
-def daphne(environment: dict[str, str], name: str) -> Iterator[str]:
-    port = free_port()
-    with open(WORK_DIR / f"daphne-{name}.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                    "config.asgi:application"], env={**os.environ, **environment},
-                                   cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"Daphne {name} exited; see {WORK_DIR}/daphne-{name}.log")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(values: list[float], fraction: float) -> float:
