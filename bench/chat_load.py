@@ -267,7 +267,7 @@ async def sessions(url: str, questions: list[list[str]], label: str) -> list[lis
 async def converse(websocket, visitor_id: str, texts: list[str]) -> list[Exchange]:
     """The session's questions one after another, in one conversation; after a failure, the rest count as failed."""
     exchanges: list[Exchange] = []
-    session_id = ""
+    session_id = secret = ""  # the secret, given with the first answer, reopens the conversation
     for text in texts:
         exchange = Exchange()
         exchanges.append(exchange)
@@ -275,10 +275,11 @@ async def converse(websocket, visitor_id: str, texts: list[str]) -> list[Exchang
         try:
             async with asyncio.timeout(ANSWER_TIMEOUT_S):
                 await websocket.send(json.dumps({"type": "message", "message": text, "session_id": session_id,
-                                                 "visitor_id": visitor_id}))
+                                                 "conversation_secret": secret, "visitor_id": visitor_id}))
                 while True:
                     frame = json.loads(await websocket.recv())
                     session_id = frame.get("session_id", session_id)
+                    secret = frame.get("conversation_secret", secret)
                     if frame["type"] == "token" and exchange.to_first_token_ms is None:
                         exchange.to_first_token_ms = (time.perf_counter() - sent) * 1000
                     elif frame["type"] == "error":

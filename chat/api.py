@@ -3,7 +3,9 @@
 Visitors and servers present an integration key (`Authorization: Bearer dct_pk_…` / `dct_sk_…`);
 staff are authenticated as on the rest of the API. Both meet the same checks as the WebSocket
 consumer (chat.callers), the same rate limits (chat.limits) and the same answer flow
-(chat.services.answer_events).
+(chat.services.answer_events). A visitor's conversation opens to a publishable key only with the
+secret its first answer gave: in the body next to `session_id` when asking, in the
+`X-Conversation-Secret` header when the session id is in the path.
 """
 
 import json
@@ -11,7 +13,7 @@ import json
 from asgiref.sync import async_to_sync
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -31,6 +33,11 @@ from integrations.access import AccessDenied, site_origin
 
 NO_CREDENTIALS = ("Send the chatbot's key (Authorization: Bearer dct_pk_… from a website, dct_sk_… from a "
                   "server) or sign in.")
+SECRET_HEADER = "X-Conversation-Secret"
+SECRET_PARAMETER = OpenApiParameter(
+    SECRET_HEADER, location=OpenApiParameter.HEADER, required=False,
+    description="With a publishable key (dct_pk_…): the conversation_secret of the answer that started the "
+                "conversation. Without it, or with a wrong one, the conversation is not found.")
 
 
 class ChatEndpoint(APIView):
@@ -82,7 +89,9 @@ class ChatStreamView(ChatEndpoint):
     @extend_schema(request=ChatRequestSerializer, summary="Ask a chatbot; the answer streamed as Server-Sent Events",
                    responses={(200, "text/event-stream"): OpenApiResponse(
                        OpenApiTypes.STR, description="`token`, `sources`, then `done` or `error` events; "
-                                                            "each `data:` is a JSON object with the session_id.")})
+                                                            "each `data:` is a JSON object with the session_id "
+                                                            "(and, when the answer started a conversation through "
+                                                            "a publishable key, its conversation_secret).")})
     def post(self, request):
         asker, question = self.question()
         response = StreamingHttpResponse(_server_sent(services.answer_events(asker, question)),
@@ -98,7 +107,8 @@ async def _server_sent(events):
 
 
 class ConversationEndpoint(ChatEndpoint):
-    """A conversation, for the visitor or server holding its integration's key, or for the company's staff."""
+    """A conversation, for the visitor who holds its secret, the server holding its integration's secret key,
+    or the company's staff."""
 
     def conversation(self, session_id: str):
         if not self.key() and not self.request.user.is_authenticated:
@@ -122,18 +132,19 @@ class ConversationEndpoint(ChatEndpoint):
             if refused.error_code == "invalid_key":
                 return False  # a key of another chatbot learns nothing about this session
             raise
-        return asker.integration == conversation.integration
+        return services.integration_holds(asker, conversation, self.request.headers.get(SECRET_HEADER, ""))
 
 
 class ConversationView(ConversationEndpoint):
-    @extend_schema(responses={200: ConversationSerializer}, summary="A conversation's messages")
+    @extend_schema(parameters=[SECRET_PARAMETER], responses={200: ConversationSerializer},
+                   summary="A conversation's messages")
     def get(self, request, session_id: str):
         conversation = self.conversation(session_id)
         return Response(ConversationSerializer(conversation, context={"staff": not self.key()}).data)
 
 
 class FeedbackView(ConversationEndpoint):
-    @extend_schema(request=FeedbackSerializer, responses={200: MessageSerializer},
+    @extend_schema(parameters=[SECRET_PARAMETER], request=FeedbackSerializer, responses={200: MessageSerializer},
                    summary="Rate an answer of the conversation (thumbs up or down, optional comment)")
     def post(self, request, session_id: str):
         conversation = self.conversation(session_id)

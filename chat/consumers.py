@@ -1,8 +1,10 @@
 """WebSocket /ws/chat/<chatbot_id>/: the widget's and the iframe page's chat, streamed.
 
-Frames in: `{"type": "message", "message", "session_id", "visitor_id"}`. Frames out: `token`,
-`sources`, `done`, or `error` with `{"error": {"code", "message", "details"}}`, the API's error
-shape. Visitors connect with `?key=<publishable key>` from an allowed origin (checked by
+Frames in: `{"type": "message", "message", "session_id", "conversation_secret", "visitor_id"}`.
+Frames out: `token`, `sources`, `done`, or `error` with `{"error": {"code", "message", "details"}}`,
+the API's error shape; each carries the session_id, and the first answer of a visitor's
+conversation also its conversation_secret, without which that session_id is not continued.
+Visitors connect with `?key=<publishable key>` from an allowed origin (checked by
 integrations.access, like the HTTP endpoints, so this route is not behind the host-origin
 validator); staff of the chatbot's company connect without a key from Docent's own pages.
 Every question is authorised again as a new request would be, and a change to the key, the

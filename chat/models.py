@@ -5,11 +5,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts import keys
 from accounts.models import Company
 from chatbots.models import Chatbot
 from integrations.models import Integration
 
 SESSION_ID_BYTES = 24  # 192 random bits, URL-safe text of 32 characters
+CONVERSATION_SECRET_BYTES = 32  # 256 random bits, URL-safe text of 43 characters
 MAX_VISITOR_ID_LENGTH = 64
 MAX_FEEDBACK_COMMENT_LENGTH = 1000
 MAX_IMPROVED_QUESTION_LENGTH = 2000
@@ -42,6 +44,11 @@ class Conversation(models.Model):
                                     related_name="conversations")
     staff_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="conversations", help_text="Who chatted, for staff and API keys.")
+    # A session id alone opens nothing to a publishable key, which every visitor of the site holds:
+    # the visitor who started the conversation got this secret, and only its hash is kept.
+    secret_hash = models.CharField(max_length=64, blank=True, default="", editable=False,
+                                   help_text="SHA-256 of the secret that reopens it with a publishable key; empty "
+                                             "for staff and server conversations and those made before secrets.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, help_text="When its last message was written.")
 
@@ -58,6 +65,15 @@ class Conversation(models.Model):
 
     def __str__(self):
         return f"{self.chatbot_name} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def issue_secret(self) -> str:
+        """A new secret for the visitor, to be given once; the conversation keeps its hash (saved by the caller)."""
+        secret = secrets.token_urlsafe(CONVERSATION_SECRET_BYTES)
+        self.secret_hash = keys.hash_key(secret)
+        return secret
+
+    def opens_with(self, secret: str) -> bool:
+        return keys.matches(secret, self.secret_hash)
 
 
 class Message(models.Model):

@@ -10,6 +10,10 @@ class ChatRequestSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="The question.")
     session_id = serializers.CharField(required=False, help_text="From an earlier answer, to continue its "
                                                                   "conversation; omit to start one.")
+    conversation_secret = serializers.CharField(
+        required=False, help_text="With a publishable key (dct_pk_…): the conversation_secret of the answer that "
+                                  "started the conversation. Without it, or with a wrong one, the session_id is "
+                                  "ignored and a new conversation starts.")
     visitor_id = serializers.CharField(required=False, help_text="An anonymous id the widget keeps per visitor.")
     context = serializers.CharField(required=False, help_text="Optional text about the visitor's situation "
                                                                "(such as the page they are on); never instructions.")
@@ -33,6 +37,10 @@ class ChatResponseSerializer(serializers.Serializer):
     response = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField(), help_text='Such as "report.pdf page 2".')
     session_id = serializers.CharField()
+    conversation_secret = serializers.CharField(
+        required=False, help_text="Only in the answer that started a conversation through a publishable key: keep "
+                                  "it with the session_id, it is given once. Send it to continue the conversation, "
+                                  "read it (X-Conversation-Secret header) and rate its answers.")
     citations = CitationSerializer(many=True)
     mode = serializers.ChoiceField(choices=Message.Mode.choices, help_text="Which kind of answerer wrote it.")
     answered = serializers.BooleanField(help_text="False when the documents held no answer (the fallback message).")

@@ -61,13 +61,19 @@ class Asker:
     channel: str  # a Conversation.Channel
     integration: Integration | None = None
     staff_user: object | None = None
-    visitor_id: str = ""
+    visitor_id: str = ""  # for analytics only: the visitor's browser sends whatever it likes
+
+    @property
+    def is_visitor(self) -> bool:
+        """A publishable key, which every visitor of the site holds: a conversation's secret tells them apart."""
+        return self.integration is not None and self.integration.is_publishable
 
 
 @dataclass(frozen=True)
 class Question:
     message: str
     session_id: str = ""
+    conversation_secret: str = ""
     visitor_id: str = ""
     context: str = ""
 
@@ -87,7 +93,7 @@ def parse_question(data) -> Question:
         raise ChatError("Send a JSON object.", code="invalid")
     errors = {}
     fields = {name: data.get(name) if data.get(name) is not None else "" for name in
-              ("message", "session_id", "visitor_id", "context")}
+              ("message", "session_id", "conversation_secret", "visitor_id", "context")}
     for name, value in fields.items():
         if not isinstance(value, str):
             errors[name] = ["Must be text."]
@@ -99,34 +105,43 @@ def parse_question(data) -> Question:
     elif len(message) > settings.CHAT_MAX_MESSAGE_CHARS:
         errors["message"] = [f"Keep questions under {settings.CHAT_MAX_MESSAGE_CHARS} characters "
                              f"(this one has {len(message)})."]
-    limits = {"session_id": 100, "visitor_id": MAX_VISITOR_ID_LENGTH, "context": MAX_VISITOR_CONTEXT_CHARS}
+    limits = {"session_id": 100, "conversation_secret": 100, "visitor_id": MAX_VISITOR_ID_LENGTH,
+              "context": MAX_VISITOR_CONTEXT_CHARS}
     for name, limit in limits.items():
         if name not in errors and len(fields[name]) > limit:
             errors[name] = [f"At most {limit} characters."]
     if errors:
         raise ChatError("Some fields are invalid; see details.", code="invalid", details=errors)
     return Question(message=message, session_id=fields["session_id"].strip(),
+                    conversation_secret=fields["conversation_secret"].strip(),
                     visitor_id=fields["visitor_id"].strip(), context=fields["context"].strip())
 
 
 # --- Conversations ------------------------------------------------------------------------
 
-def conversation_to_continue(asker: Asker, session_id: str) -> Conversation | None:
-    """The asker's own conversation with this session id; None for an unknown or someone else's."""
-    if not session_id:
+def conversation_to_continue(asker: Asker, question: Question) -> Conversation | None:
+    """The asker's own conversation the question names; None for an unknown or someone else's."""
+    if not question.session_id:
         return None
-    conversation = Conversation.objects.filter(session_id=session_id, chatbot=asker.chatbot,
+    conversation = Conversation.objects.filter(session_id=question.session_id, chatbot=asker.chatbot,
                                                company_id=asker.chatbot.company_id).first()
-    if conversation is None or not _belongs_to(conversation, asker):
+    if conversation is None or not _belongs_to(conversation, asker, question.conversation_secret):
         return None
     return conversation
 
 
-def _belongs_to(conversation: Conversation, asker: Asker) -> bool:
+def _belongs_to(conversation: Conversation, asker: Asker, secret: str) -> bool:
     if asker.integration is not None:
-        same_visitor = not conversation.visitor_id or conversation.visitor_id == asker.visitor_id
-        return conversation.integration_id == asker.integration.id and same_visitor
+        return integration_holds(asker, conversation, secret)
     return conversation.integration_id is None and asker.staff_user is not None
+
+
+def integration_holds(asker: Asker, conversation: Conversation, secret: str) -> bool:
+    """Whether a key's holder may read and continue the conversation: a server's secret key, all of its
+    integration's; a visitor's publishable key, only the one whose secret the visitor was given."""
+    if asker.integration is None or conversation.integration_id != asker.integration.id:
+        return False
+    return not asker.is_visitor or conversation.opens_with(secret)
 
 
 @dataclass
@@ -134,22 +149,32 @@ class Turn:
     conversation: Conversation
     question: Message
     history: list[tuple[str, str]]
+    secret: str = ""  # a new visitor conversation's secret, given to the visitor with this turn's answer only
     started: float = field(default_factory=time.monotonic)
+
+    def session(self) -> dict:
+        """What each answer event carries for the asker to continue the conversation."""
+        if self.secret:
+            return {"session_id": self.conversation.session_id, "conversation_secret": self.secret}
+        return {"session_id": self.conversation.session_id}
 
 
 @transaction.atomic
 def begin_turn(asker: Asker, question: Question) -> Turn:
     """Store the question in the asker's conversation (a new one unless theirs was named)."""
-    conversation = conversation_to_continue(asker, question.session_id)
+    conversation, secret = conversation_to_continue(asker, question), ""
     if conversation is None:
-        conversation = Conversation.objects.create(
+        conversation = Conversation(
             company_id=asker.chatbot.company_id, chatbot=asker.chatbot, chatbot_name=asker.chatbot.name,
             channel=asker.channel, integration=asker.integration, staff_user=asker.staff_user,
             visitor_id=asker.visitor_id)
+        if asker.is_visitor:
+            secret = conversation.issue_secret()
+        conversation.save(force_insert=True)
     earlier = list(conversation.messages.order_by("-created_at").values_list("role", "content")
                    [: settings.CHAT_HISTORY_TURNS * 2])
     message = _store(conversation, role=Message.Role.USER, content=question.message)
-    return Turn(conversation=conversation, question=message, history=earlier[::-1])
+    return Turn(conversation=conversation, question=message, history=earlier[::-1], secret=secret)
 
 
 def _store(conversation: Conversation, **fields) -> Message:
@@ -244,9 +269,10 @@ def _one_line(text: str) -> str:
 
 async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event]:
     """Answer one question: `token` events as the answer is written, then `sources` and `done`
-    (or `error`). Each event carries the conversation's session id."""
+    (or `error`). Each event carries the conversation's session id, and the first turn of a visitor's
+    conversation its secret too."""
     turn = await in_thread(begin_turn)(asker, question)
-    session = {"session_id": turn.conversation.session_id}
+    session = turn.session()
     answer = Answer()
     stored = False
     try:
@@ -351,6 +377,8 @@ async def collect(events: AsyncIterator[Event]) -> dict:
     result = {"response": "", "sources": [], "citations": [], "session_id": "", "mode": "", "answered": None}
     async for event in events:
         result["session_id"] = event.data["session_id"]
+        if "conversation_secret" in event.data:
+            result["conversation_secret"] = event.data["conversation_secret"]
         if event.type == "token":
             result["response"] += event.data["token"]
         elif event.type == "sources":

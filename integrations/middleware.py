@@ -21,7 +21,7 @@ from integrations.models import Integration
 
 VISITOR_PATHS = re.compile(r"/api/(?:chat|chat/stream|conversations/[^/]+(?:/feedback)?)/?")
 ALLOWED_METHODS = "GET, POST"
-ALLOWED_HEADERS = "content-type, authorization"
+ALLOWED_HEADERS = "content-type, authorization, x-conversation-secret"
 EXPOSED_HEADERS = "Retry-After"  # the widget says when to try again after a rate limit
 PREFLIGHT_MAX_AGE = 600
 NO_FRAMING = "frame-ancestors 'none'"

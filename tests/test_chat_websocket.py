@@ -30,10 +30,10 @@ async def test_a_visitor_gets_a_streamed_answer_with_sources(handbook_bot, key):
     text = "".join(frame["token"] for frame in frames if frame["type"] == "token")
     assert "current licence" in text
     assert frames[-2]["sources"] == ["handbook.pdf page 2"]
-    session_id = frames[-1]["session_id"]
+    session_id, secret = frames[-1]["session_id"], frames[-1]["conversation_secret"]
     # The next question on the same socket continues the conversation the server named.
     follow_up = await socket_answer(socket, "When does the courier collect parcels?", session_id=session_id,
-                                    visitor_id="v-1")
+                                    conversation_secret=secret, visitor_id="v-1")
     assert follow_up[-1]["session_id"] == session_id
     await socket.disconnect()
     conversation = await Conversation.objects.aget(session_id=session_id)

@@ -19,7 +19,8 @@ def widget(company_a):
 
 def preflight(client, path, origin, method="POST"):
     return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": method,
-                                         "Access-Control-Request-Headers": "content-type, authorization"})
+                                         "Access-Control-Request-Headers": "content-type, authorization, "
+                                                                           "x-conversation-secret"})
 
 
 def assert_no_cors(response):
@@ -41,7 +42,8 @@ def test_the_preflight_of_an_allowed_site_is_answered(client, widget, path):
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == SHOP
     assert response["Access-Control-Allow-Methods"] == "GET, POST"
-    assert response["Access-Control-Allow-Headers"] == "content-type, authorization"
+    # The widget sends its key, and the conversation's secret when it reads or rates it.
+    assert response["Access-Control-Allow-Headers"] == "content-type, authorization, x-conversation-secret"
     assert int(response["Access-Control-Max-Age"]) > 0
     assert "Access-Control-Allow-Credentials" not in response
     assert "Origin" in response["Vary"]

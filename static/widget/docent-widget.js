@@ -47,18 +47,23 @@
     },
   };
   const SESSION = "session:" + chatbotId;
+  const SECRET = "secret:" + chatbotId;
   const visitorId = store.get("visitor") || randomId();
   store.set("visitor", visitorId);
+  /* The server reopens a conversation only with the secret it gave with the conversation's first answer. */
   let sessionId = store.get(SESSION);
+  let conversationSecret = store.get(SECRET);
 
   function randomId() {
     const bytes = crypto.getRandomValues(new Uint8Array(16)); // 128 bits, also on plain-http pages
     return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
-  function saveSession(id) {
+  function saveSession(id, secret) {
     sessionId = id;
+    conversationSecret = secret;
     store.set(SESSION, id);
+    store.set(SECRET, secret);
   }
 
   /* h("p", {class: "x"}, ["text", node]): strings always become text nodes. */
@@ -307,7 +312,7 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
   async function feedback(body) {
     try {
       const response = await fetch(origin + "/api/conversations/" + encodeURIComponent(sessionId) + "/feedback", {
-        method: "POST", headers: authorized({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
+        method: "POST", headers: ofConversation({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
       return response.ok;
     } catch (e) {
       return false;
@@ -363,9 +368,10 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
     };
   }
 
-  /* Applies one frame from the server; true when the answer is complete. */
+  /* Applies one frame from the server; true when the answer is complete. A secret comes with the first
+   * answer of a conversation, the server's new one when it did not know the pair sent. */
   function apply(frame, answer) {
-    if (frame.session_id) saveSession(frame.session_id);
+    if (frame.conversation_secret) saveSession(frame.session_id, frame.conversation_secret);
     if (frame.type === "token") answer.token(frame.token || "");
     else if (frame.type === "sources") answer.sources(frame.sources);
     else if (frame.type === "error") answer.fail(frame.message || (frame.error && frame.error.message) || UNAVAILABLE);
@@ -413,12 +419,23 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
         answer.fail(INTERRUPTED);
         resolve();
       };
-      ws.send(JSON.stringify({ type: "message", message: message, session_id: sessionId, visitor_id: visitorId }));
+      ws.send(JSON.stringify(questionBody(message, { type: "message" })));
     });
+  }
+
+  function questionBody(message, fields) {
+    return Object.assign(fields, { message: message, session_id: sessionId,
+      conversation_secret: conversationSecret, visitor_id: visitorId });
   }
 
   function authorized(headers) {
     return Object.assign({ Authorization: "Bearer " + key }, headers);
+  }
+
+  /* Requests about the current conversation, whose id is in the path: its secret goes in a header. */
+  function ofConversation(headers) {
+    const secret = conversationSecret ? { "X-Conversation-Secret": conversationSecret } : {};
+    return authorized(Object.assign(secret, headers));
   }
 
   async function errorMessage(response) {
@@ -432,7 +449,7 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
     const response = await fetch(origin + "/api/chat/stream", {
       method: "POST",
       headers: authorized({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-      body: JSON.stringify({ chatbot_id: chatbotId, message: message, session_id: sessionId, visitor_id: visitorId }),
+      body: JSON.stringify(questionBody(message, { chatbot_id: chatbotId })),
     });
     if (!response.ok) return answer.fail(await errorMessage(response));
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -497,9 +514,9 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
     historyLoaded = true;
     try {
       const response = await fetch(origin + "/api/conversations/" + encodeURIComponent(sessionId),
-        { headers: authorized({ Accept: "application/json" }) });
+        { headers: ofConversation({ Accept: "application/json" }) });
       if (!response.ok) {
-        if (response.status === 404) saveSession(null); // expired or unknown: start afresh
+        if (response.status === 404) saveSession(null, null); // unknown, or not opened by our secret: start afresh
         return;
       }
       const conversation = await response.json();
@@ -540,7 +557,7 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
   }
 
   function newConversation() {
-    saveSession(null);
+    saveSession(null, null);
     historyLoaded = true;
     greet();
     input.focus();

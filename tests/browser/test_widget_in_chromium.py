@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from chat.models import Conversation
+from chat.models import Conversation, Message
 from chatbots.models import DEFAULT_FALLBACK_MESSAGE
 from integrations.models import Integration
 from tests.embedding import QUESTIONS, make_chatbot, make_integration
@@ -209,7 +209,9 @@ def test_an_answer_streams_in_over_the_websocket_as_safe_markdown(live_server, c
             for token in STREAMED_ANSWER:
                 socket.send(json.dumps({"type": "token", "token": token}))
             socket.send(json.dumps({"type": "sources", "sources": SOURCES}))
-            socket.send(json.dumps({"type": "done", "session_id": "session-1"}))
+            first = len(received) == 1  # the server gives the secret with a conversation's first answer only
+            socket.send(json.dumps({"type": "done", "session_id": "session-1",
+                                    **({"conversation_secret": "secret-1"} if first else {})}))
         socket.on_message(answer)
 
     with chromium() as browser:
@@ -223,7 +225,8 @@ def test_an_answer_streams_in_over_the_websocket_as_safe_markdown(live_server, c
         expect(dialog.get_by_text("shipping.pdf page 2")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
 
         visitor_id = page.evaluate("localStorage.getItem('docent:visitor')")
-        assert received == [{"type": "message", "message": QUESTIONS[0], "session_id": None, "visitor_id": visitor_id}]
+        assert received == [{"type": "message", "message": QUESTIONS[0], "session_id": None,
+                             "conversation_secret": None, "visitor_id": visitor_id}]
         assert [node["text"] for node in widget_nodes(page, ".msg.bot strong")] == ["Acme", "free above 50 EUR",
                                                                                      "Sources"]
         assert [node["text"] for node in widget_nodes(page, ".msg.bot .text li")] == ["Europe: 3 days", "World: 7 days"]
@@ -234,14 +237,18 @@ def test_an_answer_streams_in_over_the_websocket_as_safe_markdown(live_server, c
         assert widget_nodes(page, "img") == []
         assert [node["text"] for node in widget_nodes(page, ".sources li")] == SOURCES
         assert page.evaluate(f"localStorage.getItem('docent:session:{integration.chatbot_id}')") == "session-1"
+        assert page.evaluate(f"localStorage.getItem('docent:secret:{integration.chatbot_id}')") == "secret-1"
 
         dialog.get_by_role("textbox", name="Your message").fill("And to Norway?")
         page.keyboard.press("Enter")
         expect(dialog.locator(".sources")).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
-        assert received[1]["session_id"] == "session-1"  # the conversation goes on
+        # The conversation goes on, opened by its secret, which the second answer did not repeat.
+        assert (received[1]["session_id"], received[1]["conversation_secret"]) == ("session-1", "secret-1")
+        assert page.evaluate(f"localStorage.getItem('docent:secret:{integration.chatbot_id}')") == "secret-1"
 
         dialog.get_by_role("button", name="New conversation").click()
         assert page.evaluate(f"localStorage.getItem('docent:session:{integration.chatbot_id}')") is None
+        assert page.evaluate(f"localStorage.getItem('docent:secret:{integration.chatbot_id}')") is None
         expect(dialog.locator(".sources")).to_have_count(0)
         assert errors == []
 
@@ -254,7 +261,7 @@ def test_without_a_websocket_the_answer_comes_over_server_sent_events(live_serve
     cross_origin = {"Access-Control-Allow-Origin": customer_site.origin}
     events = "".join(f"event: token\ndata: {json.dumps({'token': token})}\n\n" for token in ["Returns are ", "free."])
     events += f"event: sources\ndata: {json.dumps({'sources': SOURCES[:1]})}\n\n"
-    events += f"event: done\ndata: {json.dumps({'session_id': 'session-2'})}\n\n"
+    events += f"event: done\ndata: {json.dumps({'session_id': 'session-2', 'conversation_secret': 'secret-2'})}\n\n"
     rate_limited = {"error": {"code": "rate_limited", "message": "Too many messages; try again in 30 seconds.",
                               "details": {}}}
 
@@ -280,7 +287,7 @@ def test_without_a_websocket_the_answer_comes_over_server_sent_events(live_serve
         assert request.method == "POST"
         assert request.headers["authorization"] == f"Bearer {integration.api_key}"
         assert request.post_data_json == {"chatbot_id": str(integration.chatbot_id), "message": QUESTIONS[1],
-                                          "session_id": None,
+                                          "session_id": None, "conversation_secret": None,
                                           "visitor_id": page.evaluate("localStorage.getItem('docent:visitor')")}
         assert page.evaluate(f"localStorage.getItem('docent:session:{integration.chatbot_id}')") == "session-2"
 
@@ -288,6 +295,7 @@ def test_without_a_websocket_the_answer_comes_over_server_sent_events(live_serve
         page.keyboard.press("Enter")
         expect(dialog.get_by_text("Too many messages; try again in 30 seconds.")).to_be_visible()
         assert requests[1].post_data_json["session_id"] == "session-2"
+        assert requests[1].post_data_json["conversation_secret"] == "secret-2"
         assert errors == []
 
 
@@ -308,6 +316,7 @@ def test_a_returning_visitor_sees_the_conversation_so_far(live_server, company_a
         page.route(f"{live_server.url}/api/conversations/**", conversation)
         page.goto(url)
         page.evaluate(f"localStorage.setItem('docent:session:{integration.chatbot_id}', 'session-3')")
+        page.evaluate(f"localStorage.setItem('docent:secret:{integration.chatbot_id}', 'secret-3')")
         page.reload()
         page.get_by_role("button", name="Chat with Acme assistant").click()
         dialog = page.get_by_role("dialog", name="Acme assistant")
@@ -316,3 +325,102 @@ def test_a_returning_visitor_sees_the_conversation_so_far(live_server, company_a
         expect(dialog.get_by_text("tracking.xlsx sheet A row 4")).to_be_visible()
         assert asked[0].url == f"{live_server.url}/api/conversations/session-3"
         assert asked[0].headers["authorization"] == f"Bearer {integration.api_key}"
+        assert asked[0].headers["x-conversation-secret"] == "secret-3"
+
+
+# Against Docent itself again: the conversation a visitor started stays theirs across page loads.
+
+def stored(page, name: str, integration) -> str | None:
+    """What the widget keeps in the page's localStorage for this chatbot ("session" or "secret")."""
+    return page.evaluate(f"localStorage.getItem('docent:{name}:{integration.chatbot_id}')")
+
+
+def test_the_widget_keeps_its_conversation_across_a_page_reload(live_server, company_a, customer_site, chromium):
+    integration = make_integration(make_chatbot(company_a), origins=[customer_site.origin])
+    url = customer_site.page("index.html", script_tag(live_server, integration))
+
+    with chromium() as browser:
+        page = browser.new_page()
+        errors = watch_errors(page)
+        page.goto(url)
+        page.get_by_role("button", name="Chat with Acme assistant").click()
+        dialog = page.get_by_role("dialog", name="Acme assistant")
+        dialog.get_by_role("button", name=QUESTIONS[0]).click()
+        expect(dialog.get_by_text(FALLBACK)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        session_id, secret = stored(page, "session", integration), stored(page, "secret", integration)
+        assert session_id and secret
+
+        page.reload()
+        page.get_by_role("button", name="Chat with Acme assistant").click()
+        expect(dialog.locator(".msg.user")).to_have_text([QUESTIONS[0]])
+        expect(dialog.locator(".msg.bot", has_text=FALLBACK)).to_have_count(1)
+        dialog.get_by_role("textbox", name="Your message").fill("And returns?")
+        page.keyboard.press("Enter")
+        expect(dialog.locator(".msg.bot", has_text=FALLBACK)).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+        dialog.get_by_role("button", name="Not helpful").click()
+        expect(dialog.get_by_role("status").filter(has_text="Thanks for your feedback.")).to_be_visible()
+        assert (stored(page, "session", integration), stored(page, "secret", integration)) == (session_id, secret)
+        expect(dialog.locator(".notice")).to_have_count(0)
+        assert errors == []
+    conversation = Conversation.objects.get()
+    assert conversation.session_id == session_id and conversation.opens_with(secret)
+    assert list(conversation.messages.filter(role="user").values_list("content", flat=True)) == [QUESTIONS[0],
+                                                                                                  "And returns?"]
+    assert conversation.messages.filter(role="assistant").last().feedback == "down"
+
+
+def test_the_iframe_page_continues_its_conversation(live_server, company_a, customer_site, chromium):
+    integration = make_integration(make_chatbot(company_a), origins=[customer_site.origin],
+                                   type=Integration.Type.IFRAME)
+    url = customer_site.page("iframe.html", iframe_tag(live_server, integration))
+
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 900, "height": 800})
+        errors = watch_errors(page)
+        page.goto(url)
+        frame = page.frame_locator("iframe")
+        frame.get_by_role("button", name=QUESTIONS[1]).click()
+        expect(frame.get_by_text(FALLBACK)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        # This Chromium refuses a framed page from another site its storage, as privacy modes do: the
+        # session and its secret then live as long as the page, and still continue the conversation.
+        frame.get_by_role("textbox", name="Your message").fill("And exchanges?")
+        frame.get_by_role("textbox", name="Your message").press("Enter")
+        expect(frame.locator(".msg.bot", has_text=FALLBACK)).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+        expect(frame.locator(".notice")).to_have_count(0)
+        assert errors == []
+    conversation = Conversation.objects.get()
+    assert (conversation.channel, conversation.messages.count()) == ("iframe", 4)
+
+
+def test_a_conversation_the_server_does_not_reopen_gives_way_to_a_new_one_quietly(live_server, company_a,
+                                                                                  customer_site, chromium):
+    chatbot = make_chatbot(company_a)
+    integration = make_integration(chatbot, origins=[customer_site.origin])
+    # Kept by the widget before conversations had secrets: a publishable key cannot reopen it any more.
+    earlier = Conversation.objects.create(company=company_a, chatbot=chatbot, chatbot_name=chatbot.name,
+                                          channel="widget", integration=integration)
+    Message.objects.create(conversation=earlier, company=company_a, chatbot=chatbot, role="user",
+                           content="Where is my parcel?")
+    url = customer_site.page("index.html", script_tag(live_server, integration))
+
+    with chromium() as browser:
+        page = browser.new_page()
+        errors = watch_errors(page)
+        page.goto(url)
+        page.evaluate(f"localStorage.setItem('docent:session:{integration.chatbot_id}', '{earlier.session_id}')")
+        page.reload()
+        with page.expect_response(lambda response: "/api/conversations/" in response.url) as reading:
+            page.get_by_role("button", name="Chat with Acme assistant").click()
+        assert reading.value.status == 404
+        dialog = page.get_by_role("dialog", name="Acme assistant")
+        expect(dialog.get_by_text("Hello! Ask me about")).to_be_visible()
+        expect(dialog.get_by_text("Where is my parcel?")).to_have_count(0)
+        assert stored(page, "session", integration) is None
+
+        dialog.get_by_role("button", name=QUESTIONS[1]).click()
+        expect(dialog.get_by_text(FALLBACK)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        expect(dialog.locator(".notice")).to_have_count(0)
+        session_id, secret = stored(page, "session", integration), stored(page, "secret", integration)
+        assert errors == []
+    assert session_id != earlier.session_id and Conversation.objects.get(session_id=session_id).opens_with(secret)
+    assert earlier.messages.count() == 1
