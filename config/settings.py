@@ -112,6 +112,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = envurl("REDIS_URL", schemes=("redis", "rediss", "unix"))
 CACHE_KEY_PREFIX = envstr("CACHE_KEY_PREFIX", "docent")
 CHANNEL_LAYER_SOCKET_TIMEOUT = 30  # seconds; above channels_redis's blocking pop (5 s)
+CHANNEL_LAYER_MAX_CONNECTIONS = 2000  # per web process
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -126,7 +127,11 @@ if REDIS_URL:
             # channels_redis waits for a consumer's next message with a blocking pop of 5 s; redis-py 8
             # reads every reply with a 5 s socket timeout by default, so an idle consumer (a visitor's
             # socket between questions) lost that race and crashed. Replies may take the pop's 5 s.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+            # Every socket joins and leaves its access groups (config.sockets), each a moment's use of a
+            # pooled connection; redis-py 8 caps a pool at 100 and then fails, so a thousand sockets
+            # closing at once (a revoked widget key) crashed in group_discard. Redis takes 10,000 clients.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+                                  "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS}],
                        "prefix": CACHE_KEY_PREFIX},
         }
     }

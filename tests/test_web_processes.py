@@ -25,12 +25,17 @@ def test_revoking_a_key_through_one_web_process_closes_its_socket_on_the_other(t
     admin_key = api_key_create(company=company_a, name="ops", scope="write", created_by=owner_a).secret
     socket_url = second.replace("http://", "ws://") + f"/ws/chat/{chatbot.id}/?key={key}"
     with connect(socket_url, origin=SHOP, open_timeout=GENEROUS_S) as socket:
-        revoke = Request(f"{first}/api/integrations/{chatbot.id}/{integration.id}/revoke", method="POST",
-                         headers={"Authorization": f"Bearer {admin_key}"})
-        with urlopen(revoke, timeout=GENEROUS_S) as response:
-            assert response.status == 200
+        revoke(first, chatbot.id, integration.id, admin_key)
         frame = json.loads(socket.recv(timeout=GENEROUS_S))
         assert frame["type"] == "error" and frame["error"]["code"] == "invalid_key"
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=GENEROUS_S)
     assert closed.value.rcvd.code == 4403
+
+
+def revoke(url: str, chatbot_id, integration_id, admin_key: str) -> None:
+    request = Request(f"{url}/api/integrations/{chatbot_id}/{integration_id}/revoke", method="POST",
+                      headers={"Authorization": f"Bearer {admin_key}"})
+    with urlopen(request, timeout=GENEROUS_S) as response:
+        assert response.status == 200
+
