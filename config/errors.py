@@ -9,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.jsontext import JSONTextError
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,6 +47,8 @@ def _code_and_message(exc: exceptions.APIException) -> tuple[str, str, dict | li
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, JSONTextError):  # from the API's JSON parser
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

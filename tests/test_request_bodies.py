@@ -1,0 +1,219 @@
+"""What clients send as JSON (request bodies, WebSocket frames, JSON form fields) is refused whole, in the
+error shape, when it is too large, nested too deep or holds text that is not valid Unicode: before any
+authentication work, without storing anything and without using up a rate limit."""
+
+import json
+import re
+import uuid
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import pytest
+from channels.testing import HttpCommunicator
+from django.test import Client
+
+from chat.models import Message
+from chatbots.models import Chatbot
+from config.asgi import application
+from integrations.models import CompanyApiKey
+from integrations.services import api_key_create
+from tests.chatting import LICENCE_QUESTION, SHOP, ask, bot, server_key, widget_key
+from tests.worker_processes import WorkerProcesses
+
+DEEP = "[" * 2000 + "]" * 2000
+HUGE = json.dumps({"message": "x" * 3_000_000, "name": "x"})
+SURROGATE = "x\ud800y"  # json.dumps writes it as the escape \ud800, as a client would send it
+NUL = "x\x00y"
+BAD_TEXTS = pytest.mark.parametrize("text", [SURROGATE, NUL], ids=["lone surrogate", "NUL"])
+
+
+def send_json(client, method: str, path: str, body: str | bytes, **headers):
+    return client.generic(method, path, body, content_type="application/json", **headers)
+
+
+def assert_refused(response, status: int, code: str) -> dict:
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"], error
+    return error
+
+
+def json_operations(client) -> list[tuple[str, str]]:
+    """Every operation of the OpenAPI schema that takes a JSON body, path parameters filled with new UUIDs
+    (the check comes before any object is looked up)."""
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = [(method.upper(), re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path))
+                  for path, methods in schema["paths"].items() for method, operation in methods.items()
+                  if "application/json" in operation.get("requestBody", {}).get("content", {})]
+    assert ("POST", "/api/chat") in operations and len(operations) >= 10, operations
+    return operations
+
+
+@pytest.fixture
+def chatbot(company_a):
+    return bot(company_a)
+
+
+@pytest.fixture(params=["anonymous", "staff"])
+def caller(request, api_client, company_a):
+    return api_client(request.getfixturevalue("owner_a") if request.param == "staff" else None)
+
+
+# --- Too deep, too large: every JSON endpoint -------------------------------------------------
+
+def test_a_deeply_nested_body_gets_400_on_every_json_endpoint(caller):
+    for method, path in json_operations(caller):
+        error = assert_refused(send_json(caller, method, path, DEEP), 400, "parse_error")
+        assert "nested deeper than 64 levels" in error["message"], (method, path)
+
+
+def test_a_body_of_three_million_characters_gets_413_on_every_json_endpoint(caller):
+    for method, path in json_operations(caller):
+        error = assert_refused(send_json(caller, method, path, HUGE), 413, "too_large")
+        assert "1048576 bytes" in error["message"], (method, path)
+
+
+def test_the_size_limit_is_a_setting(settings, api_client, owner_a, chatbot):
+    settings.API_MAX_JSON_BODY_BYTES = 100
+    path = f"/api/chatbots/{chatbot.id}"
+    assert send_json(api_client(owner_a), "PATCH", path, json.dumps({"description": "d" * 70})).status_code == 200
+    error = assert_refused(send_json(api_client(owner_a), "PATCH", path, json.dumps({"description": "d" * 90})),
+                           413, "too_large")
+    assert "100 bytes" in error["message"]
+
+
+def test_nesting_up_to_the_limit_is_parsed_and_one_level_more_is_refused(settings, api_client, owner_a, chatbot):
+    settings.JSON_MAX_DEPTH = 2  # the body object, and the objects and lists in it
+    staff = api_client(owner_a)
+    fits = {"theme": {"title": "Fits"}, "suggested_questions": ["How deep?"]}
+    assert send_json(staff, "PATCH", f"/api/chatbots/{chatbot.id}", json.dumps(fits)).status_code == 200
+    too_deep = {"theme": {"title": "Too deep"}, "suggested_questions": [["How deep?"]]}
+    error = assert_refused(send_json(staff, "PATCH", f"/api/chatbots/{chatbot.id}", json.dumps(too_deep)),
+                           400, "parse_error")
+    assert "nested deeper than 2 levels" in error["message"]
+    chatbot.refresh_from_db()
+    assert chatbot.theme["title"] == "Fits"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_body_longer_than_its_declared_length_gets_413():
+    body = json.dumps({"message": "x" * 1_500_000}).encode()
+    exchange = HttpCommunicator(application, "POST", "/api/chat", body=body,
+                                headers=[(b"content-type", b"application/json"), (b"content-length", b"20")])
+    response = await exchange.get_response(timeout=10)
+    assert response["status"] == 413
+    assert json.loads(response["body"])["error"]["code"] == "too_large"
+
+
+def test_a_refused_body_does_no_authentication_work(owner_a, chatbot):
+    key = api_key_create(company=owner_a.company, name="script", scope="write", created_by=owner_a)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key.secret}")
+    path = f"/api/chatbots/{chatbot.id}"
+    assert_refused(send_json(client, "PATCH", path, DEEP), 400, "parse_error")
+    assert_refused(send_json(client, "PATCH", path, HUGE), 413, "too_large")
+    assert CompanyApiKey.objects.get().last_used_at is None  # the key was never even looked up
+    assert send_json(client, "PATCH", path, '{"name": "Renamed"}').status_code == 200
+    assert CompanyApiKey.objects.get().last_used_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_daphne_refused_bodies_are_answered_at_once(company_a, tmp_path):
+    chatbot = bot(company_a)
+    headers = {"Authorization": f"Bearer {server_key(chatbot)}", "Content-Type": "application/json"}
+    surrogate = json.dumps({"chatbot_id": str(chatbot.id), "message": f"warranty {SURROGATE}"})
+    with WorkerProcesses(tmp_path) as processes:
+        url = processes.serve()
+        for path, body, status in [("/api/chat/stream", surrogate, 400), ("/api/chat", surrogate, 400),
+                                   ("/api/chat", DEEP, 400), ("/api/chat/stream", HUGE, 413)]:
+            with pytest.raises(HTTPError) as refused:
+                urlopen(Request(f"{url}{path}", data=body.encode(), headers=headers, method="POST"), timeout=10)
+            with refused.value as response:
+                assert response.code == status and json.load(response)["error"]["message"], path
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("NaN", "parse_error"), ('{"name": "Bot", "temperature": Infinity}', "parse_error"),
+    ('{"name": "Bot", "temperature": -1e999}', "parse_error"), ('{"name": "Bot"} trailing', "parse_error"),
+    (b'{"name": "Bot \xff"}', "invalid_text"),
+], ids=["NaN", "Infinity", "overflowing number", "trailing text", "not UTF-8"])
+def test_json_that_is_not_json_as_defined_gets_400(api_client, owner_a, body, code):
+    assert_refused(send_json(api_client(owner_a), "POST", "/api/chatbots", body), 400, code)
+    assert not Chatbot.objects.exists()
+
+
+# --- Text that is not valid Unicode: never stored, never a hang -------------------------------
+
+@BAD_TEXTS
+@pytest.mark.parametrize(("body", "where"), [
+    (lambda text: {"suggested_questions": [text]}, "suggested_questions[0]"),
+    (lambda text: {"theme": {"title": text}}, "theme.title"),
+    (lambda text: {"name": text}, "name"),
+    (lambda text: {"theme": {f"ti{text}tle": "Hi"}}, "theme.tix\ufffdytle"),
+], ids=["suggested question", "theme title", "name", "a key"])
+def test_a_lone_surrogate_or_nul_in_a_chatbot_field_is_refused_and_not_stored(api_client, owner_a, chatbot,
+                                                                            text, body, where):
+    staff = api_client(owner_a)
+    response = send_json(staff, "PATCH", f"/api/chatbots/{chatbot.id}", json.dumps(body(text)))
+    error = assert_refused(response, 400, "invalid_text")
+    assert list(error["details"]) == [where]
+    stored = Chatbot.objects.get()
+    assert (stored.name, stored.suggested_questions, stored.theme["title"]) == ("Helper", [], "")
+    assert staff.get("/api/chatbots").status_code == 200
+    assert staff.get(f"/api/chatbots/{chatbot.id}").status_code == 200
+    assert staff.get(f"/chatbots/{chatbot.id}/").status_code == 200
+
+
+def test_a_surrogate_encoded_as_utf8_bytes_is_refused(api_client, owner_a, chatbot):
+    body = b'{"suggested_questions": ["x\xed\xa0\x80"]}'
+    response = send_json(api_client(owner_a), "PATCH", f"/api/chatbots/{chatbot.id}", body)
+    assert_refused(response, 400, "invalid_text")
+    assert Chatbot.objects.get().suggested_questions == []
+
+
+def test_a_form_body_to_the_api_is_refused_so_json_text_cannot_arrive_in_a_form_field(api_client, owner_a, chatbot):
+    response = api_client(owner_a).generic(
+        "PATCH", f"/api/chatbots/{chatbot.id}", "suggested_questions=%5B%22x%5Cud800y%22%5D",
+        content_type="application/x-www-form-urlencoded")
+    assert_refused(response, 415, "unsupported_media_type")
+    assert Chatbot.objects.get().suggested_questions == []
+
+
+def test_an_overflowing_number_in_integration_settings_is_refused_and_not_stored(api_client, owner_a, chatbot):
+    staff = api_client(owner_a)
+    widget = next(item for item in staff.get(f"/api/integrations/{chatbot.id}").json()["integrations"]
+                  if item["type"] == "widget")
+    path = f"/api/integrations/{chatbot.id}/{widget['id']}"
+    response = send_json(staff, "PATCH", path, '{"settings": {"allowed_origins": [], "zoom": 1e999}}')
+    assert_refused(response, 400, "parse_error")
+    assert staff.get(f"/api/integrations/{chatbot.id}").status_code == 200
+
+
+@BAD_TEXTS
+@pytest.mark.parametrize("field", ["message", "session_id", "visitor_id", "context"])
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat/stream"])
+def test_a_question_with_a_lone_surrogate_or_nul_gets_a_json_400(client, handbook_bot, path, field, text):
+    fields = {"message": LICENCE_QUESTION, field: f"warranty {text}"}
+    response = send_json(client, "POST", path, json.dumps({"chatbot_id": str(handbook_bot.id), **fields}),
+                         HTTP_AUTHORIZATION=f"Bearer {widget_key(handbook_bot)}", HTTP_ORIGIN=SHOP)
+    error = assert_refused(response, 400, "invalid_text")
+    assert list(error["details"]) == [field]
+    assert response["Content-Type"] == "application/json"
+    assert response["Access-Control-Allow-Origin"] == SHOP  # the widget can read why
+    assert not Message.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the answer is stored from another thread
+@pytest.mark.parametrize("body", [
+    lambda chatbot: json.dumps({"chatbot_id": str(chatbot.id), "message": f"warranty {SURROGATE}"}),
+    lambda chatbot: DEEP,
+    lambda chatbot: json.dumps({"chatbot_id": str(chatbot.id), "message": "x" * 3_000_000}),
+], ids=["lone surrogate", "too deep", "too large"])
+def test_a_refused_question_uses_none_of_the_rate_limit(settings, client, handbook_bot, body):
+    settings.CHAT_RATE_PER_KEY = "1/m"
+    key = widget_key(handbook_bot)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}", "HTTP_ORIGIN": SHOP}
+    assert send_json(client, "POST", "/api/chat", body(handbook_bot), **headers).status_code in (400, 413)
+    assert ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code == 200
+    assert ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code == 429  # the limit still holds
