@@ -9,7 +9,8 @@ from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import pytest
-from channels.testing import HttpCommunicator
+from asgiref.sync import sync_to_async
+from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.test import Client
 
 from chat.models import Message
@@ -17,7 +18,7 @@ from chatbots.models import Chatbot
 from config.asgi import application
 from integrations.models import CompanyApiKey
 from integrations.services import api_key_create
-from tests.chatting import LICENCE_QUESTION, SHOP, ask, bot, server_key, widget_key
+from tests.chatting import LICENCE_QUESTION, SHOP, ask, bot, chat_socket, server_key, socket_answer, widget_key
 from tests.worker_processes import WorkerProcesses
 
 DEEP = "[" * 2000 + "]" * 2000
@@ -217,3 +218,44 @@ def test_a_refused_question_uses_none_of_the_rate_limit(settings, client, handbo
     assert send_json(client, "POST", "/api/chat", body(handbook_bot), **headers).status_code in (400, 413)
     assert ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code == 200
     assert ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code == 429  # the limit still holds
+
+
+# --- WebSocket frames --------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("frame", "code"), [
+    ("[" * 5000, "parse_error"),
+    (json.dumps({"type": "message", "message": f"warranty {SURROGATE}"}), "invalid_text"),
+    (json.dumps({"type": "message", "message": LICENCE_QUESTION, "visitor_id": NUL}), "invalid_text"),
+    ("not json", "parse_error"),
+], ids=["too deep", "lone surrogate", "NUL", "not JSON"])
+async def test_a_refused_frame_gets_an_error_frame_and_the_next_question_is_answered(settings, handbook_bot,
+                                                                                  frame, code):
+    settings.CHAT_RATE_PER_KEY = "1/m"  # the refused frame used none of it
+    socket = chat_socket(handbook_bot, key=await sync_to_async(widget_key)(handbook_bot))
+    assert (await socket.connect())[0]
+    await socket.send_to(text_data=frame)
+    reply = await socket.receive_json_from(timeout=5)
+    assert reply["type"] == "error" and reply["error"]["code"] == code and reply["error"]["message"]
+    frames = await socket_answer(socket, LICENCE_QUESTION)
+    assert frames[-1]["type"] == "done"
+    await socket.disconnect()
+    assert await Message.objects.filter(role="user").acount() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize("frame", ["[" * 5000, json.dumps({"note": SURROGATE})], ids=["too deep", "lone surrogate"])
+async def test_the_status_socket_answers_any_frame_with_an_error_frame_and_stays_open(owner_a, frame):
+    client = Client()
+    await sync_to_async(client.force_login)(owner_a)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    socket = WebsocketCommunicator(application, "/ws/datasources/",
+                                   headers=[(b"origin", b"http://localhost"), (b"host", b"localhost"),
+                                            (b"cookie", cookie)])
+    assert (await socket.connect())[0]
+    for _ in range(2):
+        await socket.send_to(text_data=frame)
+        assert (await socket.receive_json_from(timeout=5))["error"]["code"] == "read_only"
+    await socket.disconnect()
