@@ -1,4 +1,4 @@
-"""JSON text as Docent accepts it, from any client.
+"""JSON text as Docent accepts it, from any client: request bodies, WebSocket frames, JSON form fields.
 
 Every string in it (keys too) is valid Unicode without NUL: a lone surrogate (U+D800–U+DFFF, which
 JSON's `\\ud800` escape can spell) cannot be encoded as UTF-8, so a response or page holding one
@@ -13,6 +13,7 @@ import math
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 FORBIDDEN_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 TEXT_RULE = "Text must be valid Unicode, without NUL characters or lone surrogates (\\ud800-\\udfff)"
@@ -66,6 +67,25 @@ def check(value) -> None:
                 if isinstance(key, str) and FORBIDDEN_CHARACTERS.search(key):
                     raise _invalid_text((position, key))
                 pending.append((item, depth + 1, (position, key)))
+
+
+class JSONTextDecoder(json.JSONDecoder):
+    """For a model's JSONField, whose form field (the admin's) and database reads parse with it: JSON text
+    that `loads` refuses is invalid JSON there, and a form shows it back as the text that was sent."""
+
+    def decode(self, s, _w=None):
+        try:
+            return loads(s)
+        except JSONTextError as refused:
+            raise json.JSONDecodeError(refused.message, s, 0) from None
+
+
+def validate_json_text(value) -> None:
+    """The same rules for the value of a model's JSONField, when a form (the dashboard's) builds it."""
+    try:
+        check(value)
+    except JSONTextError as refused:
+        raise ValidationError(refused.message, code=refused.code) from None
 
 
 def _refuse_constant(name: str):

@@ -11,6 +11,7 @@ from urllib.request import Request, urlopen
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import HttpCommunicator, WebsocketCommunicator
+from django.db import connection
 from django.test import Client
 
 from chat.models import Message
@@ -166,6 +167,15 @@ def test_a_lone_surrogate_or_nul_in_a_chatbot_field_is_refused_and_not_stored(ap
     assert staff.get(f"/chatbots/{chatbot.id}/").status_code == 200
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL never stored such JSON: jsonb refuses it")
+def test_a_chatbot_stored_with_a_lone_surrogate_before_this_check_still_answers(api_client, owner_a, chatbot):
+    Chatbot.objects.filter(pk=chatbot.pk).update(suggested_questions=[SURROGATE], theme={"title": SURROGATE})
+    staff = api_client(owner_a)
+    assert staff.get("/api/chatbots").status_code == 200
+    assert staff.get(f"/api/chatbots/{chatbot.id}").json()["theme"]["title"] == ""  # the default, not the text
+    assert staff.get(f"/chatbots/{chatbot.id}/").status_code == 200
+
+
 def test_a_surrogate_encoded_as_utf8_bytes_is_refused(api_client, owner_a, chatbot):
     body = b'{"suggested_questions": ["x\xed\xa0\x80"]}'
     response = send_json(api_client(owner_a), "PATCH", f"/api/chatbots/{chatbot.id}", body)
@@ -218,6 +228,40 @@ def test_a_refused_question_uses_none_of_the_rate_limit(settings, client, handbo
     assert send_json(client, "POST", "/api/chat", body(handbook_bot), **headers).status_code in (400, 413)
     assert ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code == 200
     assert ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code == 429  # the limit still holds
+
+
+# --- Forms: the dashboard's and the admin's ----------------------------------------------------
+
+def test_a_nul_in_the_dashboard_chatbot_form_is_refused_and_not_stored(owner_a, chatbot):
+    staff = Client()
+    staff.force_login(owner_a)
+    form = {"name": "Helper", "personality": "professional", "top_k": "6", "temperature": "0.2",
+            "welcome_message": "Hi", "fallback_message": "Sorry", "theme_position": "right"}
+    for fields in ({"suggested_questions": [NUL]}, {"theme_title": NUL}):
+        response = staff.post(f"/chatbots/{chatbot.id}/", {**form, **fields})
+        assert response.status_code == 200 and "without NUL characters" in response.content.decode()
+    chatbot = Chatbot.objects.get()
+    assert chatbot.suggested_questions == [] and chatbot.theme["title"] == ""
+    assert staff.post(f"/chatbots/{chatbot.id}/", {**form, "theme_title": "Fine"}).status_code == 302
+
+
+@pytest.mark.parametrize(("questions", "theme"), [
+    (json.dumps([SURROGATE]), json.dumps({"title": SURROGATE})),
+    (json.dumps([NUL]), json.dumps({"title": NUL})),
+    (DEEP, '{"title": ' + DEEP + "}"),
+], ids=["lone surrogate", "NUL", "too deep"])
+def test_the_admin_refuses_json_fields_with_a_lone_surrogate_nul_or_deep_nesting(superuser, chatbot, client,
+                                                                                   questions, theme):
+    client.force_login(superuser)
+    response = client.post(f"/admin/chatbots/chatbot/{chatbot.id}/change/", {
+        "company": chatbot.company_id, "name": "Helper", "description": "", "is_active": "on",
+        "welcome_message": "Hi", "suggested_questions": questions, "personality": "professional",
+        "instructions": "", "fallback_message": "Sorry", "top_k": "6", "temperature": "0.2", "model": "",
+        "theme": theme, "chatbotdatasource_set-TOTAL_FORMS": "0", "chatbotdatasource_set-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 200 and response.content.decode().count("Enter a valid JSON.") == 2
+    chatbot = Chatbot.objects.get()
+    assert chatbot.suggested_questions == [] and chatbot.theme["title"] == ""
 
 
 # --- WebSocket frames --------------------------------------------------------------------------
