@@ -119,6 +119,16 @@ def test_a_refused_body_does_no_authentication_work(owner_a, chatbot):
     assert CompanyApiKey.objects.get().last_used_at is not None
 
 
+def test_form_data_too_large_for_memory_gets_413_in_the_error_shape(api_client, owner_a):
+    response = api_client(owner_a).post("/api/upload", {"new_version": "x" * 3_000_000}, format="multipart")
+    assert_refused(response, 413, "too_large")
+
+
+def test_form_data_with_too_many_fields_gets_400_in_the_error_shape(api_client, owner_a):
+    response = api_client(owner_a).post("/api/upload", {f"field{n}": "x" for n in range(1100)}, format="multipart")
+    assert_refused(response, 400, "bad_request")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_over_daphne_refused_bodies_are_answered_at_once(company_a, tmp_path):
     chatbot = bot(company_a)
