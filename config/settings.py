@@ -59,7 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "integrations.middleware.EmbeddingPolicyMiddleware",  # CORS for visitor endpoints, frame-ancestors
-    "config.middleware.RequestTextMiddleware",  # bad JSON bodies: refused before any view
+    "config.middleware.RequestTextMiddleware",  # bad JSON bodies, NUL in addresses: refused before any view
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

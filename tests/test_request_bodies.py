@@ -240,6 +240,20 @@ def test_a_refused_question_uses_none_of_the_rate_limit(settings, client, handbo
     assert ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code == 429  # the limit still holds
 
 
+# --- NUL in an address ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/conversations/ab%00cd", "/api/conversations/ab/feedback?x=%00",
+                                  "/api/chatbots?search%00=x"])
+def test_a_nul_in_an_api_path_or_query_gets_400_in_the_error_shape(client, chatbot, path):
+    response = client.get(path, HTTP_AUTHORIZATION=f"Bearer {widget_key(chatbot)}", HTTP_ORIGIN=SHOP)
+    assert_refused(response, 400, "invalid_text")
+
+
+def test_a_nul_in_a_page_address_gets_the_400_page(client, db):
+    response = client.get("/invitations/ab%00cd/")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+
+
 # --- Forms: the dashboard's and the admin's ----------------------------------------------------
 
 def test_a_nul_in_the_dashboard_chatbot_form_is_refused_and_not_stored(owner_a, chatbot):
