@@ -20,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
 from chat import callers, limits, services
+from config import jsontext
 from config.sockets import REFUSED, GuardedSocket, client_address, current_user
 from integrations.access import AccessDenied, normalize_origin
 
@@ -90,9 +91,9 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
             raise services.ChatError(f"Send text frames of JSON, under {MAX_FRAME_CHARS} characters.", code="invalid")
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            raise services.ChatError("This frame is not JSON.", code="invalid") from None
+            frame = jsontext.loads(text_data)
+        except jsontext.JSONTextError as refused:
+            raise services.ChatError(refused.message, code=refused.code, details=refused.details) from None
         if not isinstance(frame, dict) or frame.get("type") != "message":
             raise services.ChatError('Send {"type": "message", "message": "…"}.', code="invalid")
         return services.parse_question(frame)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from chatbots.theme import default_theme, merge_theme, validate_theme
+from config.jsontext import JSONTextDecoder, validate_json_text
 from datasources.models import DataSource
 
 MAX_SUGGESTED_QUESTIONS = 4
@@ -51,7 +52,8 @@ class Chatbot(models.Model):
     description = models.TextField(max_length=1000, null=True, blank=True)
     welcome_message = models.TextField(max_length=1000, null=True, blank=True, default=DEFAULT_WELCOME_MESSAGE)
     personality = models.TextField(choices=Personality.choices, default=Personality.PROFESSIONAL)
-    theme = models.JSONField(default=default_theme, blank=True, validators=[validate_theme])
+    theme = models.JSONField(default=default_theme, blank=True, decoder=JSONTextDecoder,
+                             validators=[validate_theme, validate_json_text])
     is_active = models.BooleanField(default=True)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="chatbots")
     created_at = models.DateTimeField(default=timezone.now)
@@ -62,7 +64,8 @@ class Chatbot(models.Model):
     # Added by Docent: what the chatbot says, and how it finds and writes its answers.
     instructions = models.TextField(max_length=4000, blank=True, default="",
                                     help_text="Custom system prompt, added to the personality's.")
-    suggested_questions = models.JSONField(default=list, blank=True, validators=[validate_suggested_questions])
+    suggested_questions = models.JSONField(default=list, blank=True, decoder=JSONTextDecoder,
+                                           validators=[validate_suggested_questions, validate_json_text])
     fallback_message = models.TextField(max_length=1000, default=DEFAULT_FALLBACK_MESSAGE,
                                         help_text="Said when the documents do not answer the question.")
     top_k = models.PositiveSmallIntegerField(

@@ -2,12 +2,14 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.jsontext import JSONTextError
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +47,14 @@ def _code_and_message(exc: exceptions.APIException) -> tuple[str, str, dict | li
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, JSONTextError):  # from the API's JSON parser
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = _suspicious_operation(exc)
     if not isinstance(exc, exceptions.APIException):
         logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
         return Response(error_body("server_error", "Something went wrong on our side."), status=500)
@@ -56,6 +62,14 @@ def api_exception_handler(exc, context):
     code, message, details = _code_and_message(exc)
     response.data = error_body(code, message, details)
     return response
+
+
+def _suspicious_operation(exc: SuspiciousOperation) -> ApiError:
+    """As Django answers it outside DRF (logged, 400), but too much form data is 413, as for JSON."""
+    logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return ApiError("The request body is too large.", code="too_large", status_code=413)
+    return ApiError("The request could not be understood.", code="bad_request")
 
 
 def is_api_request(request) -> bool:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "integrations.middleware.EmbeddingPolicyMiddleware",  # CORS for visitor endpoints, frame-ancestors
+    "config.middleware.RequestTextMiddleware",  # bad JSON bodies, NUL in addresses: refused before any view
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -306,6 +307,10 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Docent <noreply@localhost>")
 
 # --- API -----------------------------------------------------------------------------------
+# JSON bodies past this size are refused before any view runs (config.jsonbody); JSON nested deeper,
+# in bodies, WebSocket frames and JSON form fields alike, too (config.jsontext).
+API_MAX_JSON_BODY_BYTES = envint("API_MAX_JSON_BODY_BYTES", 1_048_576, minimum=1)
+JSON_MAX_DEPTH = envint("JSON_MAX_DEPTH", 64, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.SupabaseJWTAuthentication",
@@ -316,6 +321,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    # The API takes JSON only (uploads declare their multipart parser): form fields would bring JSON
+    # text into JSON fields past config.jsonbody's checks.
+    "DEFAULT_PARSER_CLASSES": ["config.jsonbody.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

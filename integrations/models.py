@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.models import Company, RotatingKey
 from chatbots.models import Chatbot
+from config.jsontext import JSONTextDecoder, validate_json_text
 
 
 class Integration(RotatingKey):
@@ -18,7 +19,8 @@ class Integration(RotatingKey):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     chatbot = models.ForeignKey(Chatbot, on_delete=models.CASCADE, related_name="integrations")
     type = models.TextField(choices=Type.choices)
-    settings = models.JSONField(default=dict, blank=True)  # allowed_origins, …
+    settings = models.JSONField(default=dict, blank=True, decoder=JSONTextDecoder,  # allowed_origins, …
+                                validators=[validate_json_text])
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="integrations")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

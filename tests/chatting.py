@@ -70,7 +70,7 @@ def ask(client, chatbot, message: str, *, path: str = "/api/chat", key: str = ""
         headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
         headers["HTTP_ORIGIN"] = origin
     body = {"chatbot_id": str(chatbot.id), "message": message, **fields}
-    return client.post(path, body, format="json", **headers)
+    return client.post(path, json.dumps(body), content_type="application/json", **headers)
 
 
 def server_sent_events(response) -> list[dict]:

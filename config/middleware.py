@@ -1,0 +1,38 @@
+"""Middleware of Docent's own that every app relies on."""
+
+from django.http import JsonResponse
+from django.utils.deprecation import MiddlewareMixin
+
+from config import errors, jsonbody, jsontext
+
+
+class RequestTextMiddleware(MiddlewareMixin):
+    """Refuses, before DRF authenticates anyone and before a view counts a question against the rate
+    limits: a NUL in the path or query (400; PostgreSQL cannot look such text up), and an API request's
+    JSON body that is too large (413), not JSON, nested too deep or holding text that is not valid
+    Unicode (400). API requests get the error shape, pages the error page.
+
+    Other text needs no check here: Django decodes paths, queries and form fields with replacement
+    characters, so they hold no lone surrogates; form fields refuse NUL themselves (Django's text fields,
+    and config.jsontext's validator on the JSON fields that forms fill)."""
+
+    def process_request(self, request):
+        if _holds_nul(request):
+            return _refusal(request, "invalid_text", "Addresses must not contain NUL characters (%00).")
+        if errors.is_api_request(request) and jsonbody.is_json(request) and jsonbody.declared_length(request) > 0:
+            try:
+                jsonbody.json_body(request)  # DRF parses a body only when its length is declared
+            except jsontext.JSONTextError as refused:
+                return _refusal(request, refused.code, refused.message, refused.details, status=refused.status)
+        return None
+
+
+def _holds_nul(request) -> bool:
+    return "\x00" in request.path or any("\x00" in text for name, values in request.GET.lists()
+                                         for text in (name, *values))
+
+
+def _refusal(request, code: str, message: str, details=None, *, status: int = 400):
+    if errors.is_api_request(request):
+        return JsonResponse(errors.error_body(code, message, details), status=status)
+    return errors.bad_request(request)
