@@ -14,11 +14,11 @@ from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.db import connection
 from django.test import Client
 
+from accounts.models import CompanyApiKey
+from accounts.services import api_key_create
 from chat.models import Message
 from chatbots.models import Chatbot
 from config.asgi import application
-from integrations.models import CompanyApiKey
-from integrations.services import api_key_create
 from tests.chatting import LICENCE_QUESTION, SHOP, ask, bot, chat_socket, server_key, socket_answer, widget_key
 from tests.worker_processes import WorkerProcesses
 
