@@ -14,7 +14,9 @@ With `--postgres` (`make bench-chat POSTGRES=1`), Docent's retrievers run a seco
 (bench/chat_retrieval_postgres.py), and the report compares both databases, figure by figure and
 passage by passage.
 
-The report is printed and written to var/bench/chat_retrieval.md.
+The report is printed and written to var/bench/chat_retrieval.md, and the digest of every call's
+passages to var/bench/chat_retrieval_rankings.json (compare two runs' files to see that a change
+retrieves exactly the same passages).
 """
 
 import argparse
@@ -53,6 +55,8 @@ CACHE_DIR = PROJECT_ROOT / "var" / "bench"
 DOCENT_DIR = CACHE_DIR / "docent"  # DOCENT_VAR_DIR of the loaded database
 ANCHOR_DIR = CACHE_DIR / "anchor"
 REPORT_PATH = CACHE_DIR / "chat_retrieval.md"
+# Every call's passage digest, by retriever and depth: two runs retrieved alike when these files are equal.
+RANKINGS_PATH = CACHE_DIR / "chat_retrieval_rankings.json"
 HEADING = "## Chat retrieval (issue 5)"
 COMMAND = "make bench-chat"
 TARGETS = {"number_recall_8000": (8, 0.50), "doc_hit": (4, 0.90)}
@@ -101,7 +105,8 @@ def main() -> None:
         report += "\n".join(postgres_section(results, rankings, engine, postgres_run())) + "\n"
     print(report)
     REPORT_PATH.write_text(report)
-    print(f"Written to {REPORT_PATH}.", file=sys.stderr)
+    RANKINGS_PATH.write_text(json.dumps(rankings, indent=1) + "\n")
+    print(f"Written to {REPORT_PATH} and {RANKINGS_PATH}.", file=sys.stderr)
 
 
 # --- Loading the filings once --------------------------------------------------------------------
