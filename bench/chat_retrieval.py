@@ -191,7 +191,7 @@ def docent_retrievers(chatbot) -> dict[str, Retriever]:
 
 
 def anchor_retrievers(questions: list[Question]) -> dict[str, Retriever]:
-    from chat.retrieval import lexical
+    from datasources.indexes import lexical
 
     passages, vectors = anchor_chunks(ANCHOR_DIR)
     dense = DenseIndex.of(passages, vectors)
@@ -227,8 +227,9 @@ def unanswerable_outcomes(chatbot, questions: list[Question]) -> dict[str, tuple
 
 def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, float]:
     """Build and query times of the in-process BM25 index, at the filings' size and at ~100k chunks."""
-    from chat.retrieval import Scope, lexical
+    from chat.retrieval import Scope
     from datasources.embedders import get_embedder
+    from datasources.indexes import lexical
     from datasources.models import Chunk
 
     lexical.source_indexes = lexical.IndexCache()  # cold: built from the database
@@ -310,7 +311,7 @@ def render(results: Scores, unanswerable: dict[str, tuple[int, int, int]],
     lines += [f"| {kind} | {asked} | {empty} | {lexical_only} |"
               for kind, (empty, lexical_only, asked) in unanswerable.items()]
     lines += [
-        "", "Lexical engine (in-process BM25, one index per data source, chat/retrieval/lexical.py):", "",
+        "", "Lexical engine (in-process BM25, one index per data source, datasources/indexes/lexical.py):", "",
         "| | value |", "|---|---|",
         f"| build, {engine['chunks']:,} chunks from the database, cold | {engine['build_s']:.2f} s |",
         f"| BM25 query, median | {engine['query_ms']:.1f} ms |",

@@ -23,10 +23,10 @@ from datasources import events
 from datasources.chunking import ChunkDraft, chunk_document
 from datasources.embedders import EmbeddingError, get_embedder
 from datasources.filetypes import FileKind, RejectedFile
+from datasources.indexes.vector import VectorIndexError, VectorRecord, get_vector_index
 from datasources.models import Chunk, DataSource
 from datasources.sandbox import extract_in_sandbox
 from datasources.sidethread import SideThread
-from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from django.test import Client
 from chatbots.models import Chatbot
 from config.asgi import application
 from datasources.embedders import get_embedder
+from datasources.indexes.vector import VectorRecord, get_vector_index
 from datasources.models import Chunk, DataSource
-from datasources.vectorindex import VectorRecord, get_vector_index
 from integrations.services import integration_save
 
 SHOP = "https://shop.example"

@@ -2,9 +2,10 @@
 
 import pytest
 
-from chat.retrieval import Scope, fuse, lexical, proximity, retrieve
+from chat.retrieval import Scope, fuse, proximity, retrieve
 from chat.retrieval.passages import Candidate, build_passages
 from chatbots.models import Chatbot
+from datasources.indexes import lexical
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import process
 from datasources.services import datasource_upload

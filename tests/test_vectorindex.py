@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from pinecone import Pinecone
 
+from datasources.indexes.vector import VectorIndexError, VectorRecord, get_vector_index, namespace_for
+from datasources.indexes.vector.local import LocalVectorIndex, Partitions
 from datasources.models import Chunk, DataSource
-from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index, namespace_for
-from datasources.vectorindex.local import LocalVectorIndex, Partitions
 from tests.fakes.pinecone_server import running_pinecone
 
 DIMENSION = 384

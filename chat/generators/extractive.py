@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from chat.context import Prompt
 from chat.retrieval import named_things
-from chat.retrieval.lexical import row_label, tokenize
 from chat.retrieval.passages import Passage
+from datasources.indexes.lexical import row_label, tokenize
 
 MAX_QUOTES = 3
 MAX_ANSWER_CHARS = 700

@@ -3,7 +3,7 @@
 Everything is scoped to the chatbot's company and to its own ready data sources. A question that
 names some of those documents (a company, a period, "the latest") is narrowed to them
 (chat/retrieval/documents.py); two searches run over what remains, dense (the vector index) and
-lexical (BM25, chat/retrieval/lexical.py), and are fused by a weighted sum of their scaled scores;
+lexical (BM25, datasources/indexes/lexical.py), and are fused by a weighted sum of their scaled scores;
 each document's chunk with the row of figures the question names goes up, and chunks with a line
 that holds the question's words together gain a little; a question below the relevance floor gets
 nothing; the ranked chunks become passages, with neighbouring chunks of one page or table merged
@@ -22,11 +22,12 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from chat.retrieval import documents, lexical
+from chat.retrieval import documents
 from chat.retrieval.passages import READ_FACTOR, Candidate, Passage, build_passages, read_chunks
 from datasources.embedders import EmbeddingError, get_embedder
+from datasources.indexes import lexical
+from datasources.indexes.vector import VectorIndexError, get_vector_index
 from datasources.models import Chunk, DataSource
-from datasources.vectorindex import VectorIndexError, get_vector_index
 
 __all__ = ["Passage", "Scope", "retrieve"]
 

@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand
 
 from datasources.embedders import get_embedder
+from datasources.indexes.vector import VectorRecord, get_vector_index
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import process
 from datasources.services import datasource_reprocess
-from datasources.vectorindex import VectorRecord, get_vector_index
 
 
 class Command(BaseCommand):

@@ -20,8 +20,8 @@ from datasources.backends import configured
 from datasources.models import Chunk
 
 BACKENDS = {
-    "local": "datasources.vectorindex.local.LocalVectorIndex",
-    "pinecone": "datasources.vectorindex.pinecone.PineconeVectorIndex",
+    "local": "datasources.indexes.vector.local.LocalVectorIndex",
+    "pinecone": "datasources.indexes.vector.pinecone.PineconeVectorIndex",
 }
 
 
