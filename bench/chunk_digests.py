@@ -94,10 +94,10 @@ def differences(found: dict[str, dict], *, filings: bool = False) -> list[str]:
 
 def chunk_record(path: Path, file_name: str) -> dict:
     """What Docent makes of the file: its chunks' digest and counts, or the reason it is refused."""
+    from datasources import chunk_format
     from datasources.chunking import chunk_document
     from datasources.embedders import get_embedder
     from datasources.filetypes import RejectedFile, detect_file_type
-    from datasources.models import Chunk
     from datasources.sandbox import extract_in_sandbox
 
     try:
@@ -107,7 +107,7 @@ def chunk_record(path: Path, file_name: str) -> dict:
     embedder = get_embedder()
     drafts = chunk_document(extraction, file_name=file_name, count_tokens=embedder.count_tokens,
                             max_tokens=embedder.max_tokens)
-    chunks = [{"id": Chunk.make_id(DATA_SOURCE_ID, position), "position": position, "text": draft.text,
+    chunks = [{"id": chunk_format.chunk_id(DATA_SOURCE_ID, position), "position": position, "text": draft.text,
                "metadata": draft.metadata, "token_count": draft.token_count}
               for position, draft in enumerate(drafts)]
     canonical = json.dumps(chunks, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

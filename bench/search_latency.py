@@ -128,6 +128,7 @@ def company_for(corpus: Corpus):
     """The company of this size and its chatbot, inserted into the database unless already there."""
     from accounts.models import Company
     from chatbots.models import Chatbot
+    from datasources import chunk_format
     from datasources.models import Chunk, DataSource
 
     name = f"Synthetic {corpus.rows:,}"
@@ -147,7 +148,7 @@ def company_for(corpus: Corpus):
         stop = min(start + INSERT_BATCH, corpus.rows)
         positions = np.arange(start, stop) - np.searchsorted(corpus.source, corpus.source[start:stop])
         Chunk.objects.bulk_create([
-            Chunk(id=Chunk.make_id(sources[source].id, position), company=company, data_source=sources[source],
+            Chunk(id=chunk_format.chunk_id(sources[source].id, position), company=company, data_source=sources[source],
                   position=position, text=text, metadata={"file_name": sources[source].name, "page_number": 1},
                   token_count=40, embedding=vector.tobytes())
             for source, position, text, vector in zip(
@@ -279,6 +280,7 @@ def measure_change(company, scope_ids: list, corpus: Corpus) -> dict:
     of a chunk's structure), then after it deletes it: by the process's index, which holds the company
     (incremental), and by a fresh index (a full reload and partitioning, the cost of any change before).
     Also whether the two found the same top 10 (partitioned afresh, a few may differ)."""
+    from datasources import chunk_format
     from datasources.indexes.vector import VectorRecord, get_vector_index
     from datasources.indexes.vector.local import LocalVectorIndex
     from datasources.models import Chunk, DataSource
@@ -303,12 +305,12 @@ def measure_change(company, scope_ids: list, corpus: Corpus) -> dict:
         full_s = time.perf_counter() - started
         same = len({chunk_id for chunk_id, _ in incremental} & {chunk_id for chunk_id, _ in full}) / TOP_K
         return {"full_s": full_s, "incremental_s": incremental_s, "same_top": same,
-                "found_added": sum(chunk_id.startswith(f"datasource_{source.id}_") for chunk_id, _ in incremental)}
+                "found_added": sum(chunk_format.data_source_of(chunk_id) == source.id for chunk_id, _ in incremental)}
 
     try:
         chunks = Chunk.objects.bulk_create([
-            Chunk(id=Chunk.make_id(source.id, n), company=company, data_source=source, position=n, text=f"added {n}",
-                  metadata={"file_name": source.name, "page_number": 1}, embedding=vector.tobytes())
+            Chunk(id=chunk_format.chunk_id(source.id, n), company=company, data_source=source, position=n,
+                  text=f"added {n}", metadata={"file_name": source.name, "page_number": 1}, embedding=vector.tobytes())
             for n, vector in enumerate(vectors)
         ])
         index.upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])  # as the worker indexes them

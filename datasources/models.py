@@ -62,7 +62,7 @@ class DataSource(models.Model):
 class Chunk(models.Model):
     """A passage of a data source: the source of truth for search and for rebuilding any index."""
 
-    id = models.TextField(primary_key=True)  # datasource_<data source id>_chunk_<n>
+    id = models.TextField(primary_key=True)  # chunk_format.chunk_id(data source id, position)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     data_source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="chunks")
     position = models.PositiveIntegerField()
@@ -84,10 +84,6 @@ class Chunk(models.Model):
 
     def __str__(self):
         return self.id
-
-    @staticmethod
-    def make_id(data_source_id, position: int) -> str:
-        return f"datasource_{data_source_id}_chunk_{position}"
 
 
 class VectorIndexVersion(models.Model):

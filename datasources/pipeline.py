@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from datasources import events
+from datasources import chunk_format, events
 from datasources.chunking import ChunkDraft, chunk_document
 from datasources.embedders import EmbeddingError, get_embedder
 from datasources.filetypes import FileKind, RejectedFile
@@ -142,7 +142,7 @@ class Run:
         """
         source = self.data_source
         chunks = [
-            Chunk(id=Chunk.make_id(source.id, n), company_id=source.company_id, data_source=source, position=n,
+            Chunk(id=chunk_format.chunk_id(source.id, n), company_id=source.company_id, data_source=source, position=n,
                   text=draft.text, metadata=draft.metadata, token_count=draft.token_count,
                   embedding=vectors[n].tobytes() if vectors is not None else None)
             for n, draft in enumerate(drafts)

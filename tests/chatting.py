@@ -7,6 +7,7 @@ from django.test import Client
 
 from chatbots.models import Chatbot
 from config.asgi import application
+from datasources import chunk_format
 from datasources.embedders import get_embedder
 from datasources.indexes.vector import VectorRecord, get_vector_index
 from datasources.models import Chunk, DataSource
@@ -36,7 +37,7 @@ def add_source(company, name: str, texts: list[str], *, pages: list[int] | None 
     embedder = get_embedder()
     vectors = embedder.embed_documents(texts) if embedder.enabled else None
     chunks = Chunk.objects.bulk_create([
-        Chunk(id=Chunk.make_id(source.id, n), company=company, data_source=source, position=n, text=text,
+        Chunk(id=chunk_format.chunk_id(source.id, n), company=company, data_source=source, position=n, text=text,
               metadata={"file_name": name, "title": name.rsplit(".", 1)[0], "heading": "",
                         "page_number": (pages or range(1, len(texts) + 1))[n]},
               embedding=vectors[n].tobytes() if vectors is not None else None)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from chat.retrieval import documents
 from chat.retrieval.passages import READ_FACTOR, Candidate, Passage, build_passages, read_chunks
+from datasources import chunk_format
 from datasources.embedders import EmbeddingError, get_embedder
 from datasources.indexes import lexical
 from datasources.indexes.vector import VectorIndexError, get_vector_index
@@ -194,13 +195,13 @@ def fuse(dense: list[Candidate], found: list[Candidate]) -> list[Candidate]:
 def proximity(text: str, weights: dict[str, float]) -> float:
     """The largest share of the question's word weights (IDF) that one line of the chunk holds.
 
-    The chunk's first line is its context (document › heading, datasources/chunking.py), which
-    every chunk of a section shares, so it is left out.
+    The chunk's context line (datasources/chunk_format.py), which every chunk of a section shares, is
+    left out.
     """
     total = sum(weights.values())
     if not total:
         return 0.0
-    lines = (set(lexical.tokenize(line)) for line in text.split("\n")[1:])
+    lines = (set(lexical.tokenize(line)) for line in chunk_format.context_and_body(text)[1])
     return max((sum(weight for term, weight in weights.items() if term in words) for words in lines),
                default=0.0) / total
 
@@ -211,7 +212,7 @@ def interleave(ranked: list[Candidate]) -> list[Candidate]:
     rounds: dict[uuid.UUID, int] = {}
     keyed = []
     for position, candidate in enumerate(ranked):
-        source_id = _source_of(candidate.chunk_id)
+        source_id = chunk_format.data_source_of(candidate.chunk_id)
         rounds[source_id] = rounds.get(source_id, -1) + 1
         keyed.append((rounds[source_id], position, candidate))
     return [candidate for _, _, candidate in sorted(keyed, key=lambda item: item[:2])]
@@ -224,8 +225,3 @@ def _scaled(candidates: list[Candidate]) -> dict[str, float]:
     low = min(c.score for c in candidates)
     spread = high - low or 1.0
     return {c.chunk_id: (c.score - low) / spread for c in candidates}
-
-
-def _source_of(chunk_id: str) -> uuid.UUID:
-    """The data source in a chunk id (datasource_<id>_chunk_<n>, as Chunk.make_id writes it)."""
-    return uuid.UUID(chunk_id.split("_")[1])

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from datasources import chunk_format
 from datasources.models import Chunk
 
 # How many ranked chunks are read to fill top_k passages, since merging and repeats consume some.
@@ -20,8 +21,6 @@ WIDEN_BEFORE = 1
 # caption and first rows match a question best, and the rows it asks about often follow in the next
 # chunk. NR 0.423 → 0.441; the next chunk whatever it holds lowered it (0.399).
 TABLE_ROWS_AFTER = 3
-# How datasources/chunking.py writes a table row: the row's label, then its cells.
-CELL_SEPARATOR = "; "
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def _join(passage: Passage, chunk: Chunk) -> None:
 
 
 def _table_rows(text: str) -> int:
-    return sum(1 for line in text.split("\n") if CELL_SEPARATOR in line)
+    return sum(1 for line in text.split("\n") if chunk_format.is_table_row(line))
 
 
 def _own(company_id: uuid.UUID, rows) -> list[Chunk]:

@@ -2,6 +2,8 @@
 
 import re
 
+from datasources import chunk_format
+
 CURRENCY = {"$", "€", "£", "¥"}
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 
@@ -26,7 +28,8 @@ def render_row(header: list[str], cells: list[str]) -> str:
             groups[-1][1].append(value)
         else:
             groups.append((label, [value]))
-    return "; ".join(f"{label}: {' '.join(values)}" if label else " ".join(values) for label, values in groups)
+    return chunk_format.row_text([chunk_format.headed_cell(label, " ".join(values)) if label else " ".join(values)
+                                  for label, values in groups])
 
 
 def _labelled_values(header: list[str], cells: list[str]) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from datasources import chunk_format
 from datasources.models import Chunk
 
 K1, B = 1.2, 0.75
@@ -78,9 +79,9 @@ class SourceIndex:
         counts_of: dict[str, list[int]] = {}
         labels: list[tuple[int, list[str]]] = []
         for row, (chunk_id, text) in enumerate(rows):
+            context, body = chunk_format.context_and_body(text)
             # Tokens never span lines, so a chunk's tokens are its lines' tokens one after another.
-            lines = text.split("\n")
-            tokens_of = [tokenize(line) for line in lines]
+            tokens_of = [tokenize(line) for line in [context, *body]]
             tokens = [token for line_tokens in tokens_of for token in line_tokens]
             chunk_ids.append(chunk_id)
             if row < OPENING_CHUNKS:
@@ -89,8 +90,8 @@ class SourceIndex:
             for term, count in Counter(tokens).items():
                 rows_of.setdefault(term, []).append(row)
                 counts_of.setdefault(term, []).append(count)
-            # The first line is the chunk's context (document › heading), not its content.
-            labels.extend((row, label) for label in map(row_label, lines[1:], tokens_of[1:]) if label)
+            # The context line says where the chunk is, not what it holds: no row of figures there.
+            labels.extend((row, label) for label in map(row_label, body, tokens_of[1:]) if label)
         postings = {term: (np.array(rows_of[term], dtype=np.int32), np.array(counts_of[term], dtype=np.float32))
                     for term in rows_of}
         return cls(chunk_ids, np.array(lengths, dtype=np.float32), postings, "\n".join(opening),

@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 from django.conf import settings
 
+from datasources import chunk_format
 from datasources.backends import configured
 from datasources.models import Chunk
 
@@ -27,7 +28,7 @@ BACKENDS = {
 
 @dataclass(frozen=True)
 class VectorRecord:
-    id: str  # datasource_<data source id>_chunk_<n>
+    id: str  # the chunk's id (datasources/chunk_format.py)
     company_id: uuid.UUID
     data_source_id: uuid.UUID
     vector: np.ndarray  # float32
@@ -76,7 +77,7 @@ def by_company(records: Sequence[VectorRecord]) -> dict[uuid.UUID, list[VectorRe
 
 def check_ids_belong(data_source_id: uuid.UUID, ids: Sequence[str]) -> None:
     """Deleting "a data source's vectors" must not reach another's, whatever ids a caller passes."""
-    prefix = f"datasource_{as_uuid(data_source_id)}_chunk_"  # as Chunk.make_id writes them
+    prefix = chunk_format.id_prefix(as_uuid(data_source_id))
     strays = [chunk_id for chunk_id in ids if not chunk_id.startswith(prefix)]
     if strays:
         raise ValueError(f"{len(strays)} ids are not chunks of data source {data_source_id}: {strays[:3]}")
