@@ -86,6 +86,21 @@ class Chunk(models.Model):
         return self.id
 
 
+class LexicalIndex(models.Model):
+    """A data source's lexical (BM25) index, built by the pipeline from its chunks and stored beside them,
+    so that each web process loads it rather than tokenizing every chunk (datasources/indexes/lexical.py)."""
+
+    data_source = models.OneToOneField(DataSource, on_delete=models.CASCADE, primary_key=True,
+                                       related_name="lexical_index")
+    data = models.BinaryField()  # SourceIndex.to_bytes()
+
+    class Meta:
+        db_table = "lexical_indexes"
+
+    def __str__(self):
+        return f"lexical index of data source {self.data_source_id}"
+
+
 class VectorIndexVersion(models.Model):
     """A company's counter, bumped in the same transaction as any change to its chunk vectors.
 

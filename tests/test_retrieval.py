@@ -6,7 +6,7 @@ from chat.retrieval import Scope, fuse, proximity, retrieve
 from chat.retrieval.passages import Candidate, build_passages
 from chatbots.models import Chatbot
 from datasources import chunk_format
-from datasources.indexes import lexical
+from datasources.indexes import index_chunks, lexical
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import process
 from datasources.services import datasource_upload
@@ -251,5 +251,8 @@ def test_a_reprocessed_data_source_is_searched_with_its_new_chunks(company_a, se
     question = "Where are returned crates inspected?"
     assert retrieve(chatbot=chatbot, question=question) == []
     Chunk.objects.filter(data_source=source, position=2).update(text="Returned crates are inspected in hangar nine.")
-    source.save()  # processing ends by saving the data source, which moves its updated_at
+    # As a processing run does: its index step writes the new chunks to both indexes, and it ends by
+    # saving the data source, which moves its updated_at.
+    index_chunks(source, list(Chunk.objects.filter(data_source=source).order_by("position")))
+    source.save()
     assert retrieve(chatbot=chatbot, question=question)[0].text == "Returned crates are inspected in hangar nine."

@@ -3,7 +3,8 @@
 Everything is scoped to the chatbot's company and to its own ready data sources. A question that
 names some of those documents (a company, a period, "the latest") is narrowed to them
 (chat/retrieval/documents.py); two searches run over what remains, dense (the vector index) and
-lexical (BM25, datasources/indexes/lexical.py), and are fused by a weighted sum of their scaled scores;
+lexical (BM25), both through `chunk_search` (datasources/indexes/), and are fused by a weighted sum
+of their scaled scores;
 each document's chunk with the row of figures the question names goes up, and chunks with a line
 that holds the question's words together gain a little; a question below the relevance floor gets
 nothing; the ranked chunks become passages, with neighbouring chunks of one page or table merged
@@ -17,7 +18,6 @@ headers and footers left out): 0.423, with tables that go on in the next chunk g
 with line proximity 0.456, and with the rows of figures the question names 0.596.
 """
 
-import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from chat.retrieval import documents
 from chat.retrieval.passages import READ_FACTOR, Candidate, Passage, build_passages, read_chunks
 from datasources import chunk_format
-from datasources.embedders import EmbeddingError, get_embedder
-from datasources.indexes import lexical
-from datasources.indexes.vector import VectorIndexError, get_vector_index
+from datasources.indexes import ChunkSearch
+from datasources.indexes.lexical import tokenize
 from datasources.models import Chunk, DataSource
+from datasources.selectors import chunk_search
 
 __all__ = ["Passage", "Scope", "retrieve"]
-
-logger = logging.getLogger(__name__)
 
 # Candidates each search contributes to fusion. NR: 25 → 0.391, 50 → 0.424, 100 → 0.451, 200 → 0.450.
 POOL = 100
@@ -74,23 +72,25 @@ def retrieve(*, chatbot, question: str, top_k: int | None = None) -> list[Passag
 
 @dataclass(frozen=True)
 class Scope:
-    """A company's ready data sources that one chatbot answers from, with their lexical indexes."""
+    """The company's ready data sources that one chatbot answers from, searched through both their indexes."""
 
-    company_id: uuid.UUID
-    sources: dict[uuid.UUID, DataSource]
-    indexes: dict[uuid.UUID, lexical.SourceIndex]
+    search: ChunkSearch
 
     @classmethod
     def of(cls, chatbot) -> "Scope":
-        sources = DataSource.objects.filter(company_id=chatbot.company_id, chatbots=chatbot,
-                                            status=DataSource.Status.READY)
-        sources = {source.id: source for source in sources}
-        indexes = {source_id: lexical.source_indexes.get(source_id, source.updated_at.isoformat())
-                   for source_id, source in sources.items()}
-        return cls(chatbot.company_id, sources, indexes)
+        sources = DataSource.objects.filter(chatbots=chatbot)
+        return cls(chunk_search(company_id=chatbot.company_id, data_sources=sources))
+
+    @property
+    def company_id(self) -> uuid.UUID:
+        return self.search.company_id
+
+    @property
+    def sources(self) -> dict[uuid.UUID, DataSource]:
+        return self.search.sources
 
     def retrieve(self, question: str, top_k: int) -> list[Passage]:
-        terms = lexical.tokenize(question)
+        terms = tokenize(question)
         if not self.sources or not terms or self.names_a_stranger(question):
             return []
         affinity = self.affinity(terms)
@@ -98,7 +98,7 @@ class Scope:
         dense = self.dense(question, POOL, targets)
         if not self.clears_floor(terms, dense):
             return []
-        weights = lexical.idf([self.indexes[source_id] for source_id in targets], terms)
+        weights = self.search.idf(terms, targets)
         ranked = self.by_named_rows(fuse(dense, self.lexical(question, POOL, targets)), weights, targets)
         depth = top_k * READ_FACTOR
         chunks = read_chunks(self.company_id, [c.chunk_id for c in ranked[:depth]])
@@ -107,23 +107,13 @@ class Scope:
             ranked = interleave(ranked)
         return build_passages(self.company_id, ranked, top_k, chunks=chunks)
 
-    def lexical(self, question: str, top_k: int, source_ids=None) -> list[Candidate]:
-        indexes = [self.indexes[source_id] for source_id in (source_ids or self.sources)]
-        terms = lexical.tokenize(question)
-        return [Candidate(chunk_id, score) for chunk_id, score in lexical.search(indexes, terms, top_k)]
+    def lexical(self, question: str, top_k: int, source_ids=()) -> list[Candidate]:
+        return [Candidate(chunk_id, score)
+                for chunk_id, score in self.search.lexical(tokenize(question), top_k, source_ids)]
 
-    def dense(self, question: str, top_k: int, source_ids=None) -> list[Candidate]:
+    def dense(self, question: str, top_k: int, source_ids=()) -> list[Candidate]:
         """Nearest chunks by meaning; none when no embedder is configured or it fails (lexical-only)."""
-        embedder = get_embedder()
-        if not embedder.enabled:
-            return []
-        try:
-            matches = get_vector_index().query(company_id=self.company_id, vector=embedder.embed_query(question),
-                                               data_source_ids=list(source_ids or self.sources), top_k=top_k)
-        except (EmbeddingError, VectorIndexError):
-            logger.warning("Dense search failed; answering from lexical search alone", exc_info=True)
-            return []
-        return [Candidate(chunk_id, score) for chunk_id, score in matches]
+        return [Candidate(chunk_id, score) for chunk_id, score in self.search.dense(question, top_k, source_ids)]
 
     def by_named_rows(self, ranked: list[Candidate], weights: dict[str, float], source_ids) -> list[Candidate]:
         """The ranking with each document's chunk holding the figure row the question names best raised by
@@ -133,7 +123,7 @@ class Scope:
         scores = {candidate.chunk_id: candidate.score for candidate in ranked}
         best = []
         for source_id in source_ids:
-            named = self.indexes[source_id].named_rows(weights)
+            named = self.search.named_rows(source_id, weights)
             if named:  # ties go to the better-ranked chunk, then to the first in reading order
                 best.append(max(named.items(), key=lambda item: (item[1], scores.get(item[0], 0.0))))
         if not best:
@@ -155,24 +145,23 @@ class Scope:
         return sorted(boosted, key=lambda candidate: -candidate.score) + ranked[depth:]
 
     def affinity(self, terms: list[str]) -> dict[uuid.UUID, float]:
+        indexes = self.search.lexical_indexes
         return documents.affinity(terms, [
-            documents.Document(source_id, documents.name_terms(source.name), self.indexes[source_id],
-                               documents.latest_date(self.indexes[source_id].opening))
+            documents.Document(source_id, documents.name_terms(source.name), indexes[source_id],
+                               documents.latest_date(indexes[source_id].opening))
             for source_id, source in self.sources.items()])
 
     def names_a_stranger(self, question: str) -> bool:
         """The question names something (a capitalised word inside the sentence: a company, a
         product) that no document ever mentions: it asks about someone else."""
-        indexes = list(self.indexes.values())
-        return any(not any(term in index.postings for index in indexes for term in lexical.tokenize(name))
-                   for name in named_things(question))
+        return any(not any(self.search.uses(term) for term in tokenize(name)) for name in named_things(question))
 
     def clears_floor(self, terms: list[str], dense: list[Candidate]) -> bool:
         """The best chunk is close enough in meaning; without an embedder, the documents use enough
         of the question's informative words."""
         if dense:
             return dense[0].score >= DENSE_FLOOR
-        return lexical.known_share(list(self.indexes.values()), terms) >= LEXICAL_FLOOR
+        return self.search.known_share(terms) >= LEXICAL_FLOOR
 
 
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w&-]*[A-Za-z]")
@@ -201,7 +190,7 @@ def proximity(text: str, weights: dict[str, float]) -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
-    lines = (set(lexical.tokenize(line)) for line in chunk_format.context_and_body(text)[1])
+    lines = (set(tokenize(line)) for line in chunk_format.context_and_body(text)[1])
     return max((sum(weight for term, weight in weights.items() if term in words) for words in lines),
                default=0.0) / total
 
