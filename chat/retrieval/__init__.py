@@ -4,18 +4,13 @@ Everything is scoped to the chatbot's company and to its own ready data sources.
 names some of those documents (a company, a period, "the latest") is narrowed to them
 (chat/retrieval/documents.py); two searches run over what remains, dense (the vector index) and
 lexical (BM25), both through `chunk_search` (datasources/indexes/), and are fused by a weighted sum
-of their scaled scores;
-each document's chunk with the row of figures the question names goes up, and chunks with a line
-that holds the question's words together gain a little; a question below the relevance floor gets
-nothing; the ranked chunks become passages, with neighbouring chunks of one page or table merged
-(chat/retrieval/passages.py).
+of their scaled scores; each document's chunk with the row of figures the question names goes up,
+and chunks with a line that holds the question's words together gain a little; a question below the
+relevance floor gets nothing; the ranked chunks become passages, with neighbouring chunks of one
+page or table merged (chat/retrieval/passages.py).
 
-Every choice below was measured on the twenty 10-Q filings of bench/chat_retrieval.py (56 dev
-questions; "NR" is number recall within 8,000 characters at k = 8): dense alone 0.156, hybrid
-0.131, hybrid narrowed to the question's documents 0.386, with passages widened 0.424, and with
-100 candidates per search instead of 50, 0.451. On today's chunks (bfloat16 embeddings, running
-headers and footers left out): 0.423, with tables that go on in the next chunk given whole 0.441,
-with line proximity 0.456, and with the rows of figures the question names 0.596.
+Every choice below was measured on the twenty 10-Q filings of bench/chat_retrieval.py; the figures
+of each step and of the values tried for each constant are in docs/BENCHMARKS.md ("Chat retrieval").
 """
 
 import re
@@ -32,31 +27,26 @@ from datasources.selectors import chunk_search
 
 __all__ = ["Passage", "Scope", "retrieve"]
 
-# Candidates each search contributes to fusion. NR: 25 → 0.391, 50 → 0.424, 100 → 0.451, 200 → 0.450.
+# Candidates each search contributes to fusion: fewer miss answers, more add nothing.
 POOL = 100
 # fused score = DENSE_WEIGHT × dense + (1 − DENSE_WEIGHT) × lexical, each min-max scaled over its
-# candidates. NR: 0.35 → 0.379, 0.5 → 0.435, 0.65 → 0.336, dense alone 0.266; reciprocal rank
-# fusion (k = 10 or 60) 0.358-0.366.
+# candidates: meaning and exact words count alike, which beat either alone and rank fusion.
 DENSE_WEIGHT = 0.5
-# Documents whose affinity to the question is at least this share of the best one's are searched.
-# NR: 0.6 → 0.370, 0.75 → 0.435, 0.9 → 0.412.
+# Documents whose affinity to the question is at least this share of the best one's are searched:
+# a question names its documents less sharply than its words suggest.
 TARGET_SHARE = 0.75
 # A chunk with one line (a table row, a sentence) that holds the question's informative words together
-# gains up to this much on its fused score: words side by side answer better than words scattered over
-# a page. NR 0.441 → 0.456; 0.3 → 0.460 but number recall within 4,000 characters fell (0.319 → 0.297).
+# gains up to this much on its fused score: words side by side answer better than words scattered.
 PROXIMITY_WEIGHT = 0.1
 # In each searched document, the chunk with the figure row the question names most fully (every word
 # of the row's label among the question's words, the most informative such label: "operating
 # expenses" in "Operating expenses 6,026 6,710") gains this much, scaled by its label's weight over
-# the best document's; above 1.1 the best document's row goes ahead of anything the searches found
-# (fused scores are at most 1, proximity adds at most 0.1). NR 0.456 → 0.596 and within 4,000
-# characters 0.319 → 0.443 (0.3: 0.505 / 0.381; 0.7: 0.596 / 0.426; 1.0: 0.596 / 0.433; 1.2 to 2.5:
-# 0.596 / 0.443). Raising every such chunk of a document instead of its best one: 0.579; only labels
-# naming at least a tenth of the question's weight: 0.529.
+# the best document's: above 1.1 the best document's row goes ahead of anything the searches found
+# (fused scores are at most 1, proximity adds at most 0.1).
 ROW_WEIGHT = 1.5
 # The relevance floor, calibrated on questions the benchmark filings cannot answer
 # (bench/chat_retrieval.py): below it the question is unanswerable and gets no passages.
-DENSE_FLOOR = 0.40  # the best chunk's cosine similarity (MiniLM); unrelated topics scored 0.12-0.28
+DENSE_FLOOR = 0.40  # the best chunk's cosine similarity (MiniLM): unrelated topics score well under it
 # Without an embedder: the share of the question's informative words (by IDF) that the documents use.
 LEXICAL_FLOOR = 0.35
 
@@ -137,8 +127,7 @@ class Scope:
                      depth: int) -> list[Candidate]:
         """The ranking's first `depth` chunks (those passages are built from; `chunks` holds them, read)
         reordered with each score raised by PROXIMITY_WEIGHT × its line proximity (`weights`: the
-        question's words' IDF). Reordering deeper changed nothing on the filings (depth 24 to all 170
-        candidates: the same figures) and cost 27 ms a question."""
+        question's words' IDF). Reordering deeper changes nothing found and costs time."""
         boosted = [Candidate(c.chunk_id, c.score + PROXIMITY_WEIGHT * proximity(chunks[c.chunk_id].text, weights)
                              if c.chunk_id in chunks else c.score)
                    for c in ranked[:depth]]
