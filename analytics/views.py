@@ -2,8 +2,8 @@ from django.shortcuts import render
 
 from accounts.scoping import CompanyScopedView
 from analytics import selectors, tasks
+from chat.engines import engines
 from chatbots.models import Chatbot
-from config.health import engines
 
 
 def _activity(company, chatbot=None) -> dict:
