@@ -66,7 +66,7 @@ NO_DOCENT_ACCOUNT = "No Docent account uses this email yet: sign up first."
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -77,7 +77,7 @@ def signup(request):
         else:
             login(request, user, backend=MODEL_BACKEND)
             messages.success(request, f"Welcome to Docent, {user.name or user.email}.")
-            return redirect("dashboard")
+            return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/signup.html", {"form": form})
 
 
@@ -98,14 +98,14 @@ def _credentials(*, email: str, password: str, name: str) -> dict:
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request, request.POST or None) if not supabase_auth_enabled() else None
     error = None
     if request.method == "POST":
         user, error = _login(request, form)
         if user is not None:
             login(request, user, backend=MODEL_BACKEND)
-            return redirect(_next_url(request) or "dashboard")
+            return redirect(_next_url(request) or settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/login.html", {"form": form, "error": error,
                                                     "next": request.GET.get("next", "")})
 
@@ -187,7 +187,7 @@ def supabase_password_reset(request):
             if user is not None:
                 login(request, user, backend=MODEL_BACKEND)
                 messages.success(request, "Your password is changed.")
-                return redirect("dashboard")
+                return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/supabase_password_reset.html", {
         "form": form, "link_error": link_error,
         "access_token": access_token, "refresh_token": refresh_token})
@@ -401,7 +401,7 @@ def _invitation_page(request, invitation: Invitation | None, status: int = 200, 
 
 def _joined(request, user: User):
     messages.success(request, f"Welcome to {user.company.name}, {user.name or user.email}.")
-    return redirect("dashboard")
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 def _accept_as_new_user(request, invitation: Invitation):
@@ -426,7 +426,7 @@ def _accept_as_logged_in_user(request, invitation: Invitation):
     user = request.user
     if user.company_id == invitation.company_id:
         messages.info(request, f"You already belong to {invitation.company.name}.")
-        return redirect("dashboard")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     problem = _why_cannot_join(user, invitation)
     if problem is not None:
         return _invitation_page(request, invitation, problem=problem[0], status=problem[1])

@@ -4,9 +4,13 @@ config's floor imports no app and no wiring module; no app imports a wiring modu
 each app imports only the apps below it:
 
     analytics ─▶ chat ─▶ integrations ─▶ chatbots ─▶ datasources ─▶ accounts
+
+And no app's code names another app's URLs; nor do the pages of accounts, which every other app
+builds on: they go to LOGIN_REDIRECT_URL, the wiring's choice of a home page.
 """
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +102,39 @@ def test_the_check_reads_every_kind_of_import():
     imports = dict.fromkeys(imported_modules(ROOT / "config" / "middleware.py"))
     assert {"config.errors", "config.jsonbody"} <= imports.keys()
     assert ("config.asgi", "config.routing") in set(project_imports())
+
+
+URL_FUNCTIONS = {"reverse", "reverse_lazy", "redirect", "resolve_url"}
+TEMPLATE_URL = re.compile(r"""{%\s*url\s+['"]([^'"]+)['"]""")
+
+
+def url_names_declared(urls: Path) -> set[str]:
+    return {keyword.value.value for node in ast.walk(ast.parse(urls.read_text())) if isinstance(node, ast.Call)
+            for keyword in node.keywords if keyword.arg == "name" and isinstance(keyword.value, ast.Constant)}
+
+
+def url_names_in_code(path: Path) -> set[str]:
+    return {node.args[0].value for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) in URL_FUNCTIONS
+            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)}
+
+
+def foreign_url_names(app: str) -> list[str]:
+    """The URL names an app's code (and, for accounts, its pages) uses that are neither its own nor the
+    wiring's (its own and Django admin's, which it mounts)."""
+    allowed = url_names_declared(ROOT / app / "urls.py") | url_names_declared(ROOT / "config" / "urls.py")
+    used = {(name, path) for path in (ROOT / app).rglob("*.py") for name in url_names_in_code(path)}
+    if app == "accounts":
+        used |= {(name, path) for path in (ROOT / "templates" / app).rglob("*.*")
+                 for name in TEMPLATE_URL.findall(path.read_text())}
+    return sorted(f"{path.relative_to(ROOT)} names {name!r}" for name, path in used
+                  if name not in allowed and not name.startswith("admin:"))
+
+
+def test_no_app_names_another_apps_urls():
+    assert [found for app in APPS_FROM_THE_BOTTOM for found in foreign_url_names(app)] == []
+
+
+def test_the_url_check_reads_code_and_pages():
+    assert url_names_in_code(ROOT / "accounts" / "services.py") == {"invitation_accept"}
+    assert "login" in TEMPLATE_URL.findall((ROOT / "templates" / "accounts" / "signup.html").read_text())
