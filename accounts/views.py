@@ -268,7 +268,7 @@ class TeamInviteView(CompanyScopedView):
                 invitation = invitation_create(company=self.company, invited_by=request.user,
                                                site_url=request.build_absolute_uri("/"), **form.cleaned_data)
             except ApiError as error:
-                form.add_error("email" if error.error_code == "already_member" else None, str(error.detail))
+                form.add_error("email" if error.code == "already_member" else None, error.message)
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("team")
@@ -290,7 +290,7 @@ class TeamAction(CompanyScopedView):
         try:
             messages.success(request, self.perform(request, target))
         except ApiError as error:
-            messages.error(request, str(error.detail))
+            messages.error(request, error.message)
         return redirect("team")
 
 
@@ -415,7 +415,7 @@ def _accept_as_new_user(request, invitation: Invitation):
         except SupabaseAuthFailed as exc:
             form.add_error(None, str(exc))
         except ApiError as error:
-            return _invitation_page(request, invitation, problem=str(error.detail), status=error.status_code)
+            return _invitation_page(request, invitation, problem=error.message, status=error.status_code)
         else:
             login(request, user, backend=MODEL_BACKEND)
             return _joined(request, user)
@@ -434,7 +434,7 @@ def _accept_as_logged_in_user(request, invitation: Invitation):
         try:
             return _joined(request, invitation_accept_existing_user(invitation=invitation, user=user))
         except ApiError as error:
-            return _invitation_page(request, invitation, problem=str(error.detail), status=error.status_code)
+            return _invitation_page(request, invitation, problem=error.message, status=error.status_code)
     return _invitation_page(request, invitation, join=True)
 
 

@@ -33,7 +33,7 @@ def bearer_key(authorization: str) -> str:
 
 
 def integration_asker(*, chatbot_id, key: str, origin: str | None, own_origin: str, visitor_id: str = "") -> Asker:
-    """A visitor's publishable key or a server's secret key, for this chatbot; AccessDenied otherwise."""
+    """A visitor's publishable key or a server's secret key, for this chatbot; an ApiError otherwise."""
     if key.startswith(keys.PUBLISHABLE):
         granted = access.authorize_visitor(chatbot_id=chatbot_id, key=key, origin=origin, own_origin=own_origin)
     else:
@@ -78,7 +78,7 @@ def access_groups(asker: Asker) -> list[str]:
 
 
 def check_rate(asker: Asker, client_ip: str) -> None:
-    """Count one question against the asker's key, address and company; limits.RateLimited past a limit."""
+    """Count one question against the asker's key, address and company; a 429 ApiError past a limit."""
     company = asker.chatbot.company
     limits.check(limits.Caller(key=credential(asker), client_ip=client_ip, company_id=str(company.id),
                                company_rate=f"{company.limits['requests_per_minute']}/m"))

@@ -44,15 +44,6 @@ _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 TOKEN_FRAME_SECONDS = 0.04
 
 
-class ChatError(ApiError):
-    """A question that cannot be asked as sent: the API answers it in the one error shape, and the
-    WebSocket consumer sends the same code, message and details in an error frame."""
-
-    def __init__(self, message: str, *, code: str, status: int = 400, details: dict | None = None):
-        super().__init__(message, code=code, status_code=status, details=details)
-        self.message, self.code = message, code
-
-
 @dataclass(frozen=True)
 class Asker:
     """Who asks which chatbot, through what: decides the conversation's channel and who may continue it."""
@@ -88,10 +79,10 @@ class Event:
 
 
 def parse_question(data) -> Question:
-    """The question in a request body or WebSocket frame, checked; ChatError naming what is wrong.
+    """The question in a request body or WebSocket frame, checked; an ApiError naming what is wrong.
     Its text is valid Unicode without NUL already: config.jsontext refused any other body or frame."""
     if not isinstance(data, dict):
-        raise ChatError("Send a JSON object.", code="invalid")
+        raise ApiError("Send a JSON object.", code="invalid")
     errors = {}
     fields = {name: data.get(name) if data.get(name) is not None else "" for name in
               ("message", "session_id", "conversation_secret", "visitor_id", "context")}
@@ -110,7 +101,7 @@ def parse_question(data) -> Question:
         if name not in errors and len(fields[name]) > limit:
             errors[name] = [f"At most {limit} characters."]
     if errors:
-        raise ChatError("Some fields are invalid; see details.", code="invalid", details=errors)
+        raise ApiError("Some fields are invalid; see details.", code="invalid", details=errors)
     return Question(message=message, session_id=fields["session_id"].strip(),
                     conversation_secret=fields["conversation_secret"].strip(),
                     visitor_id=fields["visitor_id"].strip(), context=fields["context"].strip())
@@ -231,7 +222,7 @@ def message_rate(*, conversation: Conversation, message_id, rating: str, comment
     """The visitor's rating of one of the conversation's answers; rating again replaces it."""
     answer = conversation.messages.filter(pk=message_id, role=Message.Role.ASSISTANT).first()
     if answer is None:
-        raise ChatError("No such answer in this conversation.", code="not_found", status=404)
+        raise ApiError("No such answer in this conversation.", code="not_found", status_code=404)
     answer.feedback, answer.feedback_comment, answer.feedback_at = rating, comment.strip(), timezone.now()
     answer.save(update_fields=["feedback", "feedback_comment", "feedback_at"])
     return answer
@@ -386,5 +377,5 @@ async def collect(events: AsyncIterator[Event]) -> dict:
             result["mode"], result["answered"] = event.data["mode"], event.data["answered"]
         elif event.type == "error":
             failure = event.data["error"]
-            raise ChatError(failure["message"], code=failure["code"], status=502)
+            raise ApiError(failure["message"], code=failure["code"], status_code=502)
     return result

@@ -59,7 +59,7 @@ class UnansweredPage(CompanyScopedView):
         try:
             services.improve_answer(chatbot=chatbot, user=request.user, **form.cleaned_data)
         except ApiError as refused:
-            form.add_error(None, str(refused.detail))
+            form.add_error(None, refused.message)
             return self.get(request, chatbot_id, form=form)
         messages.success(request, "Saved. The chatbot answers this question once its Q&A document is processed "
                                   "(a few seconds).")
