@@ -47,7 +47,7 @@ class ChatEndpoint(APIView):
 
     def asker(self, chatbot_id, visitor_id: str = "") -> services.Asker:
         request = self.request
-        key = callers.bearer_key(request.headers.get("Authorization", ""))
+        key = callers.integration_key(request)
         if key:
             return callers.integration_asker(chatbot_id=chatbot_id, key=key, origin=request_origin(request),
                                              own_origin=site_origin(request), visitor_id=visitor_id)
@@ -111,7 +111,7 @@ class ConversationEndpoint(ChatEndpoint):
         return conversation
 
     def key(self) -> str:
-        return callers.bearer_key(self.request.headers.get("Authorization", ""))
+        return callers.integration_key(self.request)
 
     def may_read(self, conversation) -> bool:
         if not self.key():

@@ -13,6 +13,7 @@ import uuid
 from django.http import Http404
 
 from accounts import keys
+from accounts.authentication import bearer_token
 from accounts.roles import Capability
 from accounts.scoping import request_allows, request_company
 from chat import limits
@@ -23,13 +24,11 @@ from config.sockets import access_group
 from integrations import access
 
 
-def bearer_key(authorization: str) -> str:
-    """The integration key of an `Authorization: Bearer dct_pk_…/dct_sk_…` header, else ""."""
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() == "bearer" and token.startswith((keys.PUBLISHABLE, keys.SECRET)):
-        return token
-    return ""
+def integration_key(request) -> str:
+    """The integration key of an `Authorization: Bearer dct_pk_…/dct_sk_…` header, else "" (a company API
+    key or a Supabase token is staff's, whom DRF's authentication already knows)."""
+    token = bearer_token(request) or ""
+    return token if token.startswith((keys.PUBLISHABLE, keys.SECRET)) else ""
 
 
 def integration_asker(*, chatbot_id, key: str, origin: str | None, own_origin: str, visitor_id: str = "") -> Asker:
