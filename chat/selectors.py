@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from chat.models import Conversation, Message
+from chat.questions import normalized_question
 
 
 def conversation_by_session(session_id: str) -> Conversation | None:
@@ -68,11 +69,6 @@ class UnansweredQuestion:
 
 
 UNANSWERED_LOOKBACK = 1000  # the most recent unanswered answers read
-
-
-def normalized_question(text: str) -> str:
-    """One spelling for the same question asked twice: case, spacing and end punctuation ignored."""
-    return " ".join(text.lower().split()).rstrip("?!. ")
 
 
 def unanswered_questions(*, chatbot) -> list[UnansweredQuestion]:
