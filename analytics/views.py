@@ -3,7 +3,7 @@ from django.shortcuts import render
 from accounts.scoping import CompanyScopedView
 from analytics import selectors, tasks
 from chat.engines import engines
-from chatbots.models import Chatbot
+from chatbots.selectors import chatbot_list
 
 
 def _activity(company, chatbot=None) -> dict:
@@ -29,7 +29,7 @@ class OverviewView(CompanyScopedView):
 
 class ChatbotAnalyticsPage(CompanyScopedView):
     def safely_get_queryset(self, company):
-        return Chatbot.objects.filter(company=company)
+        return chatbot_list(company=company)
 
     def get(self, request, pk):
         chatbot = self.get_object(pk)

@@ -105,7 +105,7 @@ class ConversationEndpoint(ChatEndpoint):
     def conversation(self, session_id: str):
         if not self.key() and not self.request.user.is_authenticated:
             raise ApiError(NO_CREDENTIALS, code="not_authenticated", status_code=status.HTTP_401_UNAUTHORIZED)
-        conversation = selectors.conversation_by_session(session_id)
+        conversation = selectors.dangerously_conversation_by_session(session_id)
         if conversation is None or not self.may_read(conversation):
             raise Http404
         return conversation

@@ -20,6 +20,7 @@ from chat import limits
 from chat.models import Conversation
 from chat.services import Asker
 from chatbots.models import Chatbot
+from chatbots.selectors import chatbot_list
 from config.sockets import access_group
 from integrations import access
 
@@ -50,7 +51,7 @@ def staff_chatbot(request, chatbot_id) -> Chatbot:
     if company is None or not request_allows(request, Capability.READ):
         raise Http404
     try:
-        return Chatbot.objects.get(company=company, pk=uuid.UUID(str(chatbot_id)))
+        return chatbot_list(company=company).get(pk=uuid.UUID(str(chatbot_id)))
     except (Chatbot.DoesNotExist, ValueError):
         raise Http404 from None
 

@@ -24,6 +24,7 @@ from chat.context import MAX_VISITOR_CONTEXT_CHARS, Prompt, build_prompt
 from chat.generators import Generation, GenerationError, get_generator
 from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
 from chat.retrieval import Passage, retrieve
+from chat.selectors import chatbot_conversation
 from chatbots.models import Chatbot
 from config.errors import ApiError, error_body
 from datasources.services import datasource_write_text
@@ -113,8 +114,7 @@ def conversation_to_continue(asker: Asker, question: Question) -> Conversation |
     """The asker's own conversation the question names; None for an unknown or someone else's."""
     if not question.session_id:
         return None
-    conversation = Conversation.objects.filter(session_id=question.session_id, chatbot=asker.chatbot,
-                                               company_id=asker.chatbot.company_id).first()
+    conversation = chatbot_conversation(chatbot=asker.chatbot, session_id=question.session_id)
     if conversation is None or not _belongs_to(conversation, asker, question.conversation_secret):
         return None
     return conversation
