@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 from django.conf import settings
 
-from datasources.backends import configured
+from config.backends import configured
 from datasources.models import Chunk
 
 BACKENDS = {
