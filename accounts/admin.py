@@ -140,7 +140,7 @@ class KeyAdmin(admin.ModelAdmin):
             try:
                 rotated.append(self.rotate(record))
             except ApiError as exc:
-                refused.append(f"{record}: {exc.detail}")
+                refused.append(f"{record}: {exc.message}")
         for message in refused:
             self.message_user(request, message, messages.WARNING)
         return TemplateResponse(request, "accounts/admin_rotated_keys.html", {

@@ -8,7 +8,8 @@ from accounts.tokens import verify_supabase_token
 
 
 def bearer_token(request) -> str | None:
-    """The token of an `Authorization: Bearer …` header, or None when there is none."""
+    """The token of an `Authorization: Bearer …` header, or None when there is none: the one reading of
+    that header, for Supabase tokens, company API keys and integrations' keys (chat.callers) alike."""
     parts = get_authorization_header(request).split()
     if not parts or parts[0].lower() != b"bearer":
         return None

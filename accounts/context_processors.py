@@ -1,3 +1,7 @@
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.utils.functional import lazy
+
 from accounts.roles import ROLE_CAPABILITIES
 
 
@@ -7,3 +11,9 @@ def capabilities(request):
     if user is None or not user.is_authenticated or user.company_id is None:
         return {"capabilities": frozenset()}
     return {"capabilities": frozenset(c.value for c in ROLE_CAPABILITIES.get(user.role, ()))}
+
+
+def home(request):
+    """Where a logged-in person's home page is (LOGIN_REDIRECT_URL), for pages to link to without
+    naming the app that serves it; resolved only where a page uses it."""
+    return {"home_url": lazy(resolve_url, str)(settings.LOGIN_REDIRECT_URL)}

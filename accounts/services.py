@@ -15,10 +15,20 @@ from accounts import keys
 from accounts.models import Company, CompanyApiKey, Invitation, RotatingKey, User
 from accounts.roles import Role
 from accounts.selectors import api_keys_acting_as, invitation_token_hash, user_by_supabase_uid
+from accounts.supabase import (
+    SupabaseAuthFailed,
+    SupabaseIdentity,
+    supabase_auth_enabled,
+    supabase_sign_in,
+    supabase_sign_up,
+    supabase_update_password,
+)
 from config.errors import ApiError
 from config.sockets import access_changed
 
 logger = logging.getLogger(__name__)
+
+NO_DOCENT_ACCOUNT = "No Docent account uses this email yet: sign up first."
 
 
 def _user_create(*, email: str, name: str, password: str | None, company: Company, role: str,
@@ -32,13 +42,50 @@ def _user_create(*, email: str, name: str, password: str | None, company: Compan
     return user
 
 
+# --- Signing up and logging in: Django's own passwords, or Supabase Auth's when it is on -----------
+
+def _credentials(*, email: str, password: str, name: str) -> dict:
+    """A new account's password, or with Supabase Auth on, the Supabase identity that holds it
+    (SupabaseAuthFailed with the reason when Supabase refuses). Supabase is asked before any
+    transaction opens, so no database lock waits on it."""
+    if supabase_auth_enabled():
+        identity = supabase_sign_up(email=email, password=password, name=name)
+        return {"password": None, "supabase_uid": identity.uid}
+    return {"password": password}
+
+
+def company_signup(*, company_name: str, name: str, email: str, password: str) -> User:
+    """Someone signs up: a new company, with them as its owner."""
+    return company_create(company_name=company_name, name=name, email=email,
+                          **_credentials(email=email, password=password, name=name))
+
+
 @transaction.atomic
-def company_signup(*, company_name: str, name: str, email: str, password: str | None,
+def company_create(*, company_name: str, name: str, email: str, password: str | None,
                    supabase_uid: str | None = None) -> User:
-    """Create a company and its owner."""
+    """Create a company and its owner, whose password is `password` (None: Supabase's)."""
     company = Company.objects.create(name=company_name.strip())
     return _user_create(email=email, name=name, password=password, company=company, role=Role.OWNER,
                         supabase_uid=supabase_uid)
+
+
+def supabase_login(*, email: str, password: str) -> User:
+    """The active Docent user whose Supabase Auth password this is; SupabaseAuthFailed saying why not."""
+    return _supabase_user(supabase_sign_in(email=email, password=password))
+
+
+def supabase_password_set(*, access_token: str, refresh_token: str, password: str) -> User:
+    """Give the Supabase user of a session (a recovery link's) a new password; its active Docent user, or
+    SupabaseAuthFailed saying why not."""
+    return _supabase_user(supabase_update_password(access_token=access_token, refresh_token=refresh_token,
+                                                   password=password))
+
+
+def _supabase_user(identity: SupabaseIdentity) -> User:
+    user = user_for_supabase_identity(uid=identity.uid, email=identity.email, email_confirmed=identity.email_confirmed)
+    if user is None or not user.is_active:
+        raise SupabaseAuthFailed(NO_DOCENT_ACCOUNT)
+    return user
 
 
 def user_for_supabase_identity(*, uid: str, email: str, email_confirmed: bool) -> User | None:
@@ -136,24 +183,38 @@ def _invitation_claim(invitation: Invitation) -> Invitation:
     return invitation
 
 
+def invitation_accept_new_user(*, invitation: Invitation, name: str, password: str) -> User:
+    """The invitee has no account yet: make one in the company, with the invited email and role (its
+    password Supabase's when Supabase Auth is on)."""
+    return _invited_user_create(invitation, name=name,
+                                **_credentials(email=invitation.email, password=password, name=name))
+
+
 @transaction.atomic
-def invitation_accept_new_user(*, invitation: Invitation, name: str, password: str | None,
-                               supabase_uid: str | None = None) -> User:
-    """The invitee has no account yet: make one in the company, with the invited email and role."""
+def _invited_user_create(invitation: Invitation, *, name: str, password: str | None,
+                         supabase_uid: str | None = None) -> User:
     invitation = _invitation_claim(invitation)
     return _user_create(email=invitation.email, name=name, password=password, company=invitation.company,
                         role=invitation.role, supabase_uid=supabase_uid)
+
+
+def invitation_join_check(*, user: User, invitation: Invitation) -> None:
+    """An ApiError unless this logged-in account may join the invitation's company: an account belongs to
+    one company only, and an invitation is for the address it was sent to."""
+    if user.company_id is not None:
+        raise ApiError(f"You are logged in as {user.email}, which belongs to {user.company.name}. A Docent "
+                       f"account belongs to one company only: to join {invitation.company.name}, ask for an "
+                       "invitation to another email address.", code="already_in_company", status_code=409)
+    if user.email != invitation.email:
+        raise ApiError(f"This invitation is for {invitation.email}, but you are logged in as {user.email}. "
+                       "Log out, then open the link again.", code="wrong_account", status_code=403)
 
 
 @transaction.atomic
 def invitation_accept_existing_user(*, invitation: Invitation, user: User) -> User:
     """An account without a company (say, removed from another one) joins with the invited role."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.company_id is not None:
-        raise ApiError("Your account already belongs to a company, and an account belongs to one company only.",
-                       code="already_in_company", status_code=409)
-    if user.email != invitation.email:
-        raise ApiError("This invitation is for another email address.", code="wrong_account", status_code=403)
+    invitation_join_check(user=user, invitation=invitation)
     invitation = _invitation_claim(invitation)
     user.company, user.role = invitation.company, invitation.role
     user.save(update_fields=["company", "role"])

@@ -38,74 +38,55 @@ from accounts.services import (
     invitation_accept_existing_user,
     invitation_accept_new_user,
     invitation_create,
+    invitation_join_check,
     invitation_resend,
     invitation_revoke,
     member_remove,
     member_update_role,
     ownership_transfer,
-    user_for_supabase_identity,
+    supabase_login,
+    supabase_password_set,
 )
-from accounts.supabase import (
-    SupabaseAuthFailed,
-    SupabaseIdentity,
-    supabase_auth_enabled,
-    supabase_send_password_reset,
-    supabase_sign_in,
-    supabase_sign_up,
-    supabase_update_password,
-)
+from accounts.supabase import SupabaseAuthFailed, supabase_auth_enabled, supabase_send_password_reset
 from accounts.tokens import verify_supabase_token
 from config.errors import ApiError
 from config.public import public
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-NO_DOCENT_ACCOUNT = "No Docent account uses this email yet: sign up first."
 
 
 @public("the signup page: shows no company data")
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = _signup(data)
+            user = company_signup(company_name=data["company_name"], name=data["name"], email=data["email"],
+                                  password=data["password"])
         except SupabaseAuthFailed as exc:
             form.add_error(None, str(exc))
         else:
             login(request, user, backend=MODEL_BACKEND)
             messages.success(request, f"Welcome to Docent, {user.name or user.email}.")
-            return redirect("dashboard")
+            return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/signup.html", {"form": form})
-
-
-def _signup(data: dict):
-    return company_signup(company_name=data["company_name"], name=data["name"], email=data["email"],
-                          **_credentials(email=data["email"], password=data["password"], name=data["name"]))
-
-
-def _credentials(*, email: str, password: str, name: str) -> dict:
-    """A new account's password, or with Supabase Auth on, the Supabase identity that holds it."""
-    if supabase_auth_enabled():
-        identity = supabase_sign_up(email=email, password=password, name=name)
-        return {"password": None, "supabase_uid": identity.uid}
-    return {"password": password}
 
 
 @public("the login page: shows no company data")
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request, request.POST or None) if not supabase_auth_enabled() else None
     error = None
     if request.method == "POST":
         user, error = _login(request, form)
         if user is not None:
             login(request, user, backend=MODEL_BACKEND)
-            return redirect(_next_url(request) or "dashboard")
+            return redirect(_next_url(request) or settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/login.html", {"form": form, "error": error,
                                                     "next": request.GET.get("next", "")})
 
@@ -131,17 +112,9 @@ def _login(request, form):
     if not email or not password:
         return None, "Enter your email and password."
     try:
-        identity = supabase_sign_in(email=email, password=password)
+        return supabase_login(email=email, password=password), None
     except SupabaseAuthFailed as exc:
         return None, str(exc)
-    user = _docent_user(identity)
-    return (user, None) if user is not None else (None, NO_DOCENT_ACCOUNT)
-
-
-def _docent_user(identity: SupabaseIdentity) -> User | None:
-    user = user_for_supabase_identity(uid=identity.uid, email=identity.email,
-                                      email_confirmed=identity.email_confirmed)
-    return user if user is not None and user.is_active else None
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -187,7 +160,7 @@ def supabase_password_reset(request):
             if user is not None:
                 login(request, user, backend=MODEL_BACKEND)
                 messages.success(request, "Your password is changed.")
-                return redirect("dashboard")
+                return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/supabase_password_reset.html", {
         "form": form, "link_error": link_error,
         "access_token": access_token, "refresh_token": refresh_token})
@@ -200,15 +173,11 @@ def _set_supabase_password(form: SetPasswordForm, *, access_token: str, refresh_
     if not form.is_valid():
         return None
     try:
-        identity = supabase_update_password(access_token=access_token, refresh_token=refresh_token,
-                                            password=form.cleaned_data["new_password1"])
+        return supabase_password_set(access_token=access_token, refresh_token=refresh_token,
+                                     password=form.cleaned_data["new_password1"])
     except SupabaseAuthFailed as exc:
         form.add_error(None, str(exc))
         return None
-    user = _docent_user(identity)
-    if user is None:
-        form.add_error(None, NO_DOCENT_ACCOUNT)
-    return user
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -268,7 +237,7 @@ class TeamInviteView(CompanyScopedView):
                 invitation = invitation_create(company=self.company, invited_by=request.user,
                                                site_url=request.build_absolute_uri("/"), **form.cleaned_data)
             except ApiError as error:
-                form.add_error("email" if error.error_code == "already_member" else None, str(error.detail))
+                form.add_error("email" if error.code == "already_member" else None, error.message)
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("team")
@@ -290,7 +259,7 @@ class TeamAction(CompanyScopedView):
         try:
             messages.success(request, self.perform(request, target))
         except ApiError as error:
-            messages.error(request, str(error.detail))
+            messages.error(request, error.message)
         return redirect("team")
 
 
@@ -401,7 +370,7 @@ def _invitation_page(request, invitation: Invitation | None, status: int = 200, 
 
 def _joined(request, user: User):
     messages.success(request, f"Welcome to {user.company.name}, {user.name or user.email}.")
-    return redirect("dashboard")
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 def _accept_as_new_user(request, invitation: Invitation):
@@ -409,13 +378,11 @@ def _accept_as_new_user(request, invitation: Invitation):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = invitation_accept_new_user(
-                invitation=invitation, name=data["name"],
-                **_credentials(email=invitation.email, password=data["password"], name=data["name"]))
+            user = invitation_accept_new_user(invitation=invitation, name=data["name"], password=data["password"])
         except SupabaseAuthFailed as exc:
             form.add_error(None, str(exc))
         except ApiError as error:
-            return _invitation_page(request, invitation, problem=str(error.detail), status=error.status_code)
+            return _invitation_page(request, invitation, problem=error.message, status=error.status_code)
         else:
             login(request, user, backend=MODEL_BACKEND)
             return _joined(request, user)
@@ -426,25 +393,11 @@ def _accept_as_logged_in_user(request, invitation: Invitation):
     user = request.user
     if user.company_id == invitation.company_id:
         messages.info(request, f"You already belong to {invitation.company.name}.")
-        return redirect("dashboard")
-    problem = _why_cannot_join(user, invitation)
-    if problem is not None:
-        return _invitation_page(request, invitation, problem=problem[0], status=problem[1])
-    if request.method == "POST":
-        try:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    try:
+        invitation_join_check(user=user, invitation=invitation)
+        if request.method == "POST":
             return _joined(request, invitation_accept_existing_user(invitation=invitation, user=user))
-        except ApiError as error:
-            return _invitation_page(request, invitation, problem=str(error.detail), status=error.status_code)
+    except ApiError as error:
+        return _invitation_page(request, invitation, problem=error.message, status=error.status_code)
     return _invitation_page(request, invitation, join=True)
-
-
-def _why_cannot_join(user: User, invitation: Invitation) -> tuple[str, int] | None:
-    """One company per account: an account already in a company cannot join another."""
-    if user.company_id is not None:
-        return (f"You are logged in as {user.email}, which belongs to {user.company.name}. A Docent account "
-                f"belongs to one company only: to join {invitation.company.name}, ask for an invitation "
-                "to another email address.", 409)
-    if user.email != invitation.email:
-        return (f"This invitation is for {invitation.email}, but you are logged in as {user.email}. "
-                "Log out, then open the link again.", 403)
-    return None

@@ -7,15 +7,12 @@ day not rolled up yet. Being one piece of code, a rolled-up day always equals th
 import datetime
 import hashlib
 import math
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from uuid import UUID
 
 from chat.models import Conversation, Message
-
-MAX_QUESTION_CHARS = 300
-_QUESTION_EDGES = " \t\n?!.,;:¿¡\"'"
+from chat.questions import normalized_question
 
 DayKey = tuple[UUID | None, datetime.date]  # (chatbot id, UTC day)
 
@@ -29,12 +26,6 @@ def day_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datet
 
 def utc_day(instant: datetime.datetime) -> datetime.date:
     return instant.astimezone(datetime.UTC).date()
-
-
-def normalise_question(text: str) -> str:
-    """What makes two questions the same one: case, spacing and surrounding punctuation aside."""
-    text = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-    return text.strip(_QUESTION_EDGES)[:MAX_QUESTION_CHARS]
 
 
 def term_hash(term: str) -> int:
@@ -100,7 +91,7 @@ def raw_figures(*, company_id, start: datetime.datetime, end: datetime.datetime,
     for bot, created, content in questions.values_list("chatbot_id", "created_at", "content"):
         day = utc_day(created)
         figures.days[bot, day].questions += 1
-        figures.terms["question", bot, day][normalise_question(content)] += 1
+        figures.terms["question", bot, day][normalized_question(content)] += 1
     answers = Message.objects.filter(role=Message.Role.ASSISTANT, **scope).order_by().values_list(
         "chatbot_id", "created_at", "answered", "latency_ms", "prompt_tokens", "completion_tokens", "sources")
     for bot, created, answered, latency_ms, prompt_tokens, completion_tokens, sources in answers:

@@ -8,6 +8,7 @@ from accounts.scoping import CompanyScopedAPIView
 from analytics import selectors, tasks
 from analytics.serializers import AnalyticsReportSerializer
 from chatbots.models import Chatbot
+from chatbots.selectors import chatbot_list
 from config.errors import ApiError
 
 PERIOD_PARAMETERS = [
@@ -66,7 +67,7 @@ class ChatbotAnalyticsView(AnalyticsView):
     queryset = Chatbot.objects.none()  # typed schema only; requests go through safely_get_queryset
 
     def safely_get_queryset(self, company):
-        return Chatbot.objects.filter(company=company)
+        return chatbot_list(company=company)
 
     @extend_schema(parameters=PERIOD_PARAMETERS, operation_id="analytics_chatbot")
     def get(self, request, pk):

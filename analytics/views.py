@@ -2,8 +2,8 @@ from django.shortcuts import render
 
 from accounts.scoping import CompanyScopedView
 from analytics import selectors, tasks
-from chatbots.models import Chatbot
-from config.health import engines
+from chat.engines import engines
+from chatbots.selectors import chatbot_list
 
 
 def _activity(company, chatbot=None) -> dict:
@@ -29,7 +29,7 @@ class OverviewView(CompanyScopedView):
 
 class ChatbotAnalyticsPage(CompanyScopedView):
     def safely_get_queryset(self, company):
-        return Chatbot.objects.filter(company=company)
+        return chatbot_list(company=company)
 
     def get(self, request, pk):
         chatbot = self.get_object(pk)

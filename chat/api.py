@@ -20,7 +20,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat import callers, limits, selectors, services
+from chat import callers, selectors, services
 from chat.serializers import (
     ChatRequestSerializer,
     ChatResponseSerializer,
@@ -29,7 +29,7 @@ from chat.serializers import (
     MessageSerializer,
 )
 from config.errors import ApiError
-from integrations.access import AccessDenied, site_origin
+from integrations.access import site_origin
 
 NO_CREDENTIALS = ("Send the chatbot's key (Authorization: Bearer dct_pk_… from a website, dct_sk_… from a "
                   "server) or sign in.")
@@ -47,13 +47,10 @@ class ChatEndpoint(APIView):
 
     def asker(self, chatbot_id, visitor_id: str = "") -> services.Asker:
         request = self.request
-        key = callers.bearer_key(request.headers.get("Authorization", ""))
-        try:
-            if key:
-                return callers.integration_asker(chatbot_id=chatbot_id, key=key, origin=request_origin(request),
-                                                 own_origin=site_origin(request), visitor_id=visitor_id)
-        except AccessDenied as denied:
-            raise ApiError(denied.message, code=denied.code, status_code=denied.status) from None
+        key = callers.integration_key(request)
+        if key:
+            return callers.integration_asker(chatbot_id=chatbot_id, key=key, origin=request_origin(request),
+                                             own_origin=site_origin(request), visitor_id=visitor_id)
         if not request.user.is_authenticated:
             raise ApiError(NO_CREDENTIALS, code="not_authenticated", status_code=status.HTTP_401_UNAUTHORIZED)
         return callers.staff_asker(request, chatbot_id)
@@ -64,12 +61,7 @@ class ChatEndpoint(APIView):
         if not data.get("chatbot_id"):
             raise ApiError("Say which chatbot to ask.", code="invalid", details={"chatbot_id": ["Required."]})
         asker = self.asker(data.get("chatbot_id"), question.visitor_id)
-        try:
-            callers.check_rate(asker, self.request.META.get("REMOTE_ADDR", ""))
-        except limits.RateLimited as refused:
-            error = ApiError(refused.message, code="rate_limited", status_code=status.HTTP_429_TOO_MANY_REQUESTS)
-            error.wait = refused.retry_after  # DRF answers it as Retry-After
-            raise error from None
+        callers.check_rate(asker, self.request.META.get("REMOTE_ADDR", ""))
         return asker, question
 
 
@@ -113,13 +105,13 @@ class ConversationEndpoint(ChatEndpoint):
     def conversation(self, session_id: str):
         if not self.key() and not self.request.user.is_authenticated:
             raise ApiError(NO_CREDENTIALS, code="not_authenticated", status_code=status.HTTP_401_UNAUTHORIZED)
-        conversation = selectors.conversation_by_session(session_id)
+        conversation = selectors.dangerously_conversation_by_session(session_id)
         if conversation is None or not self.may_read(conversation):
             raise Http404
         return conversation
 
     def key(self) -> str:
-        return callers.bearer_key(self.request.headers.get("Authorization", ""))
+        return callers.integration_key(self.request)
 
     def may_read(self, conversation) -> bool:
         if not self.key():
@@ -129,7 +121,7 @@ class ConversationEndpoint(ChatEndpoint):
         try:
             asker = self.asker(conversation.chatbot_id)
         except ApiError as refused:
-            if refused.error_code == "invalid_key":
+            if refused.code == "invalid_key":
                 return False  # a key of another chatbot learns nothing about this session
             raise
         return services.integration_holds(asker, conversation, self.request.headers.get(SECRET_HEADER, ""))

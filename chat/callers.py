@@ -13,27 +13,27 @@ import uuid
 from django.http import Http404
 
 from accounts import keys
+from accounts.authentication import bearer_token
 from accounts.roles import Capability
 from accounts.scoping import request_allows, request_company
 from chat import limits
 from chat.models import Conversation
 from chat.services import Asker
 from chatbots.models import Chatbot
+from chatbots.selectors import chatbot_list
 from config.sockets import access_group
 from integrations import access
 
 
-def bearer_key(authorization: str) -> str:
-    """The integration key of an `Authorization: Bearer dct_pk_…/dct_sk_…` header, else ""."""
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() == "bearer" and token.startswith((keys.PUBLISHABLE, keys.SECRET)):
-        return token
-    return ""
+def integration_key(request) -> str:
+    """The integration key of an `Authorization: Bearer dct_pk_…/dct_sk_…` header, else "" (a company API
+    key or a Supabase token is staff's, whom DRF's authentication already knows)."""
+    token = bearer_token(request) or ""
+    return token if token.startswith((keys.PUBLISHABLE, keys.SECRET)) else ""
 
 
 def integration_asker(*, chatbot_id, key: str, origin: str | None, own_origin: str, visitor_id: str = "") -> Asker:
-    """A visitor's publishable key or a server's secret key, for this chatbot; AccessDenied otherwise."""
+    """A visitor's publishable key or a server's secret key, for this chatbot; an ApiError otherwise."""
     if key.startswith(keys.PUBLISHABLE):
         granted = access.authorize_visitor(chatbot_id=chatbot_id, key=key, origin=origin, own_origin=own_origin)
     else:
@@ -51,7 +51,7 @@ def staff_chatbot(request, chatbot_id) -> Chatbot:
     if company is None or not request_allows(request, Capability.READ):
         raise Http404
     try:
-        return Chatbot.objects.get(company=company, pk=uuid.UUID(str(chatbot_id)))
+        return chatbot_list(company=company).get(pk=uuid.UUID(str(chatbot_id)))
     except (Chatbot.DoesNotExist, ValueError):
         raise Http404 from None
 
@@ -78,7 +78,7 @@ def access_groups(asker: Asker) -> list[str]:
 
 
 def check_rate(asker: Asker, client_ip: str) -> None:
-    """Count one question against the asker's key, address and company; limits.RateLimited past a limit."""
+    """Count one question against the asker's key, address and company; a 429 ApiError past a limit."""
     company = asker.chatbot.company
     limits.check(limits.Caller(key=credential(asker), client_ip=client_ip, company_id=str(company.id),
                                company_rate=f"{company.limits['requests_per_minute']}/m"))

@@ -19,10 +19,11 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
-from chat import callers, limits, services
+from chat import callers, services
 from config import jsontext
+from config.errors import ApiError
 from config.sockets import REFUSED, GuardedSocket, client_address, current_user
-from integrations.access import AccessDenied, normalize_origin
+from integrations.access import normalize_origin
 
 MAX_FRAME_CHARS = 64_000
 NO_LONGER = "This chatbot is not available to you any more."
@@ -35,7 +36,7 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
     async def connect(self):
         try:
             self.asker = await services.in_thread(self.identify)()
-        except (AccessDenied, Http404):
+        except (ApiError, Http404):
             await self.close(code=REFUSED)  # before accepting: the widget falls back to SSE, which says why
             return
         await self.admit(groups=callers.access_groups(self.asker), key=callers.credential(self.asker),
@@ -44,11 +45,11 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
     async def still_allowed(self) -> bool:
         try:
             self.asker = await services.in_thread(self.identify)()
-        except AccessDenied as denied:
-            await self.refuse(denied.code, denied.message)
+        except ApiError as denied:
+            await self.refuse(denied)
             return False
         except Http404:
-            await self.refuse("not_found", NO_LONGER)
+            await self.refuse(ApiError(NO_LONGER, code="not_found", status_code=404))
             return False
         return True
 
@@ -74,37 +75,32 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
         try:
             question = self.question(text_data)
             if self.answering is not None and not self.answering.done():
-                raise services.ChatError("Wait for the answer before asking again.", code="busy", status=409)
+                raise ApiError("Wait for the answer before asking again.", code="busy", status_code=409)
             if not await self.still_allowed():
                 return
             asker = self.asker
             if asker.integration is not None:
                 asker = dataclasses.replace(asker, visitor_id=question.visitor_id)
             await services.in_thread(callers.check_rate)(asker, client_address(self.scope))
-        except services.ChatError as error:
-            return await self.send_error(error.code, error.message, error.details)
-        except limits.RateLimited as refused:
-            return await self.send_error("rate_limited", refused.message, {"retry_after": refused.retry_after})
+        except ApiError as error:
+            return await self.send_error(error)
         self.answering = asyncio.create_task(self.answer(asker, question))
 
     def question(self, text_data) -> services.Question:
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
-            raise services.ChatError(f"Send text frames of JSON, under {MAX_FRAME_CHARS} characters.", code="invalid")
-        try:
-            frame = jsontext.loads(text_data)
-        except jsontext.JSONTextError as refused:
-            raise services.ChatError(refused.message, code=refused.code, details=refused.details) from None
+            raise ApiError(f"Send text frames of JSON, under {MAX_FRAME_CHARS} characters.", code="invalid")
+        frame = jsontext.loads(text_data)
         if not isinstance(frame, dict) or frame.get("type") != "message":
-            raise services.ChatError('Send {"type": "message", "message": "…"}.', code="invalid")
+            raise ApiError('Send {"type": "message", "message": "…"}.', code="invalid")
         return services.parse_question(frame)
 
     async def answer(self, asker: services.Asker, question: services.Question) -> None:
         async for event in services.answer_events(asker, question):
             await self.send(text_data=json.dumps(event.as_dict()))
 
-    async def refuse(self, code: str, message: str, **kwargs) -> None:
+    async def refuse(self, error: ApiError, **kwargs) -> None:
         await self.stop_answering()
-        await super().refuse(code, message, **kwargs)
+        await super().refuse(error, **kwargs)
 
     async def disconnect(self, code):
         await self.stop_answering()

@@ -2,7 +2,8 @@
 
 Counters live in the shared cache (Redis in production) through django-ratelimit's `get_usage`,
 so every web process counts against the same windows. A question is refused when any of its three
-counters is past its limit; the refusal says how many seconds remain until its window ends.
+counters is past its limit: a 429 ApiError whose `retry_after` says how many seconds remain until
+its window ends.
 """
 
 from dataclasses import dataclass
@@ -10,13 +11,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
+from config.errors import ApiError
+
 GROUP = "chat.questions"
-
-
-class RateLimited(Exception):
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
-        self.message, self.retry_after = message, retry_after
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class Caller:
 
 
 def check(caller: Caller) -> None:
-    """Count one question against each limit; RateLimited if any is exceeded."""
+    """Count one question against each limit; a 429 ApiError if any is exceeded."""
     limits = (
         ("key", caller.key, settings.CHAT_RATE_PER_KEY, "this chatbot key"),
         ("ip", caller.client_ip or "unknown", settings.CHAT_RATE_PER_IP, "your network address"),
@@ -41,8 +38,8 @@ def check(caller: Caller) -> None:
     if refusals:
         usage, owner = max(refusals, key=lambda refusal: refusal[0]["time_left"])
         retry_after = max(1, usage["time_left"])
-        raise RateLimited(f"Too many questions from {owner}; try again in {retry_after} seconds.",
-                          retry_after=retry_after)
+        raise ApiError(f"Too many questions from {owner}; try again in {retry_after} seconds.",
+                       code="rate_limited", status_code=429, details={"retry_after": retry_after})
 
 
 def _count(value: str, rate: str) -> dict | None:

@@ -4,13 +4,22 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from chat.models import Conversation, Message
+from chat.questions import normalized_question
 
 
-def conversation_by_session(session_id: str) -> Conversation | None:
-    """The conversation a session id names, whoever's it is: callers decide who may read it."""
+def dangerously_conversation_by_session(session_id: str) -> Conversation | None:
+    """The conversation a session id names, in whichever company. Unscoped because GET /api/conversations/
+    <session_id> names nothing else: the caller may hold a visitor's or a server's key, which belongs to
+    no company until the conversation tells which chatbot to check it against, so the caller decides who
+    may read it (chat.api.ConversationEndpoint.may_read). Anywhere else, use `chatbot_conversation`."""
     if not session_id or len(session_id) > 100:
         return None
     return Conversation.objects.filter(session_id=session_id).first()
+
+
+def chatbot_conversation(*, chatbot, session_id: str) -> Conversation | None:
+    """The chatbot's conversation (in the chatbot's company) that a session id names, if any."""
+    return Conversation.objects.filter(session_id=session_id, chatbot=chatbot, company_id=chatbot.company_id).first()
 
 
 @dataclass(frozen=True)
@@ -53,10 +62,10 @@ def conversation_list(*, company, filters: ConversationFilters = ConversationFil
     return conversations
 
 
-def export_messages(*, company, filters: ConversationFilters) -> QuerySet[Message]:
-    """Every message of the filtered conversations, conversation by conversation, in order."""
-    conversations = conversation_list(company=company, filters=filters).values("pk")
-    return (Message.objects.filter(company=company, conversation__in=conversations)
+def export_messages(*, conversations: QuerySet[Conversation]) -> QuerySet[Message]:
+    """Every message of these conversations (as `conversation_list` scoped and filtered them), conversation
+    by conversation, in order."""
+    return (Message.objects.filter(conversation__in=conversations.values("pk"))
             .select_related("conversation").order_by("conversation__created_at", "conversation_id", "created_at"))
 
 
@@ -68,11 +77,6 @@ class UnansweredQuestion:
 
 
 UNANSWERED_LOOKBACK = 1000  # the most recent unanswered answers read
-
-
-def normalized_question(text: str) -> str:
-    """One spelling for the same question asked twice: case, spacing and end punctuation ignored."""
-    return " ".join(text.lower().split()).rstrip("?!. ")
 
 
 def unanswered_questions(*, chatbot) -> list[UnansweredQuestion]:

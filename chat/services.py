@@ -24,6 +24,7 @@ from chat.context import MAX_VISITOR_CONTEXT_CHARS, Prompt, build_prompt
 from chat.generators import Generation, GenerationError, get_generator
 from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
 from chat.retrieval import Passage, retrieve
+from chat.selectors import chatbot_conversation
 from chatbots.models import Chatbot
 from config.errors import ApiError, error_body
 from datasources.services import datasource_write_text
@@ -42,15 +43,6 @@ _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
 # 100 tokens a second would otherwise cost 100 frames a second per visitor, each a fixed slice of the
 # web process's CPU (JSON, Channels, the socket), for a difference no reader can see.
 TOKEN_FRAME_SECONDS = 0.04
-
-
-class ChatError(ApiError):
-    """A question that cannot be asked as sent: the API answers it in the one error shape, and the
-    WebSocket consumer sends the same code, message and details in an error frame."""
-
-    def __init__(self, message: str, *, code: str, status: int = 400, details: dict | None = None):
-        super().__init__(message, code=code, status_code=status, details=details)
-        self.message, self.code = message, code
 
 
 @dataclass(frozen=True)
@@ -88,10 +80,10 @@ class Event:
 
 
 def parse_question(data) -> Question:
-    """The question in a request body or WebSocket frame, checked; ChatError naming what is wrong.
+    """The question in a request body or WebSocket frame, checked; an ApiError naming what is wrong.
     Its text is valid Unicode without NUL already: config.jsontext refused any other body or frame."""
     if not isinstance(data, dict):
-        raise ChatError("Send a JSON object.", code="invalid")
+        raise ApiError("Send a JSON object.", code="invalid")
     errors = {}
     fields = {name: data.get(name) if data.get(name) is not None else "" for name in
               ("message", "session_id", "conversation_secret", "visitor_id", "context")}
@@ -110,7 +102,7 @@ def parse_question(data) -> Question:
         if name not in errors and len(fields[name]) > limit:
             errors[name] = [f"At most {limit} characters."]
     if errors:
-        raise ChatError("Some fields are invalid; see details.", code="invalid", details=errors)
+        raise ApiError("Some fields are invalid; see details.", code="invalid", details=errors)
     return Question(message=message, session_id=fields["session_id"].strip(),
                     conversation_secret=fields["conversation_secret"].strip(),
                     visitor_id=fields["visitor_id"].strip(), context=fields["context"].strip())
@@ -122,8 +114,7 @@ def conversation_to_continue(asker: Asker, question: Question) -> Conversation |
     """The asker's own conversation the question names; None for an unknown or someone else's."""
     if not question.session_id:
         return None
-    conversation = Conversation.objects.filter(session_id=question.session_id, chatbot=asker.chatbot,
-                                               company_id=asker.chatbot.company_id).first()
+    conversation = chatbot_conversation(chatbot=asker.chatbot, session_id=question.session_id)
     if conversation is None or not _belongs_to(conversation, asker, question.conversation_secret):
         return None
     return conversation
@@ -231,7 +222,7 @@ def message_rate(*, conversation: Conversation, message_id, rating: str, comment
     """The visitor's rating of one of the conversation's answers; rating again replaces it."""
     answer = conversation.messages.filter(pk=message_id, role=Message.Role.ASSISTANT).first()
     if answer is None:
-        raise ChatError("No such answer in this conversation.", code="not_found", status=404)
+        raise ApiError("No such answer in this conversation.", code="not_found", status_code=404)
     answer.feedback, answer.feedback_comment, answer.feedback_at = rating, comment.strip(), timezone.now()
     answer.save(update_fields=["feedback", "feedback_comment", "feedback_at"])
     return answer
@@ -386,5 +377,5 @@ async def collect(events: AsyncIterator[Event]) -> dict:
             result["mode"], result["answered"] = event.data["mode"], event.data["answered"]
         elif event.type == "error":
             failure = event.data["error"]
-            raise ChatError(failure["message"], code=failure["code"], status=502)
+            raise ApiError(failure["message"], code=failure["code"], status_code=502)
     return result

@@ -6,14 +6,16 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.scoping import CompanyScopedView
 from chat import selectors, services
-from chat.models import MAX_IMPROVED_ANSWER_LENGTH, MAX_IMPROVED_QUESTION_LENGTH, Conversation
+from chat.models import MAX_IMPROVED_ANSWER_LENGTH, MAX_IMPROVED_QUESTION_LENGTH
 from chatbots.selectors import chatbot_list
 from config.errors import ApiError
+from datasources.models import DataSource
 
 PAGE_SIZE = 50
 # A spreadsheet runs a cell starting with these as a formula (CSV injection); such cells get a leading '.
@@ -28,7 +30,8 @@ class ConsolePage(CompanyScopedView):
         chatbot = self.get_object(chatbot_id)
         return render(request, "chat/console.html", {
             "chatbot": chatbot,
-            "ready_sources": chatbot.data_sources.filter(status="ready").count(),
+            # chatbot_list brought the chatbot's data sources with their status
+            "ready_sources": sum(source.status == DataSource.Status.READY for source in chatbot.data_sources.all()),
         })
 
 
@@ -59,7 +62,7 @@ class UnansweredPage(CompanyScopedView):
         try:
             services.improve_answer(chatbot=chatbot, user=request.user, **form.cleaned_data)
         except ApiError as refused:
-            form.add_error(None, str(refused.detail))
+            form.add_error(None, refused.message)
             return self.get(request, chatbot_id, form=form)
         messages.success(request, "Saved. The chatbot answers this question once its Q&A document is processed "
                                   "(a few seconds).")
@@ -88,19 +91,25 @@ class FilterForm(forms.Form):
                                              answered=data["answered"], feedback=data["feedback"])
 
 
-class ConversationListPage(CompanyScopedView):
-    def safely_get_queryset(self, company):
-        return selectors.conversation_list(company=company)
+class FilteredConversations(CompanyScopedView):
+    """The company's conversations as the filter form narrows them: the list page and its CSV export."""
 
+    @cached_property
+    def form(self) -> FilterForm:
+        return FilterForm(self.request.GET or None, company=self.company)
+
+    def safely_get_queryset(self, company):
+        return selectors.conversation_list(company=company, filters=self.form.filters())
+
+
+class ConversationListPage(FilteredConversations):
     def get(self, request):
-        form = FilterForm(request.GET or None, company=self.company)
-        conversations = selectors.conversation_list(company=self.company, filters=form.filters())
-        page = _page(conversations, request.GET.get("page"))
+        page = _page(self.get_queryset(), request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         return render(request, "chat/conversations.html", {
-            "form": form, "page": page, "query": query.urlencode(),
-            "filtered": any(request.GET.get(name) for name in form.fields),
+            "form": self.form, "page": page, "query": query.urlencode(),
+            "filtered": any(request.GET.get(name) for name in self.form.fields),
         })
 
 
@@ -110,25 +119,21 @@ def _page(queryset, number):
 
 class ConversationPage(CompanyScopedView):
     def safely_get_queryset(self, company):
-        return Conversation.objects.filter(company=company)
+        return selectors.conversation_list(company=company).select_related("chatbot", "staff_user")
 
     def get(self, request, pk):
-        conversation = get_object_or_404(self.get_queryset().select_related("chatbot", "staff_user"), pk=pk)
+        conversation = self.get_object(pk)
         return render(request, "chat/conversation.html", {
             "conversation": conversation,
             "messages": conversation.messages.order_by("created_at"),
         })
 
 
-class ConversationExport(CompanyScopedView):
+class ConversationExport(FilteredConversations):
     """The filtered conversations as CSV, one row per message, streamed however many there are."""
 
-    def safely_get_queryset(self, company):
-        return selectors.conversation_list(company=company)
-
     def get(self, request):
-        filters = FilterForm(request.GET or None, company=self.company).filters()
-        messages = selectors.export_messages(company=self.company, filters=filters)
+        messages = selectors.export_messages(conversations=self.get_queryset())
         writer = csv.writer(_Echo())
         rows = (writer.writerow(row) for row in _rows(messages))
         response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

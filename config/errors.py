@@ -1,21 +1,18 @@
-"""One error type and one JSON shape for every API error: {"error": {"code", "message", "details"}}."""
+"""The one application error, and the one JSON shape it takes: {"error": {"code", "message", "details"}}.
 
-import logging
+Raise `ApiError` wherever a client must be told no: services, views, consumers, the request
+middleware, the JSON text checks. The API answers it with its HTTP status (config.error_handlers),
+WebSocket consumers send the same code, message and details in an `error` frame (config.sockets),
+dashboard pages show its message. This module imports nothing but DRF's exception base, so models
+and the API's JSON parser may raise it too.
+"""
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, JsonResponse
-from django.shortcuts import render
 from rest_framework import exceptions, status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
-
-from config.jsontext import JSONTextError
-
-logger = logging.getLogger(__name__)
 
 
 class ApiError(exceptions.APIException):
-    """An application error a client can act on. Raise it from services and views alike."""
+    """An error a client can act on: `code` for programs, `message` for people, the HTTP `status_code`,
+    and `details` (the fields at fault, a limit; `retry_after` seconds is also sent as Retry-After)."""
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "bad_request"
@@ -26,73 +23,18 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=message, code=code or self.default_code)
         if status_code is not None:
             self.status_code = status_code
-        self.error_code = code or self.default_code
+        self.code = code or self.default_code
+        self.message = message
         self.details = details or {}
+
+    @property
+    def wait(self) -> int | None:
+        """Seconds before trying again, when the error says: DRF's exception handler sends it as Retry-After."""
+        return self.details.get("retry_after") if isinstance(self.details, dict) else None
+
+    def body(self) -> dict:
+        return error_body(self.code, self.message, self.details)
 
 
 def error_body(code: str, message: str, details=None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
-
-
-def _code_and_message(exc: exceptions.APIException) -> tuple[str, str, dict | list]:
-    if isinstance(exc, ApiError):
-        return exc.error_code, str(exc.detail), exc.details
-    if isinstance(exc, exceptions.ValidationError):
-        return "invalid", "Some fields are invalid; see details.", exc.detail
-    detail = exc.detail
-    code = exc.get_codes()
-    if isinstance(code, str):
-        return code, str(detail), {}
-    return exc.default_code, str(exc.default_detail), detail
-
-
-def api_exception_handler(exc, context):
-    if isinstance(exc, JSONTextError):  # from the API's JSON parser
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
-    elif isinstance(exc, SuspiciousOperation):
-        exc = _suspicious_operation(exc)
-    if not isinstance(exc, exceptions.APIException):
-        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
-        return Response(error_body("server_error", "Something went wrong on our side."), status=500)
-    response = drf_exception_handler(exc, context)
-    code, message, details = _code_and_message(exc)
-    response.data = error_body(code, message, details)
-    return response
-
-
-def _suspicious_operation(exc: SuspiciousOperation) -> ApiError:
-    """As Django answers it outside DRF (logged, 400), but too much form data is 413, as for JSON."""
-    logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
-    if isinstance(exc, RequestDataTooBig):
-        return ApiError("The request body is too large.", code="too_large", status_code=413)
-    return ApiError("The request could not be understood.", code="bad_request")
-
-
-def is_api_request(request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def _error_view(status_code: int, code: str, message: str, template: str):
-    def view(request, exception=None):
-        if is_api_request(request):
-            return JsonResponse(error_body(code, message), status=status_code)
-        return render(request, template, {"status": status_code, "message": message}, status=status_code)
-
-    return view
-
-
-bad_request = _error_view(400, "bad_request", "The request could not be understood.", "error.html")
-permission_denied = _error_view(403, "permission_denied", "You do not have permission to do that.", "error.html")
-not_found = _error_view(404, "not_found", "Not found.", "error.html")
-server_error = _error_view(500, "server_error", "Something went wrong on our side.", "error.html")
-
-
-def csrf_failure(request, reason=""):
-    message = "CSRF check failed: reload the page and try again, or authenticate with a token."
-    if is_api_request(request):
-        return JsonResponse(error_body("csrf_failed", message), status=403)
-    return render(request, "error.html", {"status": 403, "message": message}, status=403)

@@ -5,7 +5,6 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -13,6 +12,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django_tasks_db.models import DBTaskResult
 
+from chat.engines import engines
 from config.public import public
 
 HEALTH = "a health probe: reports only whether services answer, no company data"
@@ -60,20 +60,6 @@ CHECKS = {
     "task_backend": _check_task_backend,
     "storage": _check_storage,
 }
-
-
-def engines() -> dict:
-    """Which pluggable engines are active (ARCHITECTURE.md), said plainly."""
-    return {
-        "database": connection.vendor,
-        "cache": "redis" if settings.REDIS_URL else "local-memory",
-        "channel_layer": "redis" if settings.REDIS_URL else "in-memory",
-        "storage": settings.STORAGE_BACKEND,
-        "embedding": settings.EMBEDDING_BACKEND,
-        "vector_index": settings.VECTOR_BACKEND,
-        "answers": settings.ANSWER_BACKEND,
-        "retrieval": "hybrid" if settings.EMBEDDING_BACKEND != "none" else "lexical-only (no embedding backend)",
-    }
 
 
 @public(HEALTH)

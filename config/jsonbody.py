@@ -2,8 +2,8 @@
 
 `config.middleware.RequestTextMiddleware` reads an API request's JSON body before any view runs;
 `JSONParser`, the API's parser, hands DRF that same result instead of parsing the body again.
-A refusal is a jsontext.JSONTextError, which config.errors answers in the error shape. This
-module must not import config.errors: DRF imports the parser while config.errors imports DRF's views.
+A refusal is an ApiError. This module must not import config.error_handlers: DRF imports the parser
+while config.error_handlers imports DRF's views.
 """
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from rest_framework import parsers
 from rest_framework.utils.mediatypes import media_type_matches
 
 from config import jsontext
+from config.errors import ApiError
 
 
 class JSONParser(parsers.JSONParser):
@@ -20,7 +21,7 @@ class JSONParser(parsers.JSONParser):
 
 
 def json_body(request):
-    """The request's body as checked JSON, parsed on the first call; JSONTextError if refused."""
+    """The request's body as checked JSON, parsed on the first call; ApiError if refused."""
     if not hasattr(request, "checked_json"):
         request.checked_json = jsontext.loads(_body_within_limit(request))
     return request.checked_json
@@ -53,6 +54,6 @@ def _body_within_limit(request) -> bytes:
     return body
 
 
-def _too_large() -> jsontext.JSONTextError:
-    return jsontext.JSONTextError(f"Send JSON bodies of at most {settings.API_MAX_JSON_BODY_BYTES} bytes.",
-                                  code="too_large", status=413)
+def _too_large() -> ApiError:
+    return ApiError(f"Send JSON bodies of at most {settings.API_MAX_JSON_BODY_BYTES} bytes.", code="too_large",
+                    status_code=413)

@@ -5,7 +5,7 @@ JSON's `\\ud800` escape can spell) cannot be encoded as UTF-8, so a response or 
 fails to render, and PostgreSQL refuses NUL in text. No container nests deeper than JSON_MAX_DEPTH:
 Python's parser recurses once per level and stops with RecursionError near a thousand. Numbers are
 finite, as JSON defines them (no NaN, no Infinity, no 1e999). Whatever breaks a rule is refused
-whole with a `JSONTextError`, answered in the API's error shape.
+whole with an `ApiError` (400 `parse_error` or `invalid_text`).
 """
 
 import json
@@ -15,33 +15,25 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from config.errors import ApiError
+
 FORBIDDEN_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 TEXT_RULE = "Text must be valid Unicode, without NUL characters or lone surrogates (\\ud800-\\udfff)"
 
 
-class JSONTextError(Exception):
-    """JSON that Docent does not take: 400 `parse_error` or `invalid_text`, 413 `too_large`; what the
-    API's error shape says. Not an ApiError: models import this module, and config.errors imports DRF's
-    views, which import the authentication classes and their models."""
-
-    def __init__(self, message: str, *, code: str, status: int = 400, details: dict | None = None):
-        super().__init__(message)
-        self.message, self.code, self.status, self.details = message, code, status, details or {}
-
-
 def loads(text: str | bytes):
-    """The value of a JSON text (bytes must be UTF-8), checked; JSONTextError naming what is wrong."""
+    """The value of a JSON text (bytes must be UTF-8), checked; ApiError naming what is wrong."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise JSONTextError("Send JSON as UTF-8 text.", code="invalid_text") from None
+            raise ApiError("Send JSON as UTF-8 text.", code="invalid_text") from None
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise _too_deep() from None
     except ValueError as exc:  # JSONDecodeError, and int() past Python's 4300 digits
-        raise JSONTextError(f"Not valid JSON: {exc}.", code="parse_error") from None
+        raise ApiError(f"Not valid JSON: {exc}.", code="parse_error") from None
     check(value)
     return value
 
@@ -76,7 +68,7 @@ class JSONTextDecoder(json.JSONDecoder):
     def decode(self, s, _w=None):
         try:
             return loads(s)
-        except JSONTextError as refused:
+        except ApiError as refused:
             raise json.JSONDecodeError(refused.message, s, 0) from None
 
 
@@ -84,7 +76,7 @@ def validate_json_text(value) -> None:
     """The same rules for the value of a model's JSONField, when a form (the dashboard's) builds it."""
     try:
         check(value)
-    except JSONTextError as refused:
+    except ApiError as refused:
         raise ValidationError(refused.message, code=refused.code) from None
 
 
@@ -99,16 +91,16 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def _too_deep() -> JSONTextError:
-    return JSONTextError(f"JSON nested deeper than {settings.JSON_MAX_DEPTH} levels is not accepted.",
+def _too_deep() -> ApiError:
+    return ApiError(f"JSON nested deeper than {settings.JSON_MAX_DEPTH} levels is not accepted.",
                          code="parse_error")
 
 
-def _invalid_text(position) -> JSONTextError:
+def _invalid_text(position) -> ApiError:
     where = _spelled(position)
     if not where:
-        return JSONTextError(f"{TEXT_RULE}.", code="invalid_text")
-    return JSONTextError(f"{TEXT_RULE}: see {where}.", code="invalid_text", details={where: [f"{TEXT_RULE}."]})
+        return ApiError(f"{TEXT_RULE}.", code="invalid_text")
+    return ApiError(f"{TEXT_RULE}: see {where}.", code="invalid_text", details={where: [f"{TEXT_RULE}."]})
 
 
 def _spelled(position) -> str:

@@ -3,7 +3,8 @@
 from django.http import JsonResponse
 from django.utils.deprecation import MiddlewareMixin
 
-from config import errors, jsonbody, jsontext
+from config import error_handlers, jsonbody
+from config.errors import ApiError
 
 
 class RequestTextMiddleware(MiddlewareMixin):
@@ -18,12 +19,13 @@ class RequestTextMiddleware(MiddlewareMixin):
 
     def process_request(self, request):
         if _holds_nul(request):
-            return _refusal(request, "invalid_text", "Addresses must not contain NUL characters (%00).")
-        if errors.is_api_request(request) and jsonbody.is_json(request) and jsonbody.declared_length(request) > 0:
+            return _refusal(request, ApiError("Addresses must not contain NUL characters (%00).", code="invalid_text"))
+        if (error_handlers.is_api_request(request) and jsonbody.is_json(request)
+                and jsonbody.declared_length(request) > 0):
             try:
                 jsonbody.json_body(request)  # DRF parses a body only when its length is declared
-            except jsontext.JSONTextError as refused:
-                return _refusal(request, refused.code, refused.message, refused.details, status=refused.status)
+            except ApiError as refused:
+                return _refusal(request, refused)
         return None
 
 
@@ -32,7 +34,7 @@ def _holds_nul(request) -> bool:
                                          for text in (name, *values))
 
 
-def _refusal(request, code: str, message: str, details=None, *, status: int = 400):
-    if errors.is_api_request(request):
-        return JsonResponse(errors.error_body(code, message, details), status=status)
-    return errors.bad_request(request)
+def _refusal(request, error: ApiError):
+    if error_handlers.is_api_request(request):
+        return JsonResponse(error.body(), status=error.status_code)
+    return error_handlers.bad_request(request)

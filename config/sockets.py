@@ -31,7 +31,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from config.errors import error_body
+from config.errors import ApiError, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +62,13 @@ def _announce(group: str) -> None:
         logger.warning("Could not tell the sockets of %s to check their access", group, exc_info=True)
 
 
-def close_reason(body: dict) -> str:
+def close_reason(error: ApiError) -> str:
     """The error as compact JSON that fits a close frame, its message shortened if need be."""
-    text = json.dumps(body, separators=(",", ":"))
-    message = body["error"]["message"]
+    text = json.dumps(error.body(), separators=(",", ":"))
+    message = error.message
     while len(text.encode()) > MAX_CLOSE_REASON_BYTES and message:
         message = message[:-8]
-        text = json.dumps(error_body(body["error"]["code"], message.rstrip() + "…"), separators=(",", ":"))
+        text = json.dumps(error_body(error.code, message.rstrip() + "…"), separators=(",", ":"))
     return text
 
 
@@ -239,8 +239,8 @@ class GuardedSocket:
         if over is not None:
             what = "this key" if over.startswith("key:") else "your network address"
             await self.accept()  # so that the close can say why
-            await self.refuse("too_many_sockets", f"Too many open connections from {what}; close some and "
-                                                  "try again.", close_code=TOO_MANY)
+            await self.refuse(ApiError(f"Too many open connections from {what}; close some and try again.",
+                                       code="too_many_sockets", status_code=429), close_code=TOO_MANY)
             return False
         self.counted_as = list(caps)
         if self.counted_as and socket_counts().renew_every:
@@ -263,16 +263,16 @@ class GuardedSocket:
         if not self.refused:
             await self.still_allowed()
 
-    async def send_error(self, code: str, message: str, details=None) -> None:
+    async def send_error(self, error: ApiError) -> None:
         """An `error` frame: the API's error shape, typed."""
-        await self.send(text_data=json.dumps({"type": "error", **error_body(code, message, details)}))
+        await self.send(text_data=json.dumps({"type": "error", **error.body()}))
 
-    async def refuse(self, code: str, message: str, *, close_code: int = REFUSED) -> None:
+    async def refuse(self, error: ApiError, *, close_code: int = REFUSED) -> None:
         """Say why in an error frame, then close with the same JSON as reason (Daphne 4.2 does not pass
         a close reason on, so the frame is what a browser behind Daphne reads)."""
         self.refused = True
-        await self.send_error(code, message)
-        await self.close(code=close_code, reason=close_reason(error_body(code, message)))
+        await self.send_error(error)
+        await self.close(code=close_code, reason=close_reason(error))
 
     async def disconnect(self, code) -> None:
         if self.lease is not None:

@@ -54,14 +54,14 @@ class UploadView(CompanyScopedAPIView):
 
 
 def _rejection(name: str, exc: ApiError) -> dict:
-    return {"file_name": name, "error": {"code": exc.error_code, "message": str(exc.detail)}}
+    return {"file_name": name, "error": {"code": exc.code, "message": exc.message}}
 
 
 def _all_rejected(rejected: list[tuple[str, ApiError]]) -> Response:
     details = {"rejected": [_rejection(name, exc) for name, exc in rejected]}
     if len(rejected) == 1:
         exc = rejected[0][1]
-        return Response(error_body(exc.error_code, str(exc.detail), details), status=exc.status_code)
+        return Response(error_body(exc.code, exc.message, details), status=exc.status_code)
     return Response(error_body("files_rejected", "None of the files was accepted; see details.", details),
                     status=422)
 

@@ -2,6 +2,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.roles import Capability
+from config.errors import ApiError
 from config.sockets import GuardedSocket, access_group, client_address, current_user
 from datasources.events import company_group
 
@@ -29,7 +30,7 @@ class DataSourceStatusConsumer(GuardedSocket, AsyncJsonWebsocketConsumer):
         if user.is_authenticated and user.company_id == self.company_id and user.can(Capability.READ):
             return True
         await self.channel_layer.group_discard(company_group(self.company_id), self.channel_name)
-        await self.refuse("access_revoked", NO_LONGER)
+        await self.refuse(ApiError(NO_LONGER, code="access_revoked", status_code=403))
         return False
 
     async def disconnect(self, code):
@@ -38,8 +39,7 @@ class DataSourceStatusConsumer(GuardedSocket, AsyncJsonWebsocketConsumer):
         await super().disconnect(code)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        await self.send_json({"type": "error", "error": {"code": "read_only",
-                                                         "message": "This channel only sends status updates."}})
+        await self.send_error(ApiError("This channel only sends status updates.", code="read_only"))
 
     async def datasource_status(self, event):
         await self.send_json({"type": "status", "data_source": event["data"]})

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -57,10 +57,9 @@ def process(data_source_id: str) -> None:
 def claim(data_source_id: str) -> DataSource | None:
     """Take the data source for this run, atomically: only one live run per data source."""
     now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.PROCESSING_STALE_SECONDS)
     claimed = (
         DataSource.objects.filter(pk=data_source_id, status=DataSource.Status.PROCESSING)
-        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before))
+        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before(now)))
         .update(heartbeat_at=now, processing_started_at=now, attempts=F("attempts") + 1,
                 stage="extracting", progress=1, error_message="")
     )
@@ -74,6 +73,12 @@ def fail(data_source: DataSource, reason: str) -> None:
     data_source.processed_at = timezone.now()
     data_source.save(update_fields=["status", "stage", "error_message", "processed_at", "updated_at"])
     events.publish(data_source)
+
+
+def stale_before(now: datetime | None = None) -> datetime:
+    """A run whose heartbeat is older than this is dead (PROCESSING_STALE_SECONDS): another run may claim
+    its data source, and the sweeper requeues it."""
+    return (now or timezone.now()) - timedelta(seconds=settings.PROCESSING_STALE_SECONDS)
 
 
 class Heartbeat(SideThread):

@@ -4,7 +4,6 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from datasources.filetypes import RejectedFile, detect_file_type
 from datasources.indexes.vector import VectorIndexError, get_vector_index, namespace_for
 from datasources.models import Chunk, DataSource
 from datasources.naming import display_name, storage_path
+from datasources.pipeline import stale_before
 from datasources.scanning import FileNotClean, get_scanner
 from datasources.tasks import process_data_source
 from datasources.uploads import max_upload_bytes
@@ -152,9 +152,8 @@ def processing_is_alive(data_source: DataSource) -> bool:
     """A run holds it (fresh heartbeat) or its task still waits in the queue."""
     if data_source.status != DataSource.Status.PROCESSING:
         return False
-    stale_before = timezone.now() - timedelta(seconds=settings.PROCESSING_STALE_SECONDS)
     if data_source.heartbeat_at is not None:
-        return data_source.heartbeat_at >= stale_before
+        return data_source.heartbeat_at >= stale_before()
     return _task_waiting(data_source.task_id)
 
 
@@ -213,9 +212,9 @@ def sweep_stuck() -> SweepOutcome:
     A run is dead when its heartbeat is stale, or when it never started and its task no longer
     waits in the queue. After PROCESSING_MAX_ATTEMPTS runs the data source ends in `error`.
     """
-    stale_before = timezone.now() - timedelta(seconds=settings.PROCESSING_STALE_SECONDS)
+    dead_before = stale_before()
     suspects = DataSource.objects.filter(status=DataSource.Status.PROCESSING).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, updated_at__lt=stale_before)
+        Q(heartbeat_at__lt=dead_before) | Q(heartbeat_at__isnull=True, updated_at__lt=dead_before)
     )
     requeued, failed = [], []
     for suspect in suspects:

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from accounts.scoping import CompanyScopedView
 from datasources import selectors
+from datasources.embedders import get_embedder
 from datasources.serializers import DataSourceSerializer
 
 
@@ -14,5 +15,5 @@ class FilesPage(CompanyScopedView):
         return render(request, "datasources/files.html", {
             "data_sources": DataSourceSerializer(data_sources, many=True).data,
             "max_upload_mb": settings.MAX_UPLOAD_MB,
-            "lexical_only": settings.EMBEDDING_BACKEND == "none",
+            "lexical_only": not get_embedder().enabled,
         })

@@ -13,16 +13,8 @@ from urllib.parse import urlsplit
 
 from accounts.selectors import key_record
 from chatbots.models import Chatbot
+from config.errors import ApiError
 from integrations.models import Integration
-
-
-class AccessDenied(Exception):
-    """Refused, with a code and a message for the caller; `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, *, code: str, status: int):
-        super().__init__(message)
-        self.message, self.code, self.status = message, code, status
-
 
 UNAVAILABLE = "This chatbot is unavailable."
 
@@ -84,15 +76,16 @@ def origin_allowed(integration: Integration, origin: str | None, own_origin: str
 
 
 def authorize_visitor(*, chatbot_id, key: str, origin: str | None, own_origin: str) -> VisitorAccess:
-    """A publishable key for this chatbot, presented from an allowed origin, while both are active."""
+    """A publishable key for this chatbot, presented from an allowed origin, while both are active;
+    otherwise an ApiError whose code the widget reads (invalid_key, origin_not_allowed, unavailable)."""
     integration = _integration_by_key(key, Integration.PUBLISHABLE_TYPES)
     if integration is None or str(integration.chatbot_id) != str(chatbot_id):
-        raise AccessDenied("This key does not open this chatbot.", code="invalid_key", status=401)
+        raise ApiError("This key does not open this chatbot.", code="invalid_key", status_code=401)
     if not origin_allowed(integration, origin, own_origin):
-        raise AccessDenied("This website is not allowed to use this chatbot; add its origin to the "
-                           "integration's allowed origins.", code="origin_not_allowed", status=403)
+        raise ApiError("This website is not allowed to use this chatbot; add its origin to the "
+                       "integration's allowed origins.", code="origin_not_allowed", status_code=403)
     if not integration.chatbot.is_active:
-        raise AccessDenied(UNAVAILABLE, code="unavailable", status=403)
+        raise ApiError(UNAVAILABLE, code="unavailable", status_code=403)
     integration.note_use()
     return VisitorAccess(integration=integration, chatbot=integration.chatbot)
 
@@ -101,9 +94,9 @@ def authorize_server(*, key: str) -> VisitorAccess:
     """A secret key of an `api` integration (server to server): any origin, one chatbot."""
     integration = _integration_by_key(key, (Integration.Type.API,))
     if integration is None:
-        raise AccessDenied("Unknown, rotated or revoked API key.", code="invalid_key", status=401)
+        raise ApiError("Unknown, rotated or revoked API key.", code="invalid_key", status_code=401)
     if not integration.chatbot.is_active:
-        raise AccessDenied(UNAVAILABLE, code="unavailable", status=403)
+        raise ApiError(UNAVAILABLE, code="unavailable", status_code=403)
     integration.note_use()
     return VisitorAccess(integration=integration, chatbot=integration.chatbot)
 

@@ -21,7 +21,7 @@ class IntegrationForm(forms.ModelForm):
         try:
             return services.clean_integration_settings(type=self.instance.type, settings=settings)
         except ApiError as exc:
-            raise forms.ValidationError(" ".join(_messages(exc.details)) or str(exc.detail)) from None
+            raise forms.ValidationError(" ".join(_messages(exc.details)) or exc.message) from None
 
 
 def _messages(details) -> list[str]:

@@ -1,25 +1,24 @@
 """Which other sites may use Docent in a browser: CORS on the visitor endpoints, framing on the embed page only.
 
-CORS: the chat endpoints answer cross-origin calls only from origins that some widget or iframe
-integration, not revoked, allows. That is the browser's gate; every call is still checked for its
-key and origin by `access.authorize_visitor` in the chat views. Credentials are never allowed:
+CORS: the visitor endpoints (the views an app's URLconf marks `open_to_visitors`: chat's) answer
+cross-origin calls only from origins that some widget or iframe integration, not revoked, allows.
+That is the browser's gate; every call is still checked for its key and origin by
+`access.authorize_visitor` in the chat views. Credentials are never allowed:
 visitors are anonymous and present the publishable key. Staff endpoints get no CORS at all.
 
 Framing: X-Frame-Options DENY is global (settings); every response without a Content-Security-Policy
 of its own also gets `frame-ancestors 'none'`. The embed page sets its own (integrations.widget).
 """
 
-import re
-
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
 from integrations.access import normalize_origin
 from integrations.models import Integration
 
-VISITOR_PATHS = re.compile(r"/api/(?:chat|chat/stream|conversations/[^/]+(?:/feedback)?)/?")
 ALLOWED_METHODS = "GET, POST"
 ALLOWED_HEADERS = "content-type, authorization, x-conversation-secret"
 EXPOSED_HEADERS = "Retry-After"  # the widget says when to try again after a rate limit
@@ -27,6 +26,20 @@ PREFLIGHT_MAX_AGE = 600
 NO_FRAMING = "frame-ancestors 'none'"
 ORIGINS_CACHE_KEY = "integrations:cors-origins"
 ORIGINS_CACHE_SECONDS = 60
+
+
+def open_to_visitors(view):
+    """Mark a view that visitors' browsers call from the sites embedding a chatbot, so CORS applies to it."""
+    view.open_to_visitors = True
+    return view
+
+
+def _resolves_to_visitor_view(request) -> bool:
+    try:
+        view = resolve(request.path_info, getattr(request, "urlconf", None)).func
+    except Resolver404:
+        return False
+    return getattr(view, "open_to_visitors", False)
 
 
 def cors_origins() -> frozenset[str]:
@@ -51,12 +64,15 @@ def _is_preflight(request) -> bool:
 
 class EmbeddingPolicyMiddleware(MiddlewareMixin):
     def process_request(self, request):
-        if _is_preflight(request) and VISITOR_PATHS.fullmatch(request.path):
+        # Decided by the path before any view runs, so a request refused early (a preflight, a bad body)
+        # gets its CORS headers too.
+        request.open_to_visitors = _resolves_to_visitor_view(request)
+        if _is_preflight(request) and request.open_to_visitors:
             return HttpResponse(status=204)  # answered here, whatever the view; headers added below
         return None
 
     def process_response(self, request, response):
-        if VISITOR_PATHS.fullmatch(request.path):
+        if request.open_to_visitors:
             _allow_cross_origin(request, response)
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = NO_FRAMING

@@ -18,6 +18,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from chatbots.models import Chatbot
+from config.errors import ApiError
 from config.public import public
 from integrations import access
 
@@ -104,8 +105,8 @@ def embed_page(request, chatbot_id):
     origin = access.site_origin(request)
     try:
         visitor = access.authorize_visitor(chatbot_id=chatbot_id, key=key, origin=origin, own_origin=origin)
-    except access.AccessDenied as denied:
-        status = 404 if denied.code == "invalid_key" else denied.status
+    except ApiError as denied:
+        status = 404 if denied.code == "invalid_key" else denied.status_code
         response = render(request, "integrations/embed.html", {"message": denied.message}, status=status)
         response["Content-Security-Policy"] = UNAVAILABLE_POLICY
         return response

@@ -13,6 +13,7 @@ from accounts.models import CompanyApiKey
 from accounts.roles import Role
 from accounts.selectors import company_api_key
 from chatbots.models import Chatbot
+from config.errors import ApiError
 from datasources.models import DataSource
 from integrations import access, services
 from integrations.models import Integration
@@ -61,7 +62,7 @@ def test_a_one_character_change_is_refused_before_any_lookup(owner_a, django_ass
     assert not keys.well_formed(tampered)
     with django_assert_num_queries(0):
         assert company_api_key(tampered) is None
-        with pytest.raises(access.AccessDenied):
+        with pytest.raises(ApiError):
             access.authorize_server(key=tampered.replace(keys.READ_WRITE, keys.SECRET))
     assert key_client(tampered).get("/api/files").status_code == 401
 

@@ -1,5 +1,7 @@
 """POST /api/chat and /api/chat/stream: grounded, sourced answers over real embeddings, stored as conversations."""
 
+import json
+
 import pytest
 
 from chat.models import Conversation, Message
@@ -111,6 +113,24 @@ def test_a_server_key_answers_from_any_origin(client, handbook_bot):
     response = ask(client, handbook_bot, LICENCE_QUESTION, key=server_key(handbook_bot), origin="")
     assert response.status_code == 200, response.content
     assert Conversation.objects.get().channel == "api"
+
+
+def ask_with_authorization(client, chatbot, authorization: str):
+    body = json.dumps({"chatbot_id": str(chatbot.id), "message": LICENCE_QUESTION})
+    return client.post("/api/chat", body, content_type="application/json", HTTP_ORIGIN=SHOP,
+                       HTTP_AUTHORIZATION=authorization)
+
+
+def test_a_key_is_read_from_the_bearer_header_in_any_case_and_spacing(client, handbook_bot):
+    response = ask_with_authorization(client, handbook_bot, f"bearer   {widget_key(handbook_bot)}")
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("authorization", ["Bearer {key} {key}", "Bearer"])
+def test_a_malformed_bearer_header_is_refused_as_on_the_rest_of_the_api(client, handbook_bot, authorization):
+    response = ask_with_authorization(client, handbook_bot, authorization.format(key=widget_key(handbook_bot)))
+    assert response.status_code == 401
+    assert response.json()["error"]["message"].startswith("Malformed Authorization header")
 
 
 def test_a_caller_without_credentials_is_told_to_send_a_key(client, handbook_bot):

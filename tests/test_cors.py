@@ -9,7 +9,8 @@ from tests.embedding import make_chatbot, make_integration
 
 SHOP = "https://shop.example"
 STRANGER = "https://evil.example"
-VISITOR_PATHS = ["/api/chat", "/api/chat/stream", "/api/chat/", "/api/conversations/0f8b9c1e4a2d4f6b8c0d2e4f6a8b0c1d"]
+VISITOR_PATHS = ["/api/chat", "/api/chat/stream", "/api/chat/", "/api/conversations/0f8b9c1e4a2d4f6b8c0d2e4f6a8b0c1d",
+                 "/api/conversations/0f8b9c1e4a2d4f6b8c0d2e4f6a8b0c1d/feedback"]
 
 
 @pytest.fixture
@@ -47,6 +48,14 @@ def test_the_preflight_of_an_allowed_site_is_answered(client, widget, path):
     assert int(response["Access-Control-Max-Age"]) > 0
     assert "Access-Control-Allow-Credentials" not in response
     assert "Origin" in response["Vary"]
+
+
+def test_a_body_refused_before_any_view_still_tells_the_allowed_site_why(client, widget, settings):
+    settings.API_MAX_JSON_BODY_BYTES = 10
+    response = client.post("/api/chat", {"message": "Opening hours?"}, content_type="application/json",
+                           headers={"Origin": SHOP})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+    assert response["Access-Control-Allow-Origin"] == SHOP
 
 
 def test_an_origin_is_matched_as_browsers_send_it(client, company_a):

@@ -21,5 +21,14 @@ def test_the_files_page_says_what_to_do_when_empty(owner_a):
     assert "No files yet" in client.get("/files/").content.decode()
 
 
+def test_the_files_page_says_plainly_when_search_uses_keywords_only(owner_a, settings):
+    client = Client()
+    client.force_login(owner_a)
+    settings.EMBEDDING_BACKEND = "none"
+    assert "search uses keywords only" in client.get("/files/").content.decode()
+    settings.EMBEDDING_BACKEND = "local"
+    assert "search uses keywords only" not in client.get("/files/").content.decode()
+
+
 def test_the_files_page_needs_login(db):
     assert Client().get("/files/").status_code == 302

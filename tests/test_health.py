@@ -16,6 +16,13 @@ def test_readyz_checks_each_dependency_and_names_the_engines(db, client, setting
     assert body["engines"]["answers"] == settings.ANSWER_BACKEND
 
 
+def test_readyz_says_plainly_when_retrieval_is_lexical_only(db, client, settings):
+    settings.EMBEDDING_BACKEND = "none"
+    assert client.get("/readyz").json()["engines"]["retrieval"] == "lexical-only (no embedding backend)"
+    settings.EMBEDDING_BACKEND = "local"
+    assert client.get("/readyz").json()["engines"]["retrieval"] == "hybrid"
+
+
 def test_readyz_answers_503_naming_the_broken_dependency(db, client, settings):
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "storages.backends.s3.S3Storage",

@@ -61,8 +61,9 @@ def test_the_dashboard_requires_login(db, client):
 def test_password_change(owner_a, client):
     client.force_login(owner_a)
     response = client.post("/password/change/", {"old_password": PASSWORD, "new_password1": "another-long-passphrase",
-                                                  "new_password2": "another-long-passphrase"})
-    assert response.status_code == 302
+                                                  "new_password2": "another-long-passphrase"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/password/change/done/"
+    assert '<a href="/">Back to the dashboard</a>' in response.content.decode()
     owner_a.refresh_from_db()
     assert owner_a.check_password("another-long-passphrase")
 

@@ -141,6 +141,7 @@ def test_someone_in_another_company_is_told_plainly_they_cannot_join(owner_a, ow
         assert response.status_code == 409
         assert "belongs to Bolt Brewing" in response.content.decode()
         assert "one company only" in response.content.decode()
+        assert '<a href="/">Go to your dashboard</a>' in response.content.decode()
     owner_b.refresh_from_db()
     assert (owner_b.company.name, owner_b.role) == ("Bolt Brewing", Role.OWNER)
     assert Invitation.objects.get().accepted_at is None

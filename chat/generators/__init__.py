@@ -12,7 +12,7 @@ from typing import Protocol
 from django.conf import settings
 
 from chat.context import Prompt
-from datasources.backends import configured
+from config.backends import configured
 
 BACKENDS = {
     "extractive": "chat.generators.extractive.ExtractiveGenerator",

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 from django.conf import settings
 
-from datasources.backends import configured
+from config.backends import configured
 
 T = TypeVar("T")
 

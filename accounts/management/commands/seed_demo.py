@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
-from accounts.services import company_signup
+from accounts.services import company_create
 
 DEMO_EMAIL = "demo@docent.local"
 DEMO_PASSWORD = "docent-demo-password"
@@ -14,5 +14,5 @@ class Command(BaseCommand):
         if User.objects.filter(email=DEMO_EMAIL).exists():
             self.stdout.write(f"Demo company already there; login {DEMO_EMAIL} / {DEMO_PASSWORD}")
             return
-        company_signup(company_name="Demo Company", name="Demo Owner", email=DEMO_EMAIL, password=DEMO_PASSWORD)
+        company_create(company_name="Demo Company", name="Demo Owner", email=DEMO_EMAIL, password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Created the demo company; login {DEMO_EMAIL} / {DEMO_PASSWORD}"))

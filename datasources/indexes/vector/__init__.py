@@ -16,8 +16,8 @@ from typing import Protocol
 import numpy as np
 from django.conf import settings
 
+from config.backends import configured
 from datasources import chunk_format
-from datasources.backends import configured
 from datasources.models import Chunk
 
 BACKENDS = {

@@ -68,7 +68,7 @@ class Command(BaseCommand):
             outcome = datasource_upload(company=company, user=None, path=path, name=path.name,
                                         new_version=new_version, enqueue=queue)
         except ApiError as exc:
-            self.stderr.write(f"{path}: refused: {exc.detail}")
+            self.stderr.write(f"{path}: refused: {exc.message}")
             return "rejected"
         if not outcome.created:
             return "duplicate"

@@ -1,4 +1,4 @@
-"""Pluggable parts chosen in settings: one small lookup that embedders, indexes (and others) share."""
+"""Pluggable parts chosen in settings: one small lookup that embedders, vector indexes and answer generators share."""
 
 import functools
 

@@ -1,0 +1,17 @@
+"""What makes two questions the same one: the one rule behind every count of questions (chat's
+Unanswered page, analytics' Top questions and its daily roll-up)."""
+
+import unicodedata
+
+MAX_QUESTION_CHARS = 300  # what is kept of a long question: plenty to tell two apart, and bounded to store
+_EDGES = " \t\n?!.,;:¿¡\"'"
+# Phones type a typographic apostrophe (don’t) where keyboards type a straight one (don't).
+_APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'"})
+
+
+def normalized_question(text: str) -> str:
+    """One spelling for the same question asked twice: case, spacing, the punctuation around it, Unicode
+    compatibility forms (full-width letters, ligatures) and typographic apostrophes ignored. Every word
+    stays, so "Can I return it?" and "Can I not return it?" remain two questions."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    return " ".join(text.split())[:MAX_QUESTION_CHARS].strip(_EDGES)
