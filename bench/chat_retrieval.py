@@ -3,23 +3,28 @@
 The twenty filings of ../shared/bench/sec-10-q/docs/ are loaded once through Docent's worker code
 (bench/ingest_docent.py) into a SQLite database kept under var/bench/docent/, and through
 LangChain's default recipe (bench/ingest_anchor.py) into var/bench/anchor/; reruns reuse both
-(delete the folders to reload). All twenty data sources go into one chatbot; its 56 dev questions
+(delete the folders to reload); a database loaded by an earlier version of Docent is brought up to date
+first, as a deployment would be: migrated, then `manage.py reindex` stores the lexical indexes its data
+sources lack. All twenty data sources go into one chatbot; its 56 dev questions
 are scored with bench/measures.py for BM25 alone, dense alone and Docent's retrieval
 (`chat.retrieval`), and the anchor's dense and BM25 rankings over the recipe's chunks, in the same
-run. Questions the filings cannot answer measure the relevance floor; the lexical engine's build
-and query times are measured at the filings' size and at about 100,000 chunks.
+run. Questions the filings cannot answer measure the relevance floor; the lexical engine's build,
+load and query times are measured at the filings' size and at about 100,000 chunks.
 
 With `--postgres` (`make bench-chat POSTGRES=1`), Docent's retrievers run a second time on PostgreSQL
 (127.0.0.1:5432, user postgres), over a copy of the loaded rows in a fresh database
 (bench/chat_retrieval_postgres.py), and the report compares both databases, figure by figure and
 passage by passage.
 
-The report is printed and written to var/bench/chat_retrieval.md.
+The report is printed and written to var/bench/chat_retrieval.md, and the digest of every call's
+passages to var/bench/chat_retrieval_rankings.json (compare two runs' files to see that a change
+retrieves exactly the same passages).
 """
 
 import argparse
 import datetime
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -53,6 +58,8 @@ CACHE_DIR = PROJECT_ROOT / "var" / "bench"
 DOCENT_DIR = CACHE_DIR / "docent"  # DOCENT_VAR_DIR of the loaded database
 ANCHOR_DIR = CACHE_DIR / "anchor"
 REPORT_PATH = CACHE_DIR / "chat_retrieval.md"
+# Every call's passage digest, by retriever and depth: two runs retrieved alike when these files are equal.
+RANKINGS_PATH = CACHE_DIR / "chat_retrieval_rankings.json"
 HEADING = "## Chat retrieval (issue 5)"
 COMMAND = "make bench-chat"
 TARGETS = {"number_recall_8000": (8, 0.50), "doc_hit": (4, 0.90)}
@@ -91,6 +98,7 @@ def main() -> None:
     os.environ.update(docent_environment(DOCENT_DIR.parent), DOCENT_VAR_DIR=str(DOCENT_DIR),
                       MEDIA_ROOT=str(DOCENT_DIR / "media"), DJANGO_SETTINGS_MODULE="config.settings")
     django.setup()
+    bring_up_to_date()
     questions = load_questions()
     chatbot = benchmark_chatbot()
     engine = lexical_engine_figures(chatbot, questions)
@@ -101,7 +109,8 @@ def main() -> None:
         report += "\n".join(postgres_section(results, rankings, engine, postgres_run())) + "\n"
     print(report)
     REPORT_PATH.write_text(report)
-    print(f"Written to {REPORT_PATH}.", file=sys.stderr)
+    RANKINGS_PATH.write_text(json.dumps(rankings, indent=1) + "\n")
+    print(f"Written to {REPORT_PATH} and {RANKINGS_PATH}.", file=sys.stderr)
 
 
 # --- Loading the filings once --------------------------------------------------------------------
@@ -118,6 +127,17 @@ def load_filings() -> None:
     if not (ANCHOR_DIR / "vectors.npy").exists():
         shutil.rmtree(ANCHOR_DIR, ignore_errors=True)
         run_pipeline("bench.ingest_anchor", ANCHOR_DIR, {})
+
+
+def bring_up_to_date() -> None:
+    """Migrate the loaded database and store the lexical indexes of data sources loaded before they were stored."""
+    from django.core.management import call_command
+
+    from datasources.models import DataSource
+
+    call_command("migrate", verbosity=0)
+    if DataSource.objects.filter(status=DataSource.Status.READY, lexical_index__isnull=True).exists():
+        call_command("reindex", stdout=io.StringIO())
 
 
 def benchmark_chatbot():
@@ -186,7 +206,7 @@ def docent_retrievers(chatbot) -> dict[str, Retriever]:
 
 
 def anchor_retrievers(questions: list[Question]) -> dict[str, Retriever]:
-    from chat.retrieval import lexical
+    from datasources.indexes import lexical
 
     passages, vectors = anchor_chunks(ANCHOR_DIR)
     dense = DenseIndex.of(passages, vectors)
@@ -221,17 +241,23 @@ def unanswerable_outcomes(chatbot, questions: list[Question]) -> dict[str, tuple
 
 
 def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, float]:
-    """Build and query times of the in-process BM25 index, at the filings' size and at ~100k chunks."""
-    from chat.retrieval import Scope, lexical
+    """Build, load and query times of the BM25 indexes, at the filings' size and at ~100k chunks."""
+    from chat.retrieval import Scope
     from datasources.embedders import get_embedder
+    from datasources.indexes import lexical
     from datasources.models import Chunk
 
-    lexical.source_indexes = lexical.IndexCache()  # cold: built from the database
+    lexical.source_indexes = lexical.IndexCache()  # cold: loaded from the database
     started = time.perf_counter()
     scope = Scope.of(chatbot)
     figures = {"chunks": Chunk.objects.filter(company=chatbot.company).count(),
-               "build_s": time.perf_counter() - started}
-    indexes = list(scope.indexes.values())
+               "load_s": time.perf_counter() - started}
+    started = time.perf_counter()
+    for source_id in scope.sources:  # what each web process did before the pipeline stored the indexes
+        lexical.SourceIndex.build(Chunk.objects.filter(data_source_id=source_id).order_by("position")
+                                  .values_list("id", "text").iterator(chunk_size=2000))
+    figures["build_s"] = time.perf_counter() - started
+    indexes = list(scope.search.lexical_indexes.values())
     terms = [lexical.tokenize(q.text) for q in questions]
     figures["query_ms"] = median_ms(lambda t: lexical.search(indexes, t, 100), terms)
     figures["retrieve_ms"] = retrieve_ms(chatbot, questions)
@@ -245,6 +271,11 @@ def lexical_engine_figures(chatbot, questions: list[Question]) -> dict[str, floa
     figures["scale_build_s"] = time.perf_counter() - started
     figures["scale_query_ms"] = median_ms(lambda t: lexical.search([big], t, 100), terms)
     figures["scale_postings_mb"] = big.size * 8 / 1024 ** 2
+    stored = big.to_bytes()
+    started = time.perf_counter()
+    lexical.SourceIndex.from_bytes(stored)
+    figures["scale_load_s"] = time.perf_counter() - started
+    figures["scale_stored_mb"] = len(stored) / 1024 ** 2
     return figures
 
 
@@ -305,9 +336,12 @@ def render(results: Scores, unanswerable: dict[str, tuple[int, int, int]],
     lines += [f"| {kind} | {asked} | {empty} | {lexical_only} |"
               for kind, (empty, lexical_only, asked) in unanswerable.items()]
     lines += [
-        "", "Lexical engine (in-process BM25, one index per data source, chat/retrieval/lexical.py):", "",
+        "", "Lexical engine (BM25, one index per data source, stored by the pipeline and searched in each process, "
+        "datasources/indexes/lexical.py):", "",
         "| | value |", "|---|---|",
-        f"| build, {engine['chunks']:,} chunks from the database, cold | {engine['build_s']:.2f} s |",
+        f"| load the stored indexes of {engine['chunks']:,} chunks from the database, cold | "
+        f"{engine['load_s']:.2f} s |",
+        f"| build them from the chunks in the database instead | {engine['build_s']:.2f} s |",
         f"| BM25 query, median | {engine['query_ms']:.1f} ms |",
         f"| whole `retrieve` call (embedding, both searches, fusion, passages), median | "
         f"{engine['retrieve_ms']:.1f} ms |",
@@ -316,6 +350,8 @@ def render(results: Scores, unanswerable: dict[str, tuple[int, int, int]],
         f"{engine['scale_build_s']:.1f} s |",
         f"| BM25 query at that size, median | {engine['scale_query_ms']:.1f} ms |",
         f"| postings at that size | {engine['scale_postings_mb']:.0f} MB |",
+        f"| stored index at that size; loading it | {engine['scale_stored_mb']:.0f} MB; "
+        f"{engine['scale_load_s']:.2f} s |",
     ]
     return "\n".join(lines) + "\n"
 

@@ -2,11 +2,11 @@
 
 Loading the filings costs about 15 CPU-minutes, so they are not loaded again: the rows of the SQLite
 bench database (the company, its data sources, their chunks with the vectors in `chunks.embedding`,
-which is all the local vector index reads, and the chatbot) are copied into a fresh, migrated
+which is all the local vector index reads, their lexical indexes, and the chatbot) are copied into a fresh, migrated
 Postgres database with their ids, timestamps and row order unchanged, so that whatever differs
 between the two runs is the database's doing.
 
-Run by bench/chat_retrieval.py in its own process, so that the lexical and vector indexes are built
+Run by bench/chat_retrieval.py in its own process, so that the lexical and vector indexes are read
 from Postgres rather than found in that process's caches, with DATABASE_URL naming the database:
     python -m bench.chat_retrieval_postgres SQLITE_FILE OUT_FILE
 It writes OUT_FILE (JSON): the server's version, the median `retrieve` time, the scores, and the
@@ -22,7 +22,7 @@ import django
 SOURCE = "filings"  # database alias of the SQLite bench database
 # Parents before children. Chunks are read in SQLite's row order and written in it, so that both
 # databases hand the vector index its rows in the same order when neither is asked for one.
-COPIED_MODELS = ("accounts.Company", "datasources.DataSource", "datasources.Chunk",
+COPIED_MODELS = ("accounts.Company", "datasources.DataSource", "datasources.Chunk", "datasources.LexicalIndex",
                  "datasources.VectorIndexVersion", "chatbots.Chatbot", "chatbots.ChatbotDataSource")
 
 

@@ -9,7 +9,7 @@ whose nearest allowed chunks are only related ("out of scope").
 
 For each size, in the same run: plain numpy brute force over the chatbot's rows (matrix @ vector
 + argpartition), the truth for recall; `get_vector_index().query(...)` of the local index, which
-reads the nearest partitions only above `EXACT_ROWS` (datasources/vectorindex/local.py); and the
+reads the nearest partitions only above `EXACT_ROWS` (datasources/indexes/vector/local.py); and the
 whole `chat.retrieval.retrieve(chatbot=, question=)` over the Chunk rows in SQLite, with the local
 MiniLM embedding each question (its vector then swapped for the synthetic query's, so that the
 dense search finds what the question asks for). At 100k and 1M, the first query after another
@@ -128,6 +128,7 @@ def company_for(corpus: Corpus):
     """The company of this size and its chatbot, inserted into the database unless already there."""
     from accounts.models import Company
     from chatbots.models import Chatbot
+    from datasources import chunk_format
     from datasources.models import Chunk, DataSource
 
     name = f"Synthetic {corpus.rows:,}"
@@ -147,7 +148,7 @@ def company_for(corpus: Corpus):
         stop = min(start + INSERT_BATCH, corpus.rows)
         positions = np.arange(start, stop) - np.searchsorted(corpus.source, corpus.source[start:stop])
         Chunk.objects.bulk_create([
-            Chunk(id=Chunk.make_id(sources[source].id, position), company=company, data_source=sources[source],
+            Chunk(id=chunk_format.chunk_id(sources[source].id, position), company=company, data_source=sources[source],
                   position=position, text=text, metadata={"file_name": sources[source].name, "page_number": 1},
                   token_count=40, embedding=vector.tobytes())
             for source, position, text, vector in zip(
@@ -162,8 +163,8 @@ def company_for(corpus: Corpus):
 # --- Measuring ---------------------------------------------------------------------------------------
 
 def measure(rows: int) -> dict:
-    from datasources.vectorindex import get_vector_index
-    from datasources.vectorindex.local import Partitions
+    from datasources.indexes.vector import get_vector_index
+    from datasources.indexes.vector.local import Partitions
 
     corpus = Corpus(rows)
     company, chatbot = company_for(corpus)
@@ -279,10 +280,11 @@ def measure_change(company, scope_ids: list, corpus: Corpus) -> dict:
     of a chunk's structure), then after it deletes it: by the process's index, which holds the company
     (incremental), and by a fresh index (a full reload and partitioning, the cost of any change before).
     Also whether the two found the same top 10 (partitioned afresh, a few may differ)."""
+    from datasources import chunk_format
+    from datasources.indexes.vector import VectorRecord, get_vector_index
+    from datasources.indexes.vector.local import LocalVectorIndex
     from datasources.models import Chunk, DataSource
     from datasources.services import datasource_delete
-    from datasources.vectorindex import VectorRecord, get_vector_index
-    from datasources.vectorindex.local import LocalVectorIndex
 
     index = get_vector_index()  # as loaded by measure(): the company is in its cache
     rng = np.random.default_rng(3)
@@ -303,12 +305,12 @@ def measure_change(company, scope_ids: list, corpus: Corpus) -> dict:
         full_s = time.perf_counter() - started
         same = len({chunk_id for chunk_id, _ in incremental} & {chunk_id for chunk_id, _ in full}) / TOP_K
         return {"full_s": full_s, "incremental_s": incremental_s, "same_top": same,
-                "found_added": sum(chunk_id.startswith(f"datasource_{source.id}_") for chunk_id, _ in incremental)}
+                "found_added": sum(chunk_format.data_source_of(chunk_id) == source.id for chunk_id, _ in incremental)}
 
     try:
         chunks = Chunk.objects.bulk_create([
-            Chunk(id=Chunk.make_id(source.id, n), company=company, data_source=source, position=n, text=f"added {n}",
-                  metadata={"file_name": source.name, "page_number": 1}, embedding=vector.tobytes())
+            Chunk(id=chunk_format.chunk_id(source.id, n), company=company, data_source=source, position=n,
+                  text=f"added {n}", metadata={"file_name": source.name, "page_number": 1}, embedding=vector.tobytes())
             for n, vector in enumerate(vectors)
         ])
         index.upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])  # as the worker indexes them
@@ -323,7 +325,7 @@ def measure_change(company, scope_ids: list, corpus: Corpus) -> dict:
 def structureless(rows: int) -> dict:
     """The worst case for partitions: uniformly random vectors and queries, data sources interleaved.
     Partitioned in memory exactly as the local index partitions a company (no database)."""
-    from datasources.vectorindex.local import EXACT_ROWS, Block, Partitions
+    from datasources.indexes.vector.local import EXACT_ROWS, Block, Partitions
 
     rng = np.random.default_rng(2)
     vectors = _unit(rng.standard_normal((rows, DIMENSION), dtype=np.float32))
@@ -386,7 +388,7 @@ def render(results: list[dict], worst: dict, load_before: float, load_after: flo
         f"then swapped for the synthetic query's ({RETRIEVE_QUESTIONS} questions, the first call not counted: "
         "it builds the lexical indexes). Above 20,000 vectors the local index partitions the company when it "
         "loads it (k-means, 4 × √rows partitions) and a query scores the rows of its data sources in the "
-        "partitions nearest to it until it has 2% of them (datasources/vectorindex/local.py).", "",
+        "partitions nearest to it until it has 2% of them (datasources/indexes/vector/local.py).", "",
         "| chunks in the company | searched (the chatbot's) | numpy brute force p50 / p95, ms "
         "| numpy brute force, one BLAS thread, p50 / p95, ms "
         "| local index, top 10: p50 / p95, ms | recall@10 in scope / out of scope "

@@ -3,7 +3,8 @@
 An embedder reads a fixed number of tokens and silently drops the rest (all-MiniLM-L6-v2: 256
 word pieces), so chunks are measured with the embedder's own `count_tokens`. Every chunk starts
 with a line naming the document and the heading it falls under, so a passage such as
-"Total net sales; 82,959" is found by a question about Apple's sales. Prose is cut at the best
+"Total net sales; 82,959" is found by a question about Apple's sales (the chunk format, ids and
+table rows included, is declared in datasources/chunk_format.py). Prose is cut at the best
 boundary near the budget (paragraph, then sentence, then line) and overlaps the chunk before a
 little; table rows are packed under their table's caption (in full in the table's first chunk,
 its opening words after that), never cut between rows, and never overlap, since each row already
@@ -15,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from datasources import chunk_format
 from datasources.extractors import Extraction, Section
 
 # Retrieval works best on passages of a few hundred tokens, even for models that read far more.
@@ -110,7 +112,7 @@ def _context(title: str, heading: str, caption: str, count_tokens: TokenCounter,
     With `caption_share`, the caption keeps only its opening words within that share of the budget.
     """
     limit = int(budget * CONTEXT_SHARE)
-    line = " › ".join(part for part in (title, heading) if part)
+    line = chunk_format.context_line(title, heading)
     line = _trim(line, limit // 2 if caption else limit, count_tokens, keep_start=True)
     if caption and caption_share is not None:
         caption = _trim(caption, int(budget * caption_share), count_tokens, keep_start=True)
@@ -194,17 +196,17 @@ def _row_units(sections: list[Section], count_tokens: TokenCounter, budget: int)
 
 def _split_row(section: Section, count_tokens: TokenCounter, budget: int) -> list[_Unit]:
     """A row too long for one chunk, in parts that each start with the row's first cell."""
-    label, *fields = section.text.split("; ")
+    label, *fields = chunk_format.cells(section.text)
     label = _trim(label, budget // 4, count_tokens, keep_start=True)
     units: list[str] = []
     part: list[str] = []
     for cell in fields or [section.text]:
-        candidate = "; ".join([label, *part, cell])
+        candidate = chunk_format.row_text([label, *part, cell])
         if part and count_tokens(candidate) > budget:
-            units.append("; ".join([label, *part]))
+            units.append(chunk_format.row_text([label, *part]))
             part = []
         part.append(cell)
-    units.append("; ".join([label, *part]))
+    units.append(chunk_format.row_text([label, *part]))
     # A single cell longer than the budget is cut like prose.
     return [replace(piece, heading=section.heading, row_number=section.row_number)
             for text in units for piece in _fit(text, PARAGRAPH, count_tokens, budget)]
@@ -267,7 +269,7 @@ def _draft(context: str, units: list[_Unit], section: Section, title: str, file_
            count_tokens: TokenCounter) -> ChunkDraft:
     separator = "\n" if section.table is not None else ""
     body = separator.join(unit.text for unit in units).strip()
-    text = f"{context}\n{body}" if context else body
+    text = chunk_format.chunk_text(context, body)
     metadata = {"file_name": file_name, "title": title, "heading": units[0].heading}
     if section.page_number is not None:
         metadata["page_number"] = section.page_number

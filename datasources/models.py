@@ -62,7 +62,7 @@ class DataSource(models.Model):
 class Chunk(models.Model):
     """A passage of a data source: the source of truth for search and for rebuilding any index."""
 
-    id = models.TextField(primary_key=True)  # datasource_<data source id>_chunk_<n>
+    id = models.TextField(primary_key=True)  # chunk_format.chunk_id(data source id, position)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     data_source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="chunks")
     position = models.PositiveIntegerField()
@@ -85,9 +85,20 @@ class Chunk(models.Model):
     def __str__(self):
         return self.id
 
-    @staticmethod
-    def make_id(data_source_id, position: int) -> str:
-        return f"datasource_{data_source_id}_chunk_{position}"
+
+class LexicalIndex(models.Model):
+    """A data source's lexical (BM25) index, built by the pipeline from its chunks and stored beside them,
+    so that each web process loads it rather than tokenizing every chunk (datasources/indexes/lexical.py)."""
+
+    data_source = models.OneToOneField(DataSource, on_delete=models.CASCADE, primary_key=True,
+                                       related_name="lexical_index")
+    data = models.BinaryField()  # SourceIndex.to_bytes()
+
+    class Meta:
+        db_table = "lexical_indexes"
+
+    def __str__(self):
+        return f"lexical index of data source {self.data_source_id}"
 
 
 class VectorIndexVersion(models.Model):

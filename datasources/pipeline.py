@@ -19,14 +19,15 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from datasources import events
+from datasources import chunk_format, events
 from datasources.chunking import ChunkDraft, chunk_document
 from datasources.embedders import EmbeddingError, get_embedder
 from datasources.filetypes import FileKind, RejectedFile
+from datasources.indexes import index_chunks
+from datasources.indexes.vector import VectorIndexError
 from datasources.models import Chunk, DataSource
 from datasources.sandbox import extract_in_sandbox
 from datasources.sidethread import SideThread
-from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index
 
 logger = logging.getLogger(__name__)
 
@@ -121,12 +122,7 @@ class Run:
         self.report("indexing", EMBEDDED)
         with self.timed("index"):
             chunks, dropped_ids = self.store(drafts, vectors)
-            index = get_vector_index()
-            if vectors is not None:
-                index.upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])
-            if dropped_ids:
-                index.delete(company_id=self.data_source.company_id, data_source_id=self.data_source.id,
-                             ids=dropped_ids)
+            index_chunks(self.data_source, chunks, dropped_ids=dropped_ids)
         self.finish(extraction, embedder, len(chunks))
 
     def embed(self, embedder, drafts: list[ChunkDraft]) -> np.ndarray | None:
@@ -147,7 +143,7 @@ class Run:
         """
         source = self.data_source
         chunks = [
-            Chunk(id=Chunk.make_id(source.id, n), company_id=source.company_id, data_source=source, position=n,
+            Chunk(id=chunk_format.chunk_id(source.id, n), company_id=source.company_id, data_source=source, position=n,
                   text=draft.text, metadata=draft.metadata, token_count=draft.token_count,
                   embedding=vectors[n].tobytes() if vectors is not None else None)
             for n, draft in enumerate(drafts)

@@ -20,13 +20,13 @@ from accounts.models import Company, User
 from config.errors import ApiError
 from datasources import events
 from datasources.filetypes import RejectedFile, detect_file_type
+from datasources.indexes.vector import VectorIndexError, get_vector_index, namespace_for
 from datasources.models import Chunk, DataSource
 from datasources.naming import display_name, storage_path
 from datasources.pipeline import stale_before
 from datasources.scanning import FileNotClean, get_scanner
 from datasources.tasks import process_data_source
 from datasources.uploads import max_upload_bytes
-from datasources.vectorindex import VectorIndexError, get_vector_index, namespace_for
 
 logger = logging.getLogger(__name__)
 

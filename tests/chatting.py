@@ -7,9 +7,10 @@ from django.test import Client
 
 from chatbots.models import Chatbot
 from config.asgi import application
+from datasources import chunk_format
 from datasources.embedders import get_embedder
+from datasources.indexes import index_chunks
 from datasources.models import Chunk, DataSource
-from datasources.vectorindex import VectorRecord, get_vector_index
 from integrations.services import integration_save
 
 SHOP = "https://shop.example"
@@ -31,19 +32,18 @@ WAREHOUSE = [
 def add_source(company, name: str, texts: list[str], *, pages: list[int] | None = None,
                status=DataSource.Status.READY) -> DataSource:
     """A processed data source whose chunks are these texts (one page each unless `pages` says), embedded
-    when an embedder is configured."""
+    when an embedder is configured, and written to both indexes as the pipeline writes them."""
     source = DataSource.objects.create(company=company, name=name, type="pdf", status=status)
     embedder = get_embedder()
     vectors = embedder.embed_documents(texts) if embedder.enabled else None
     chunks = Chunk.objects.bulk_create([
-        Chunk(id=Chunk.make_id(source.id, n), company=company, data_source=source, position=n, text=text,
+        Chunk(id=chunk_format.chunk_id(source.id, n), company=company, data_source=source, position=n, text=text,
               metadata={"file_name": name, "title": name.rsplit(".", 1)[0], "heading": "",
                         "page_number": (pages or range(1, len(texts) + 1))[n]},
               embedding=vectors[n].tobytes() if vectors is not None else None)
         for n, text in enumerate(texts)
     ])
-    if vectors is not None:
-        get_vector_index().upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])
+    index_chunks(source, chunks)
     return source
 
 

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from accounts.models import Company, User
 from accounts.roles import Role
 from config import sockets
-from datasources.vectorindex.local import LocalVectorIndex
+from datasources.indexes.vector.local import LocalVectorIndex
 from tests import isolation
 from tests.clock import NOON
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from datasources.chunking import CHUNK_MAX_TOKENS, chunk_document, wordpiece_counter
-from datasources.extractors import Extraction, Section, extract_pdf
+from datasources.extractors import Extraction, Section
+from datasources.extractors.pdf import extract_pdf
 
 PDFS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pdf"
 MINILM_MAX_TOKENS = 254  # 256 word pieces, less [CLS] and [SEP]

@@ -8,7 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from datasources.extractors import extract_file, extract_pdf
+from datasources.extractors import extract_file
+from datasources.extractors.pdf import extract_pdf
 from datasources.filetypes import FileKind, RejectedFile
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

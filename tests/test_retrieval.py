@@ -2,9 +2,11 @@
 
 import pytest
 
-from chat.retrieval import Scope, fuse, lexical, proximity, retrieve
+from chat.retrieval import Scope, fuse, proximity, retrieve
 from chat.retrieval.passages import Candidate, build_passages
 from chatbots.models import Chatbot
+from datasources import chunk_format
+from datasources.indexes import index_chunks, lexical
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import process
 from datasources.services import datasource_upload
@@ -68,7 +70,7 @@ def test_an_exact_code_is_found_by_the_lexical_side(company_a):
     chatbot = bot(company_a, source)
     question = "Which line does part KX-9035 fit?"
     lexical_best = Scope.of(chatbot).lexical(question, 5)[0]
-    assert lexical_best.chunk_id == Chunk.make_id(source.id, 2)
+    assert lexical_best.chunk_id == chunk_format.chunk_id(source.id, 2)
     assert retrieve(chatbot=chatbot, question=question)[0].text == parts[2]
 
 
@@ -120,7 +122,7 @@ def test_adjacent_chunks_of_one_page_become_one_passage(company_a):
     source = add_source(company_a, "forklift.pdf", [first, second, elsewhere], pages=[7, 7, 8])
     passages = retrieve(chatbot=bot(company_a, source), question="How do I charge and water the forklift battery?")
     merged = next(p for p in passages if p.page_number == 7)
-    assert merged.chunk_ids == [Chunk.make_id(source.id, 0), Chunk.make_id(source.id, 1)]
+    assert merged.chunk_ids == [chunk_format.chunk_id(source.id, 0), chunk_format.chunk_id(source.id, 1)]
     assert merged.text == (f"{context}\nCharge the battery only in the ventilated charging room. Never smoke near it. "
                            "Top up the battery water weekly with distilled water.")
     assert merged.location == "forklift.pdf page 7"
@@ -139,7 +141,7 @@ TABLE_REST = (f"{TABLE_CONTEXT}\nSelling, general and administrative; 5,973; 6,0
                                           (f"{TABLE_CONTEXT}\nHeadcount grew in engineering and sales.", False)])
 def test_a_table_that_goes_on_in_the_next_chunk_is_given_whole(company_a, after, joins):
     source = add_source(company_a, "report.pdf", [TABLE_START, after], pages=[4, 4])
-    [passage] = build_passages(company_a.id, [Candidate(Chunk.make_id(source.id, 0), 0.9)], top_k=1)
+    [passage] = build_passages(company_a.id, [Candidate(chunk_format.chunk_id(source.id, 0), 0.9)], top_k=1)
     assert ("Total operating expenses; 13,415" in passage.text) is joins
     assert ("Headcount" in passage.text) is False
 
@@ -201,7 +203,7 @@ def test_a_table_row_the_question_names_comes_before_prose_that_shares_more_of_i
     scope = Scope.of(chatbot)
     # Both searches prefer the prose, which repeats the question's wording …
     searched = fuse(scope.dense(INVENTORY_QUESTION, 10), scope.lexical(INVENTORY_QUESTION, 10))
-    assert searched[0].chunk_id != Chunk.make_id(source.id, 3)
+    assert searched[0].chunk_id != chunk_format.chunk_id(source.id, 3)
     # … but the figures the question asks about are in the balance sheet's row.
     best = retrieve(chatbot=chatbot, question=INVENTORY_QUESTION)[0]
     assert "Inventories; 4,779; 5,159" in best.text
@@ -238,7 +240,7 @@ def test_lexical_only_mode_finds_passages_without_any_vectors(company_a, setting
     assert not Chunk.objects.filter(data_source=source, embedding__isnull=False).exists()
     chatbot = bot(company_a, source)
     best = retrieve(chatbot=chatbot, question="When does the courier collect parcels?")[0]
-    assert best.chunk_id == Chunk.make_id(source.id, 2)
+    assert best.chunk_id == chunk_format.chunk_id(source.id, 2)
     assert retrieve(chatbot=chatbot, question="How do I bake sourdough bread?") == []
 
 
@@ -249,5 +251,8 @@ def test_a_reprocessed_data_source_is_searched_with_its_new_chunks(company_a, se
     question = "Where are returned crates inspected?"
     assert retrieve(chatbot=chatbot, question=question) == []
     Chunk.objects.filter(data_source=source, position=2).update(text="Returned crates are inspected in hangar nine.")
-    source.save()  # processing ends by saving the data source, which moves its updated_at
+    # As a processing run does: its index step writes the new chunks to both indexes, and it ends by
+    # saving the data source, which moves its updated_at.
+    index_chunks(source, list(Chunk.objects.filter(data_source=source).order_by("position")))
+    source.save()
     assert retrieve(chatbot=chatbot, question=question)[0].text == "Returned crates are inspected in hangar nine."

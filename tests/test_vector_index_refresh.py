@@ -1,15 +1,15 @@
 """The local vector index after another process changed a company's vectors: the next query sees the
-change, having read again only the data sources that changed (datasources/vectorindex/local.py)."""
+change, having read again only the data sources that changed (datasources/indexes/vector/local.py)."""
 
 import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from datasources.indexes.vector import VectorRecord
+from datasources.indexes.vector.local import LocalVectorIndex, Partitions
 from datasources.models import Chunk, DataSource
 from datasources.services import datasource_delete
-from datasources.vectorindex import VectorRecord
-from datasources.vectorindex.local import LocalVectorIndex, Partitions
 from tests.test_vectorindex import DIMENSION, add_chunks, ids_of, topics, unit
 
 EXACT_ROWS = 50  # the partitioned tests stand for a company of millions with a few hundred rows

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from pinecone import Pinecone
 
+from datasources import chunk_format
+from datasources.indexes.vector import VectorIndexError, VectorRecord, get_vector_index, namespace_for
+from datasources.indexes.vector.local import LocalVectorIndex, Partitions
 from datasources.models import Chunk, DataSource
-from datasources.vectorindex import VectorIndexError, VectorRecord, get_vector_index, namespace_for
-from datasources.vectorindex.local import LocalVectorIndex, Partitions
 from tests.fakes.pinecone_server import running_pinecone
 
 DIMENSION = 384
@@ -26,7 +27,7 @@ def add_chunks(source: DataSource, vectors: list[np.ndarray], text: str = "Some 
     """Chunks stored as the worker stores them, and the records it then indexes."""
     start = Chunk.objects.filter(data_source=source).count()
     chunks = [
-        Chunk(id=Chunk.make_id(source.id, start + n), company_id=source.company_id, data_source=source,
+        Chunk(id=chunk_format.chunk_id(source.id, start + n), company_id=source.company_id, data_source=source,
               position=start + n, text=f"{text} ({start + n})",
               metadata={"file_name": source.name, "page_number": start + n + 1, "sheet": None},
               embedding=np.asarray(vector, dtype=np.float32).tobytes())
@@ -93,9 +94,9 @@ def test_another_companys_vectors_are_never_returned(index, sources, company_a, 
     # Even when asked for company B's data source by id, company A's search stays in company A.
     matches = index.query(company_id=company_a.id, vector=query,
                           data_source_ids=[sources["a1"].id, sources["b1"].id], top_k=10)
-    assert ids_of(matches) == [Chunk.make_id(sources["a1"].id, 0)]
+    assert ids_of(matches) == [chunk_format.chunk_id(sources["a1"].id, 0)]
     matches_b = index.query(company_id=company_b.id, vector=query, data_source_ids=[sources["b1"].id], top_k=10)
-    assert ids_of(matches_b) == [Chunk.make_id(sources["b1"].id, 0)]
+    assert ids_of(matches_b) == [chunk_format.chunk_id(sources["b1"].id, 0)]
 
 
 def test_query_searches_only_the_named_data_sources(index, sources, company_a):
@@ -165,7 +166,7 @@ def test_the_latest_company_stays_cached_when_the_budget_is_exceeded(sources, co
         small.query(**search_a)
     small.query(**search_b)  # evicts company A
     with django_assert_num_queries(2):  # version, then A's vectors again
-        assert small.query(**search_a)[0][0] == Chunk.make_id(sources["a1"].id, 0)
+        assert small.query(**search_a)[0][0] == chunk_format.chunk_id(sources["a1"].id, 0)
 
 
 def test_vectors_of_another_model_are_left_out_during_a_reindex(web, sources, company_a):

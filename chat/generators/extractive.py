@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from chat.context import Prompt
 from chat.retrieval import named_things
-from chat.retrieval.lexical import row_label, tokenize
 from chat.retrieval.passages import Passage
+from datasources import chunk_format
+from datasources.indexes.lexical import row_label, tokenize
 
 MAX_QUOTES = 3
 MAX_ANSWER_CHARS = 700
@@ -39,7 +40,6 @@ _FIGURE_QUESTION = re.compile(
 # A sentence ends at . ! or ? (maybe closing a quote or bracket) before a capital or a figure, but not
 # at the dot leaders of a table of contents or a cost table ("Wiring change ....... 79 work-hours").
 _SENTENCE_BREAK = re.compile(r"(?:(?<=[^.][.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“'(\[$€£]?[A-Z0-9])")
-_TABLE_ROW = re.compile(r"^[^;]{1,120}: [^;]*; ")
 _PIECES = re.compile(r"\s*\S+")
 
 
@@ -104,12 +104,14 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> str:
 
 
 def split_sentences(text: str, number: int) -> list[Sentence]:
-    """A passage's sentences and table rows, without its first line, the chunk's context (document
-    title › heading, see datasources/chunking.py), which names where the passage is, not what it says."""
-    lines = text.split("\n")
-    context = frozenset(tokenize(lines[0])) if len(lines) > 1 else frozenset()
+    """A passage's sentences and table rows, without its context line (document title › heading, see
+    datasources/chunk_format.py), which names where the passage is, not what it says."""
+    context, lines = chunk_format.context_and_body(text)
+    if not lines:  # a single line is all body
+        context, lines = "", [context]
+    context_terms = frozenset(tokenize(context))
     blocks: list[str] = []
-    for line in (lines[1:] if len(lines) > 1 else lines):
+    for line in lines:
         line = " ".join(line.split())
         if blocks and _runs_on(blocks[-1], line):
             blocks[-1] += " " + line  # a sentence running on to the next line of a page
@@ -120,7 +122,7 @@ def split_sentences(text: str, number: int) -> list[Sentence]:
     for piece in pieces:
         terms = Counter(tokenize(piece))
         if sum(terms.values()) >= 2:
-            sentences.append(Sentence(piece, number, len(sentences), terms, context))
+            sentences.append(Sentence(piece, number, len(sentences), terms, context_terms))
     return sentences
 
 
@@ -129,7 +131,7 @@ def _runs_on(block: str, line: str) -> bool:
     row ("Region: West; Revenue: 1,204", "Inventories; 4,779; 5,159"), which always stands on its own line."""
     if not block or not line or block.endswith((".", "!", "?", ":")):
         return False
-    return not any(_TABLE_ROW.search(text) or row_label(text) for text in (block, line))
+    return not any(chunk_format.is_headed_row(text) or row_label(text) for text in (block, line))
 
 
 def _best(question: str, wanted: Counter, sentences: list[Sentence]) -> list[Sentence]:
@@ -197,7 +199,7 @@ def _shortened(text: str, wanted: Counter) -> str:
     then the ones that share most words with the question, in their order, gaps marked " … "."""
     if len(text) <= MAX_QUOTE_CHARS:
         return text
-    parts = text.split("; ")
+    parts = chunk_format.cells(text)
     if len(parts[0]) > MAX_QUOTE_CHARS:
         return parts[0][:MAX_QUOTE_CHARS].rsplit(" ", 1)[0] + OMISSION.rstrip()
     by_relevance = sorted(range(1, len(parts)), key=lambda i: -sum(wanted[t] for t in tokenize(parts[i])))
@@ -210,5 +212,5 @@ def _shortened(text: str, wanted: Counter) -> str:
         length += len(parts[index]) + len(OMISSION)
     shown = ""
     for index in sorted(kept):
-        shown += (("; " if index - 1 in kept else OMISSION) if shown else "") + parts[index]
+        shown += ((chunk_format.CELL_SEPARATOR if index - 1 in kept else OMISSION) if shown else "") + parts[index]
     return shown if max(kept) == len(parts) - 1 else shown + OMISSION.rstrip()

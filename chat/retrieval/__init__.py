@@ -3,60 +3,50 @@
 Everything is scoped to the chatbot's company and to its own ready data sources. A question that
 names some of those documents (a company, a period, "the latest") is narrowed to them
 (chat/retrieval/documents.py); two searches run over what remains, dense (the vector index) and
-lexical (BM25, chat/retrieval/lexical.py), and are fused by a weighted sum of their scaled scores;
-each document's chunk with the row of figures the question names goes up, and chunks with a line
-that holds the question's words together gain a little; a question below the relevance floor gets
-nothing; the ranked chunks become passages, with neighbouring chunks of one page or table merged
-(chat/retrieval/passages.py).
+lexical (BM25), both through `chunk_search` (datasources/indexes/), and are fused by a weighted sum
+of their scaled scores; each document's chunk with the row of figures the question names goes up,
+and chunks with a line that holds the question's words together gain a little; a question below the
+relevance floor gets nothing; the ranked chunks become passages, with neighbouring chunks of one
+page or table merged (chat/retrieval/passages.py).
 
-Every choice below was measured on the twenty 10-Q filings of bench/chat_retrieval.py (56 dev
-questions; "NR" is number recall within 8,000 characters at k = 8): dense alone 0.156, hybrid
-0.131, hybrid narrowed to the question's documents 0.386, with passages widened 0.424, and with
-100 candidates per search instead of 50, 0.451. On today's chunks (bfloat16 embeddings, running
-headers and footers left out): 0.423, with tables that go on in the next chunk given whole 0.441,
-with line proximity 0.456, and with the rows of figures the question names 0.596.
+Every choice below was measured on the twenty 10-Q filings of bench/chat_retrieval.py; the figures
+of each step and of the values tried for each constant are in docs/BENCHMARKS.md ("Chat retrieval").
 """
 
-import logging
 import re
 import uuid
 from dataclasses import dataclass
 
-from chat.retrieval import documents, lexical
+from chat.retrieval import documents
 from chat.retrieval.passages import READ_FACTOR, Candidate, Passage, build_passages, read_chunks
-from datasources.embedders import EmbeddingError, get_embedder
+from datasources import chunk_format
+from datasources.indexes import ChunkSearch
+from datasources.indexes.lexical import tokenize
 from datasources.models import Chunk, DataSource
-from datasources.vectorindex import VectorIndexError, get_vector_index
+from datasources.selectors import chunk_search
 
 __all__ = ["Passage", "Scope", "retrieve"]
 
-logger = logging.getLogger(__name__)
-
-# Candidates each search contributes to fusion. NR: 25 → 0.391, 50 → 0.424, 100 → 0.451, 200 → 0.450.
+# Candidates each search contributes to fusion: fewer miss answers, more add nothing.
 POOL = 100
 # fused score = DENSE_WEIGHT × dense + (1 − DENSE_WEIGHT) × lexical, each min-max scaled over its
-# candidates. NR: 0.35 → 0.379, 0.5 → 0.435, 0.65 → 0.336, dense alone 0.266; reciprocal rank
-# fusion (k = 10 or 60) 0.358-0.366.
+# candidates: meaning and exact words count alike, which beat either alone and rank fusion.
 DENSE_WEIGHT = 0.5
-# Documents whose affinity to the question is at least this share of the best one's are searched.
-# NR: 0.6 → 0.370, 0.75 → 0.435, 0.9 → 0.412.
+# Documents whose affinity to the question is at least this share of the best one's are searched:
+# a question names its documents less sharply than its words suggest.
 TARGET_SHARE = 0.75
 # A chunk with one line (a table row, a sentence) that holds the question's informative words together
-# gains up to this much on its fused score: words side by side answer better than words scattered over
-# a page. NR 0.441 → 0.456; 0.3 → 0.460 but number recall within 4,000 characters fell (0.319 → 0.297).
+# gains up to this much on its fused score: words side by side answer better than words scattered.
 PROXIMITY_WEIGHT = 0.1
 # In each searched document, the chunk with the figure row the question names most fully (every word
 # of the row's label among the question's words, the most informative such label: "operating
 # expenses" in "Operating expenses 6,026 6,710") gains this much, scaled by its label's weight over
-# the best document's; above 1.1 the best document's row goes ahead of anything the searches found
-# (fused scores are at most 1, proximity adds at most 0.1). NR 0.456 → 0.596 and within 4,000
-# characters 0.319 → 0.443 (0.3: 0.505 / 0.381; 0.7: 0.596 / 0.426; 1.0: 0.596 / 0.433; 1.2 to 2.5:
-# 0.596 / 0.443). Raising every such chunk of a document instead of its best one: 0.579; only labels
-# naming at least a tenth of the question's weight: 0.529.
+# the best document's: above 1.1 the best document's row goes ahead of anything the searches found
+# (fused scores are at most 1, proximity adds at most 0.1).
 ROW_WEIGHT = 1.5
 # The relevance floor, calibrated on questions the benchmark filings cannot answer
 # (bench/chat_retrieval.py): below it the question is unanswerable and gets no passages.
-DENSE_FLOOR = 0.40  # the best chunk's cosine similarity (MiniLM); unrelated topics scored 0.12-0.28
+DENSE_FLOOR = 0.40  # the best chunk's cosine similarity (MiniLM): unrelated topics score well under it
 # Without an embedder: the share of the question's informative words (by IDF) that the documents use.
 LEXICAL_FLOOR = 0.35
 
@@ -72,23 +62,25 @@ def retrieve(*, chatbot, question: str, top_k: int | None = None) -> list[Passag
 
 @dataclass(frozen=True)
 class Scope:
-    """A company's ready data sources that one chatbot answers from, with their lexical indexes."""
+    """The company's ready data sources that one chatbot answers from, searched through both their indexes."""
 
-    company_id: uuid.UUID
-    sources: dict[uuid.UUID, DataSource]
-    indexes: dict[uuid.UUID, lexical.SourceIndex]
+    search: ChunkSearch
 
     @classmethod
     def of(cls, chatbot) -> "Scope":
-        sources = DataSource.objects.filter(company_id=chatbot.company_id, chatbots=chatbot,
-                                            status=DataSource.Status.READY)
-        sources = {source.id: source for source in sources}
-        indexes = {source_id: lexical.source_indexes.get(source_id, source.updated_at.isoformat())
-                   for source_id, source in sources.items()}
-        return cls(chatbot.company_id, sources, indexes)
+        sources = DataSource.objects.filter(chatbots=chatbot)
+        return cls(chunk_search(company_id=chatbot.company_id, data_sources=sources))
+
+    @property
+    def company_id(self) -> uuid.UUID:
+        return self.search.company_id
+
+    @property
+    def sources(self) -> dict[uuid.UUID, DataSource]:
+        return self.search.sources
 
     def retrieve(self, question: str, top_k: int) -> list[Passage]:
-        terms = lexical.tokenize(question)
+        terms = tokenize(question)
         if not self.sources or not terms or self.names_a_stranger(question):
             return []
         affinity = self.affinity(terms)
@@ -96,7 +88,7 @@ class Scope:
         dense = self.dense(question, POOL, targets)
         if not self.clears_floor(terms, dense):
             return []
-        weights = lexical.idf([self.indexes[source_id] for source_id in targets], terms)
+        weights = self.search.idf(terms, targets)
         ranked = self.by_named_rows(fuse(dense, self.lexical(question, POOL, targets)), weights, targets)
         depth = top_k * READ_FACTOR
         chunks = read_chunks(self.company_id, [c.chunk_id for c in ranked[:depth]])
@@ -105,23 +97,13 @@ class Scope:
             ranked = interleave(ranked)
         return build_passages(self.company_id, ranked, top_k, chunks=chunks)
 
-    def lexical(self, question: str, top_k: int, source_ids=None) -> list[Candidate]:
-        indexes = [self.indexes[source_id] for source_id in (source_ids or self.sources)]
-        terms = lexical.tokenize(question)
-        return [Candidate(chunk_id, score) for chunk_id, score in lexical.search(indexes, terms, top_k)]
+    def lexical(self, question: str, top_k: int, source_ids=()) -> list[Candidate]:
+        return [Candidate(chunk_id, score)
+                for chunk_id, score in self.search.lexical(tokenize(question), top_k, source_ids)]
 
-    def dense(self, question: str, top_k: int, source_ids=None) -> list[Candidate]:
+    def dense(self, question: str, top_k: int, source_ids=()) -> list[Candidate]:
         """Nearest chunks by meaning; none when no embedder is configured or it fails (lexical-only)."""
-        embedder = get_embedder()
-        if not embedder.enabled:
-            return []
-        try:
-            matches = get_vector_index().query(company_id=self.company_id, vector=embedder.embed_query(question),
-                                               data_source_ids=list(source_ids or self.sources), top_k=top_k)
-        except (EmbeddingError, VectorIndexError):
-            logger.warning("Dense search failed; answering from lexical search alone", exc_info=True)
-            return []
-        return [Candidate(chunk_id, score) for chunk_id, score in matches]
+        return [Candidate(chunk_id, score) for chunk_id, score in self.search.dense(question, top_k, source_ids)]
 
     def by_named_rows(self, ranked: list[Candidate], weights: dict[str, float], source_ids) -> list[Candidate]:
         """The ranking with each document's chunk holding the figure row the question names best raised by
@@ -131,7 +113,7 @@ class Scope:
         scores = {candidate.chunk_id: candidate.score for candidate in ranked}
         best = []
         for source_id in source_ids:
-            named = self.indexes[source_id].named_rows(weights)
+            named = self.search.named_rows(source_id, weights)
             if named:  # ties go to the better-ranked chunk, then to the first in reading order
                 best.append(max(named.items(), key=lambda item: (item[1], scores.get(item[0], 0.0))))
         if not best:
@@ -145,32 +127,30 @@ class Scope:
                      depth: int) -> list[Candidate]:
         """The ranking's first `depth` chunks (those passages are built from; `chunks` holds them, read)
         reordered with each score raised by PROXIMITY_WEIGHT × its line proximity (`weights`: the
-        question's words' IDF). Reordering deeper changed nothing on the filings (depth 24 to all 170
-        candidates: the same figures) and cost 27 ms a question."""
+        question's words' IDF). Reordering deeper changes nothing found and costs time."""
         boosted = [Candidate(c.chunk_id, c.score + PROXIMITY_WEIGHT * proximity(chunks[c.chunk_id].text, weights)
                              if c.chunk_id in chunks else c.score)
                    for c in ranked[:depth]]
         return sorted(boosted, key=lambda candidate: -candidate.score) + ranked[depth:]
 
     def affinity(self, terms: list[str]) -> dict[uuid.UUID, float]:
+        indexes = self.search.lexical_indexes
         return documents.affinity(terms, [
-            documents.Document(source_id, documents.name_terms(source.name), self.indexes[source_id],
-                               documents.latest_date(self.indexes[source_id].opening))
+            documents.Document(source_id, documents.name_terms(source.name), indexes[source_id],
+                               documents.latest_date(indexes[source_id].opening))
             for source_id, source in self.sources.items()])
 
     def names_a_stranger(self, question: str) -> bool:
         """The question names something (a capitalised word inside the sentence: a company, a
         product) that no document ever mentions: it asks about someone else."""
-        indexes = list(self.indexes.values())
-        return any(not any(term in index.postings for index in indexes for term in lexical.tokenize(name))
-                   for name in named_things(question))
+        return any(not any(self.search.uses(term) for term in tokenize(name)) for name in named_things(question))
 
     def clears_floor(self, terms: list[str], dense: list[Candidate]) -> bool:
         """The best chunk is close enough in meaning; without an embedder, the documents use enough
         of the question's informative words."""
         if dense:
             return dense[0].score >= DENSE_FLOOR
-        return lexical.known_share(list(self.indexes.values()), terms) >= LEXICAL_FLOOR
+        return self.search.known_share(terms) >= LEXICAL_FLOOR
 
 
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w&-]*[A-Za-z]")
@@ -193,13 +173,13 @@ def fuse(dense: list[Candidate], found: list[Candidate]) -> list[Candidate]:
 def proximity(text: str, weights: dict[str, float]) -> float:
     """The largest share of the question's word weights (IDF) that one line of the chunk holds.
 
-    The chunk's first line is its context (document › heading, datasources/chunking.py), which
-    every chunk of a section shares, so it is left out.
+    The chunk's context line (datasources/chunk_format.py), which every chunk of a section shares, is
+    left out.
     """
     total = sum(weights.values())
     if not total:
         return 0.0
-    lines = (set(lexical.tokenize(line)) for line in text.split("\n")[1:])
+    lines = (set(tokenize(line)) for line in chunk_format.context_and_body(text)[1])
     return max((sum(weight for term, weight in weights.items() if term in words) for words in lines),
                default=0.0) / total
 
@@ -210,7 +190,7 @@ def interleave(ranked: list[Candidate]) -> list[Candidate]:
     rounds: dict[uuid.UUID, int] = {}
     keyed = []
     for position, candidate in enumerate(ranked):
-        source_id = _source_of(candidate.chunk_id)
+        source_id = chunk_format.data_source_of(candidate.chunk_id)
         rounds[source_id] = rounds.get(source_id, -1) + 1
         keyed.append((rounds[source_id], position, candidate))
     return [candidate for _, _, candidate in sorted(keyed, key=lambda item: item[:2])]
@@ -223,8 +203,3 @@ def _scaled(candidates: list[Candidate]) -> dict[str, float]:
     low = min(c.score for c in candidates)
     spread = high - low or 1.0
     return {c.chunk_id: (c.score - low) / spread for c in candidates}
-
-
-def _source_of(chunk_id: str) -> uuid.UUID:
-    """The data source in a chunk id (datasource_<id>_chunk_<n>, as Chunk.make_id writes it)."""
-    return uuid.UUID(chunk_id.split("_")[1])

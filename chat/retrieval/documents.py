@@ -14,7 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from chat.retrieval.lexical import SourceIndex, tokenize
+from datasources.indexes.lexical import SourceIndex, tokenize
 
 # Words that ask for the newest document rather than name one.
 RECENCY_WORDS = frozenset({"latest", "recent", "newest", "current", "last"})

@@ -5,23 +5,19 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from datasources import chunk_format
 from datasources.models import Chunk
 
 # How many ranked chunks are read to fill top_k passages, since merging and repeats consume some.
 READ_FACTOR = 4
 # Two passages whose word sets overlap this much say the same thing; the lower-ranked one is dropped.
 DUPLICATE_OVERLAP = 0.9
-# Chunks just before each passage, on the same page or sheet, added to it (bench/chat_retrieval.py,
-# number recall within 8,000 characters at k = 8). On the chunks before PDF headers and footers were
-# dropped: one 0.437, two 0.451, three 0.423 (adding the chunk after lowered it). On today's chunks,
-# whose captions repeat less: one 0.423, two 0.380.
+# Chunks just before each passage, on the same page or sheet, added to it: a table's caption and first
+# rows, or the figures a paragraph comments on, often sit before the chunk that matched.
 WIDEN_BEFORE = 1
 # A passage also takes the next chunk of its page when that chunk holds this many table rows: a table's
-# caption and first rows match a question best, and the rows it asks about often follow in the next
-# chunk. NR 0.423 → 0.441; the next chunk whatever it holds lowered it (0.399).
+# caption and first rows match a question best, and the rows it asks about often follow in the next chunk.
 TABLE_ROWS_AFTER = 3
-# How datasources/chunking.py writes a table row: the row's label, then its cells.
-CELL_SEPARATOR = "; "
 
 
 @dataclass(frozen=True)
@@ -123,7 +119,7 @@ def _join(passage: Passage, chunk: Chunk) -> None:
 
 
 def _table_rows(text: str) -> int:
-    return sum(1 for line in text.split("\n") if CELL_SEPARATOR in line)
+    return sum(1 for line in text.split("\n") if chunk_format.is_table_row(line))
 
 
 def _own(company_id: uuid.UUID, rows) -> list[Chunk]:

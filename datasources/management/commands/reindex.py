@@ -1,16 +1,18 @@
 from django.core.management.base import BaseCommand
 
 from datasources.embedders import get_embedder
+from datasources.indexes import index_chunks
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import process
 from datasources.services import datasource_reprocess
-from datasources.vectorindex import VectorRecord, get_vector_index
 
 
 class Command(BaseCommand):
-    help = ("Bring the vector index up to date: data sources embedded with another model than the "
-            "configured one are processed again (re-chunked and re-embedded); the others have their "
-            "stored vectors written to the configured index again (e.g. after switching to Pinecone).")
+    help = ("Bring the indexes up to date: data sources embedded with another model than the configured "
+            "one are processed again (re-chunked and re-embedded); the others have their stored chunks "
+            "written to both indexes again: their vectors to the configured vector index (e.g. after "
+            "switching to Pinecone), their words to a new lexical index (e.g. for data sources processed "
+            "before lexical indexes were stored).")
 
     def add_arguments(self, parser):
         parser.add_argument("--company", help="Only this company's data sources (id).")
@@ -29,10 +31,9 @@ class Command(BaseCommand):
                     process(str(source.id))
                 reembedded += 1
                 self.stdout.write(f"{source.name}: re-embedded")
-            elif embedder.enabled:
-                chunks = Chunk.objects.filter(data_source=source, embedding__isnull=False)
-                get_vector_index().upsert([VectorRecord.from_chunk(chunk) for chunk in chunks])
+            else:
+                index_chunks(source, list(Chunk.objects.filter(data_source=source).order_by("position")))
                 rewritten += 1
                 self.stdout.write(f"{source.name}: indexed")
         self.stdout.write(f"{reembedded} data source(s) re-embedded with {embedder.model or 'no model'}, "
-                          f"{rewritten} re-indexed from stored vectors")
+                          f"{rewritten} re-indexed from stored chunks")

@@ -17,17 +17,18 @@ import numpy as np
 from django.conf import settings
 
 from config.backends import configured
+from datasources import chunk_format
 from datasources.models import Chunk
 
 BACKENDS = {
-    "local": "datasources.vectorindex.local.LocalVectorIndex",
-    "pinecone": "datasources.vectorindex.pinecone.PineconeVectorIndex",
+    "local": "datasources.indexes.vector.local.LocalVectorIndex",
+    "pinecone": "datasources.indexes.vector.pinecone.PineconeVectorIndex",
 }
 
 
 @dataclass(frozen=True)
 class VectorRecord:
-    id: str  # datasource_<data source id>_chunk_<n>
+    id: str  # the chunk's id (datasources/chunk_format.py)
     company_id: uuid.UUID
     data_source_id: uuid.UUID
     vector: np.ndarray  # float32
@@ -76,7 +77,7 @@ def by_company(records: Sequence[VectorRecord]) -> dict[uuid.UUID, list[VectorRe
 
 def check_ids_belong(data_source_id: uuid.UUID, ids: Sequence[str]) -> None:
     """Deleting "a data source's vectors" must not reach another's, whatever ids a caller passes."""
-    prefix = f"datasource_{as_uuid(data_source_id)}_chunk_"  # as Chunk.make_id writes them
+    prefix = chunk_format.id_prefix(as_uuid(data_source_id))
     strays = [chunk_id for chunk_id in ids if not chunk_id.startswith(prefix)]
     if strays:
         raise ValueError(f"{len(strays)} ids are not chunks of data source {data_source_id}: {strays[:3]}")

@@ -14,7 +14,7 @@ from pinecone import Pinecone
 from pinecone.exceptions import PineconeException
 
 from datasources.embedders import batches_within, normalize_rows
-from datasources.vectorindex import (
+from datasources.indexes.vector import (
     Match,
     VectorIndexError,
     VectorRecord,

@@ -39,8 +39,7 @@ from django.db.models import F
 from threadpoolctl import ThreadpoolController
 
 from datasources.embedders import normalize_rows
-from datasources.models import Chunk, VectorIndexChange, VectorIndexVersion
-from datasources.vectorindex import (
+from datasources.indexes.vector import (
     Match,
     VectorIndexError,
     VectorRecord,
@@ -48,6 +47,7 @@ from datasources.vectorindex import (
     by_company,
     check_ids_belong,
 )
+from datasources.models import Chunk, VectorIndexChange, VectorIndexVersion
 
 WRITE_BATCH = 500  # rows per statement, well under SQLite's limit on query parameters
 # Measured with bench/search_latency.py on 2 cores (docs/BENCHMARKS.md, "Search latency"):

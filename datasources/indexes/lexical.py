@@ -1,24 +1,39 @@
-"""BM25 over the chunks' text, in this process: one small inverted index per data source.
+"""BM25 over the chunks' words: one small inverted index per data source, searched in each process.
 
 The same code serves SQLite and Postgres, and a chatbot searches any subset of its company's
 data sources by combining their indexes at query time (term statistics are summed over the
-searched sources, so scores are those of one index over exactly those chunks). An index is
-built from the database on first use and cached under the data source's `updated_at`, which
-changes whenever processing finishes; re-processing or deleting a data source takes it out of
-the ready set first, so a stale index is never searched.
+searched sources, so scores are those of one index over exactly those chunks). Besides the
+postings, an index keeps each chunk's rows of figures by the words of their labels
+(`FigureRows`) and the opening of the document (where it says what it is).
+
+Where it lives: the pipeline builds a data source's index in its index step, from the chunks it
+has just stored, and stores it in the database (`LexicalIndex`, one row per data source, deleted
+with it); each web process loads it on first use and keeps it under the data source's
+`updated_at`, which changes whenever processing finishes, in a cache of its own (IndexCache).
+Re-processing or deleting a data source takes it out of the ready set first, so a stale index is
+never searched. Built once by the worker rather than by every web process from the chunks' text:
+tokenizing costs about 0.14 ms a chunk (0.6 s for the benchmark's twenty filings, 12 s at 100,000
+chunks, docs/BENCHMARKS.md), paid by each web process at its first question after every change or
+restart, while loading a stored index costs a fraction of that. A data source processed before
+indexes were stored has its index built from its chunks, as before, until `manage.py reindex`
+stores it.
 """
 
+import io
+import itertools
+import json
 import math
 import re
 import threading
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from datasources.models import Chunk
+from datasources import chunk_format
+from datasources.models import Chunk, DataSource, LexicalIndex
 
 K1, B = 1.2, 0.75
 OPENING_CHUNKS = 8
@@ -78,9 +93,9 @@ class SourceIndex:
         counts_of: dict[str, list[int]] = {}
         labels: list[tuple[int, list[str]]] = []
         for row, (chunk_id, text) in enumerate(rows):
+            context, body = chunk_format.context_and_body(text)
             # Tokens never span lines, so a chunk's tokens are its lines' tokens one after another.
-            lines = text.split("\n")
-            tokens_of = [tokenize(line) for line in lines]
+            tokens_of = [tokenize(line) for line in [context, *body]]
             tokens = [token for line_tokens in tokens_of for token in line_tokens]
             chunk_ids.append(chunk_id)
             if row < OPENING_CHUNKS:
@@ -89,12 +104,36 @@ class SourceIndex:
             for term, count in Counter(tokens).items():
                 rows_of.setdefault(term, []).append(row)
                 counts_of.setdefault(term, []).append(count)
-            # The first line is the chunk's context (document › heading), not its content.
-            labels.extend((row, label) for label in map(row_label, lines[1:], tokens_of[1:]) if label)
+            # The context line says where the chunk is, not what it holds: no row of figures there.
+            labels.extend((row, label) for label in map(row_label, body, tokens_of[1:]) if label)
         postings = {term: (np.array(rows_of[term], dtype=np.int32), np.array(counts_of[term], dtype=np.float32))
                     for term in rows_of}
         return cls(chunk_ids, np.array(lengths, dtype=np.float32), postings, "\n".join(opening),
                    FigureRows.build(labels))
+
+    def to_bytes(self) -> bytes:
+        """The index as it is stored: an .npz archive of its arrays, postings end to end, and of its
+        strings in JSON; nothing in it is pickled, so loading it cannot run code."""
+        terms, words = list(self.postings), list(self.figure_rows.lines)
+        strings = {"chunk_ids": self.chunk_ids, "opening": self.opening, "terms": terms, "label_words": words}
+        archive = io.BytesIO()
+        np.savez(archive, strings=np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8), lengths=self.lengths,
+                 **_end_to_end("posting_rows", [self.postings[term][0] for term in terms], np.int32),
+                 **_end_to_end("posting_counts", [self.postings[term][1] for term in terms], np.float32),
+                 **_end_to_end("label_rows", [self.figure_rows.lines[word] for word in words], np.int32),
+                 label_sizes=self.figure_rows.sizes, label_chunk_rows=self.figure_rows.chunk_rows)
+        return archive.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "SourceIndex":
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = dict(archive)
+        strings = json.loads(arrays["strings"].tobytes())
+        rows, counts = _apart(arrays, "posting_rows"), _apart(arrays, "posting_counts")
+        postings = {term: (rows[n], counts[n]) for n, term in enumerate(strings["terms"])}
+        figure_rows = FigureRows(dict(zip(strings["label_words"], _apart(arrays, "label_rows"), strict=True)),
+                                 arrays["label_sizes"], arrays["label_chunk_rows"])
+        return cls(strings["chunk_ids"], arrays["lengths"], postings, strings["opening"], figure_rows)
 
     @property
     def size(self) -> int:
@@ -172,6 +211,17 @@ class FigureRows:
         return best
 
 
+def _end_to_end(name: str, parts: list[np.ndarray], dtype) -> dict[str, np.ndarray]:
+    """Arrays as one array and the offsets where each starts (and the last ends)."""
+    return {name: np.concatenate([np.zeros(0, dtype=dtype), *parts]),
+            f"{name}_bounds": np.cumsum([0, *map(len, parts)], dtype=np.int64)}
+
+
+def _apart(arrays: dict[str, np.ndarray], name: str) -> list[np.ndarray]:
+    joined, bounds = arrays[name], arrays[f"{name}_bounds"].tolist()
+    return [joined[start:end] for start, end in itertools.pairwise(bounds)]
+
+
 def search(indexes: list[SourceIndex], terms: list[str], top_k: int) -> list[tuple[str, float]]:
     """(chunk id, BM25 score) of the best chunks across these indexes, best first."""
     total_rows = sum(len(index.chunk_ids) for index in indexes)
@@ -219,7 +269,7 @@ def _weights(indexes: list[SourceIndex], terms: list[str]) -> dict[str, tuple[in
 
 
 class IndexCache:
-    """Each process's built indexes, least recently used dropped beyond a budget of postings."""
+    """Each process's loaded indexes, least recently used dropped beyond a budget of postings."""
 
     def __init__(self, budget: int = CACHE_POSTINGS):
         self.budget = budget
@@ -233,9 +283,7 @@ class IndexCache:
             if index is not None:
                 self._indexes.move_to_end(key)
                 return index
-        rows = (Chunk.objects.filter(data_source_id=data_source_id).order_by("position")
-                .values_list("id", "text").iterator(chunk_size=2000))
-        index = SourceIndex.build(rows)
+        index = load(data_source_id)
         with self._lock:
             for stale in [key for key in self._indexes if key[0] == data_source_id]:
                 del self._indexes[stale]
@@ -246,3 +294,20 @@ class IndexCache:
 
 
 source_indexes = IndexCache()
+
+
+def store(data_source: DataSource, chunks: Sequence[Chunk]) -> None:
+    """Build the data source's index from its chunks, in reading order, and store it in place of the last."""
+    index = SourceIndex.build((chunk.id, chunk.text) for chunk in chunks)
+    LexicalIndex.objects.update_or_create(data_source=data_source, defaults={"data": index.to_bytes()})
+
+
+def load(data_source_id: uuid.UUID) -> SourceIndex:
+    """The data source's stored index; built from its chunks when none is stored yet (processed before
+    indexes were stored, and `manage.py reindex` not run since)."""
+    stored = LexicalIndex.objects.filter(data_source_id=data_source_id).values_list("data", flat=True).first()
+    if stored is not None:
+        return SourceIndex.from_bytes(stored)
+    rows = (Chunk.objects.filter(data_source_id=data_source_id).order_by("position")
+            .values_list("id", "text").iterator(chunk_size=2000))
+    return SourceIndex.build(rows)

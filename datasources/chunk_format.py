@@ -1,0 +1,75 @@
+"""How a chunk is written, declared once: extraction and chunking write it, the indexes and chat read it here.
+
+- Its id names its data source and its position there: `datasource_<data source id>_chunk_<n>`, the
+  spec's vector record id.
+- Its text opens with a context line, "document title › heading" (a table's caption follows it), so
+  a passage such as "Total net sales; 82,959" is found by a question naming the document. Every chunk
+  of a section shares that line: it says where a chunk is, not what it says.
+- A table row is one line that stands alone: its cells joined by "; ", a cell under a column heading
+  written "Heading: value" ("Region: West; Revenue: 1,204"); a row without headings is its bare cells
+  ("Inventories; 4,779; 5,159").
+"""
+
+import re
+import uuid
+
+CONTEXT_SEPARATOR = " › "  # between the document's title and the heading, on the context line
+CELL_SEPARATOR = "; "
+HEADING_SEPARATOR = ": "  # between a column's heading and the cell's value
+
+_ID_PREFIX = "datasource_"
+_ID_POSITION = "_chunk_"
+# A row whose first cell is under a column heading: "Region: West; Revenue: 1,204".
+_HEADED_ROW = re.compile(r"^[^;]{1,120}: [^;]*; ")
+
+
+def chunk_id(data_source_id, position: int) -> str:
+    return f"{id_prefix(data_source_id)}{position}"
+
+
+def id_prefix(data_source_id) -> str:
+    """What every chunk id of the data source starts with."""
+    return f"{_ID_PREFIX}{data_source_id}{_ID_POSITION}"
+
+
+def data_source_of(identifier: str) -> uuid.UUID:
+    """The data source a chunk id names."""
+    return uuid.UUID(identifier.removeprefix(_ID_PREFIX).split(_ID_POSITION)[0])
+
+
+def context_line(title: str, heading: str) -> str:
+    return CONTEXT_SEPARATOR.join(part for part in (title, heading) if part)
+
+
+def chunk_text(context: str, body: str) -> str:
+    """A chunk's text: its context lines, then its body."""
+    return f"{context}\n{body}" if context else body
+
+
+def context_and_body(text: str) -> tuple[str, list[str]]:
+    """A chunk's (or a passage's) context line, and the lines after it."""
+    first, *rest = text.split("\n")
+    return first, rest
+
+
+def row_text(cells: list[str]) -> str:
+    """A table row's line, of its cells."""
+    return CELL_SEPARATOR.join(cells)
+
+
+def headed_cell(heading: str, value: str) -> str:
+    return f"{heading}{HEADING_SEPARATOR}{value}"
+
+
+def cells(row: str) -> list[str]:
+    """A table row's cells (a sentence's clauses, when it is prose)."""
+    return row.split(CELL_SEPARATOR)
+
+
+def is_table_row(line: str) -> bool:
+    return CELL_SEPARATOR in line
+
+
+def is_headed_row(line: str) -> bool:
+    """The line is a table row whose first cell is under a column heading."""
+    return _HEADED_ROW.search(line) is not None
