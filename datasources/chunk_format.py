@@ -8,11 +8,14 @@
 - A table row is one line that stands alone: its cells joined by "; ", a cell under a column heading
   written "Heading: value" ("Region: West; Revenue: 1,204"); a row without headings is its bare cells
   ("Inventories; 4,779; 5,159").
+- A table that states its unit or scale ("in millions", "%", a currency) has a unit line before its
+  rows, "Unit: in millions, except per share data", repeated in every chunk that holds its rows.
 """
 
 import re
 import uuid
 
+UNIT_LABEL = "Unit"  # opens a table's unit line
 CONTEXT_SEPARATOR = " › "  # between the document's title and the heading, on the context line
 CELL_SEPARATOR = "; "
 HEADING_SEPARATOR = ": "  # between a column's heading and the cell's value
@@ -55,6 +58,19 @@ def context_and_body(text: str) -> tuple[str, list[str]]:
 def row_text(cells: list[str]) -> str:
     """A table row's line, of its cells."""
     return CELL_SEPARATOR.join(cells)
+
+
+def unit_line(unit: str) -> str:
+    """The line before a table's rows that states the unit or scale of its figures."""
+    return f"{UNIT_LABEL}{HEADING_SEPARATOR}{unit}"
+
+
+def stated_unit(line: str) -> str | None:
+    """The unit a table's unit line states; None when the line is not one."""
+    prefix = UNIT_LABEL + HEADING_SEPARATOR
+    if not line.startswith(prefix) or is_table_row(line):
+        return None
+    return line.removeprefix(prefix)
 
 
 def headed_cell(heading: str, value: str) -> str:
