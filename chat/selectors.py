@@ -80,8 +80,8 @@ UNANSWERED_LOOKBACK = 1000  # the most recent unanswered answers read
 
 
 def unanswered_questions(*, chatbot) -> list[UnansweredQuestion]:
-    """The questions the chatbot answered with its fallback, most asked first, leaving out those
-    staff have since answered."""
+    """The questions the chatbot did not answer (its fallback, or a quote it found too weak), most asked
+    first, leaving out those staff have since answered."""
     asked = Message.objects.filter(conversation=OuterRef("conversation"), role=Message.Role.USER,
                                    created_at__lte=OuterRef("created_at")).order_by("-created_at")
     fallbacks = (Message.objects.filter(chatbot=chatbot, company_id=chatbot.company_id, role=Message.Role.ASSISTANT,

@@ -303,6 +303,7 @@ async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer)
                 _note_first_token(answer, turn)
             answer.parts.append(token)
             yield token
+        answer.answered = generation.answered
     finally:
         answer.prompt_tokens, answer.completion_tokens = generation.prompt_tokens, generation.completion_tokens
 

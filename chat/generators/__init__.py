@@ -31,6 +31,9 @@ class Generation(Protocol):
     model: str  # "" for extractive
     prompt_tokens: int  # final once iteration ends
     completion_tokens: int
+    # Final once iteration ends: False when the answer says the documents do not support one (the
+    # extractive backend's weak support), so the message is counted as unanswered.
+    answered: bool
 
     def __aiter__(self) -> AsyncIterator[str]:
         """The answer's text in pieces, in order; raises GenerationError when writing fails."""

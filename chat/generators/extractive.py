@@ -1,12 +1,19 @@
 """Answers quoted from the passages, with no language model.
 
 The sentences of the prompt's passages (a table row counts as one) are scored against the question
-with BM25, computed over those sentences alone; the best few are quoted in the order they are read,
-grouped under the file and page they come from, each followed by its passage's number [n]. Every
-quoted sentence is copied from a passage (only its line breaks become spaces, and a long one keeps
-its best parts, joined by " … "); the only words Docent adds are the fixed lead-ins. So the
-answer cannot invent a figure, and a passage saying "ignore previous instructions" is at most
-quoted, never obeyed.
+with BM25, computed over those sentences alone. The answer leads with what answers: the best
+sentence or two, quoted, or the best table rows told as label, then each figure under its column
+heading with the table's unit (chat/generators/table_rows.py); then where they come from, "(report.pdf
+page 2) [1]". Quotes are copied from a passage (only line breaks become spaces, and a long one keeps
+its best parts, joined by " … "); the only words Docent adds are fixed lead-ins, so the answer cannot
+invent a figure, and a passage saying "ignore previous instructions" is at most quoted, never obeyed.
+
+Nothing is quoted that shares no informative word with the question (a word is informative unless
+almost every sentence of the passages uses it, as the document's title does), nor a line of a table
+of contents or a page's running header or footer. When no sentence covers enough of the question's
+informative words, the answer says it could not find this exactly and shows the closest passage,
+and the generation says it did not answer (`QuotedAnswer.answered`), so the message is counted as
+unanswered.
 """
 
 import asyncio
@@ -16,23 +23,40 @@ from collections import Counter
 from dataclasses import dataclass
 
 from chat.context import Prompt
+from chat.generators import table_rows
 from chat.retrieval import named_things
 from chat.retrieval.passages import Passage
 from datasources import chunk_format
 from datasources.indexes.lexical import row_label, tokenize
 
-MAX_QUOTES = 3
-MAX_ANSWER_CHARS = 700
+MAX_QUOTES = 3  # sentences or rows
+MAX_ANSWER_CHARS = 560  # a visitor reads the first 600 characters; the source follows the quotes
 MAX_QUOTE_CHARS = 350
+# An answer showing more figures than this is padding, not an answer; a row shows at most ROW_FIGURES.
+MAX_FIGURES = 12
+ROW_FIGURES = 4
 # Sentences scoring under this share of the best one answer the question less well and are left out.
 RELATIVE_FLOOR = 0.5
 K1, B = 1.2, 0.75
 # A question asking for an amount prefers the sentences that state one.
 FIGURE_BONUS = 1.25
-# A question naming something (a place, a company, a product) prefers the sentences that mention it:
-# in a table of every state, "handguns in Alabama" is about Alabama's row, not the notes on handguns.
+# A question naming something (a place, a company, a person) prefers the passages that mention it: a
+# statement's holder is named once at its top, and the figures asked for are in the passage that names them.
 UNNAMED_PENALTY = 0.25
+# A word used by more than this share of the passages' sentences (with their document title and
+# heading) tells none of them apart: it is not informative.
+COMMON_SHARE = 0.75
+FEW_SENTENCES = 4  # among fewer, no word is common enough to tell
+# The weak-support floor: the passages quoted must use words holding this share of the weight of the
+# question's informative words, each weighing more the fewer of the passages' sentences use it (a word
+# no passage uses weighs most). Under it, the quote is the closest passage, not an answer.
+SUPPORT_FLOOR = 0.25
+# A line this short that recurs on two pages of a document is a running header or footer.
+RUNNING_LINE_CHARS = 120
+# Function words the index keeps but that say nothing about what a question asks ("how much", "his").
+QUESTION_WORDS = frozenset({"according", "him", "his", "many", "much", "whose"})
 OMISSION = " … "
+NOT_FOUND = "I could not find this exactly; the closest passage is "
 
 _FIGURE_QUESTION = re.compile(
     r"\b(how (much|many|large|big|high|low)|what (is|was|were|are) the|amount|number of|percent\w*|rate|total|"
@@ -41,6 +65,13 @@ _FIGURE_QUESTION = re.compile(
 # at the dot leaders of a table of contents or a cost table ("Wiring change ....... 79 work-hours").
 _SENTENCE_BREAK = re.compile(r"(?:(?<=[^.][.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“'(\[$€£]?[A-Z0-9])")
 _PIECES = re.compile(r"\s*\S+")
+# Lines that only find their way around a document: dot leaders to a page number, a page's number
+# ("Page 3", "3 of 28", "- 3 -"), a table of contents' own title.
+_DOT_LEADERS = re.compile(r"(?:\.\s?){4,}\s*\d+\s*$|…{2,}")
+_PAGE_LINE = re.compile(r"^(?:page\s+)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s+of\s+\d{1,4})?$|^(?:table of )?contents$",
+                        re.IGNORECASE)
+_PAGE_NUMBER = re.compile(r"^\d{1,3}$")
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -49,15 +80,23 @@ class Sentence:
     number: int  # its passage's number in the prompt, from 1
     position: int  # its order among all the passages' sentences
     terms: Counter
-    context: frozenset[str]  # the words of its passage's first line (document title › heading)
+    context: frozenset[str]  # the words of the document title and heading it sits under (a row's: and its
+    # table's caption and column headings)
+    row: table_rows.Row | None = None  # the labelled row of figures it is, if it is one
 
     def mentions(self, term: str) -> bool:
-        """The sentence, or the document and section it comes from, uses the word."""
+        """The sentence, or the document, section or table it comes from, uses the word."""
         return term in self.terms or term in self.context
 
     def names_a_row(self, wanted: Counter) -> bool:
         label = row_label(self.text)
         return label is not None and all(word in wanted for word in label)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    answered: bool  # False when the passages do not support an answer: the message counts as unanswered
 
 
 class ExtractiveGenerator:
@@ -79,8 +118,9 @@ class QuotedAnswer:
     prompt_tokens = 0
     completion_tokens = 0
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, reply: Reply):
+        self.text = reply.text
+        self.answered = reply.answered
 
     async def __aiter__(self):
         for piece in _PIECES.findall(self.text):
@@ -88,50 +128,127 @@ class QuotedAnswer:
             await asyncio.sleep(0)  # let the other visitors' answers through between words
 
 
-def compose(question: str, passages: list[Passage], *, fallback: str) -> str:
+def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
+    running = _running_lines(passages)
     sentences = [sentence for number, passage in enumerate(passages, start=1)
-                 for sentence in split_sentences(passage.text, number)]
-    if not sentences:
-        return fallback
-    wanted = Counter(tokenize(question))
+                 for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set()))]
+    wanted = Counter(term for term in tokenize(question) if term not in QUESTION_WORDS)
+    weights = _informative(wanted, sentences)
+    sentences = [sentence for sentence in sentences if any(term in sentence.terms for term in weights)]
     chosen = _best(question, wanted, sentences)
     if not chosen:
-        nearest = [sentence for sentence in sentences if sentence.number == 1][:2]
-        return (f"The documents do not answer this in so many words; the closest passage is in "
-                f"{passages[0].location}: {_quotes(nearest, wanted)}")
-    return "\n\n".join(f"According to {passages[group[0].number - 1].location}: {_quotes(group, wanted)}"
-                       for group in _grouped(chosen))
+        return Reply(fallback, answered=False)
+    if _support(_words_of({passages[s.number - 1].text for s in chosen}), weights) < SUPPORT_FLOOR:
+        return Reply(NOT_FOUND + _told([chosen[0]], passages, wanted), answered=False)
+    return Reply("\n\n".join(_told(group, passages, wanted) for group in _grouped(chosen)), answered=True)
 
 
-def split_sentences(text: str, number: int) -> list[Sentence]:
+def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> list[Sentence]:
     """A passage's sentences and table rows, without its context line (document title › heading, see
-    datasources/chunk_format.py), which names where the passage is, not what it says."""
+    datasources/chunk_format.py), which names where the passage is, not what it says, nor a table's
+    unit line, which its rows carry, nor its document's `running` headers and footers. A row also sits
+    under its table's caption, the line before it."""
     context, lines = chunk_format.context_and_body(text)
     if not lines:  # a single line is all body
         context, lines = "", [context]
+    lines = [line for line in lines if _running_form(line) not in running]
     context_terms = frozenset(tokenize(context))
+    sentences: list[Sentence] = []
+    caption, unit = frozenset(), None
+    for block in _blocks(lines):
+        if chunk_format.CONTEXT_SEPARATOR in block:  # the context line of a chunk merged into the passage
+            context_terms, caption, unit = frozenset(tokenize(block)), frozenset(), None
+            continue
+        if (stated := chunk_format.stated_unit(block)) is not None:
+            unit = stated
+            continue
+        row = table_rows.parse(block, unit)
+        if row is None and not chunk_format.is_table_row(block):
+            caption, unit = frozenset(tokenize(block)), None
+        if _navigates(block):
+            continue
+        for piece in [block] if chunk_format.is_table_row(block) else _SENTENCE_BREAK.split(block):
+            terms = Counter(tokenize(row.words() if row is not None else piece))
+            if sum(terms.values()) >= 2:
+                under = context_terms | caption | row.heading_terms() if row is not None else context_terms
+                sentences.append(Sentence(piece, number, len(sentences), terms, under, row))
+    return sentences
+
+
+def _blocks(lines: list[str]) -> list[str]:
+    """The lines, whitespace collapsed, a sentence running on to the next line of a page joined up."""
     blocks: list[str] = []
     for line in lines:
         line = " ".join(line.split())
         if blocks and _runs_on(blocks[-1], line):
-            blocks[-1] += " " + line  # a sentence running on to the next line of a page
+            blocks[-1] += " " + line
         else:
             blocks.append(line)
-    pieces = [piece for block in blocks for piece in _SENTENCE_BREAK.split(block)]
-    sentences = []
-    for piece in pieces:
-        terms = Counter(tokenize(piece))
-        if sum(terms.values()) >= 2:
-            sentences.append(Sentence(piece, number, len(sentences), terms, context_terms))
-    return sentences
+    return blocks
 
 
 def _runs_on(block: str, line: str) -> bool:
     """The line continues the block's sentence: the block has not ended one, and neither is a table
-    row ("Region: West; Revenue: 1,204", "Inventories; 4,779; 5,159"), which always stands on its own line."""
+    row ("Region: West; Revenue: 1,204", "Inventories; 4,779; 5,159") nor a unit line, which always
+    stand on their own line."""
     if not block or not line or block.endswith((".", "!", "?", ":")):
         return False
-    return not any(chunk_format.is_headed_row(text) or row_label(text) for text in (block, line))
+    return not any(chunk_format.is_table_row(text) or row_label(text) or chunk_format.stated_unit(text) is not None
+                   for text in (block, line))
+
+
+def _navigates(line: str) -> bool:
+    """A line of a table of contents or index, or a page's number: it says where things are, not what.
+    A row of words ending in a bare page number ("Overview; Getting started; 20") is one too."""
+    if _DOT_LEADERS.search(line) or _PAGE_LINE.match(line):
+        return True
+    cells = chunk_format.cells(line)
+    return (len(cells) >= 3 and _PAGE_NUMBER.match(cells[-1].strip()) is not None
+            and table_rows.parse(chunk_format.row_text(cells[:-1])) is None)
+
+
+def _running_lines(passages: list[Passage]) -> dict[str, set[str]]:
+    """Each document's short lines that recur on more than one of its pages, page numbers aside (written
+    by `_running_form`): its running headers and footers. Table rows are left alone (two tables may
+    share a row)."""
+    pages: dict[tuple[str, str], set] = {}
+    for passage in passages:
+        for line in chunk_format.context_and_body(passage.text)[1]:
+            if len(line) <= RUNNING_LINE_CHARS and not chunk_format.is_table_row(line):
+                pages.setdefault((passage.file_name, _running_form(line)), set()).add((passage.page_number,
+                                                                                       passage.sheet))
+    running: dict[str, set[str]] = {}
+    for (file_name, line), seen in pages.items():
+        if len(seen) > 1:
+            running.setdefault(file_name, set()).add(line)
+    return running
+
+
+def _running_form(line: str) -> str:
+    return _DIGITS.sub("#", " ".join(line.split()))
+
+
+def _informative(wanted: Counter, sentences: list[Sentence]) -> dict[str, float]:
+    """The question's informative words, each with its weight: BM25's IDF over the sentences, so that a word
+    few sentences use weighs more, and one none uses most. A word used by more than COMMON_SHARE of the
+    sentences (of FEW_SENTENCES or more) is left out, unless every word of the question is."""
+    count = len(sentences)
+    used = {term: sum(1 for s in sentences if s.mentions(term)) for term in wanted}
+    weights = {term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in used.items()}
+    if count < FEW_SENTENCES:
+        return weights
+    informative = {term: weight for term, weight in weights.items() if used[term] <= COMMON_SHARE * count}
+    return informative or weights
+
+
+def _words_of(texts: set[str]) -> set[str]:
+    return {term for text in texts for term in tokenize(text)}
+
+
+def _support(words: set[str], weights: dict[str, float]) -> float:
+    """The share of the question's informative weight that these words hold."""
+    total = sum(weights.values())
+    return sum(weight for term, weight in weights.items() if term in words) / total if total else 0.0
 
 
 def _best(question: str, wanted: Counter, sentences: list[Sentence]) -> list[Sentence]:
@@ -140,9 +257,9 @@ def _best(question: str, wanted: Counter, sentences: list[Sentence]) -> list[Sen
         scores = [score * FIGURE_BONUS if re.search(r"\d", s.text) else score for score, s in zip(scores, sentences,
                                                                                                   strict=True)]
     names = {term for name in named_things(question) for term in tokenize(name)}
-    names = {term for term in names if any(sentence.mentions(term) for sentence in sentences)}
-    if names:
-        scores = [score if any(s.mentions(term) for term in names) else score * UNNAMED_PENALTY
+    naming = {s.number for s in sentences if any(s.mentions(term) for term in names)}
+    if naming:
+        scores = [score if s.number in naming else score * UNNAMED_PENALTY
                   for score, s in zip(scores, sentences, strict=True)]
     # A row of figures whose label the question names in full ("Inventories; 4,779; 5,159" for "How have
     # inventory levels changed?") is what it asks for, as in retrieval: such rows are quoted first.
@@ -152,16 +269,24 @@ def _best(question: str, wanted: Counter, sentences: list[Sentence]) -> list[Sen
     ranked = sorted((pair for pair in zip(scores, sentences, strict=True) if pair[0] > 0),
                     key=lambda pair: (-pair[0], pair[1].position))
     chosen: list[Sentence] = []
-    length = 0
+    length = figures = 0
     for score, sentence in ranked:
         if len(chosen) == MAX_QUOTES or score < RELATIVE_FLOOR * ranked[0][0]:
             break
         quote_length = min(len(sentence.text), MAX_QUOTE_CHARS)
-        if any(sentence.text == kept.text for kept in chosen) or (chosen and length + quote_length > MAX_ANSWER_CHARS):
+        shown = _figures_shown(sentence)
+        if any(sentence.text == kept.text for kept in chosen) or (chosen and (
+                length + quote_length > MAX_ANSWER_CHARS or figures + shown > MAX_FIGURES)):
             continue
         chosen.append(sentence)
-        length += quote_length
+        length, figures = length + quote_length, figures + shown
     return chosen
+
+
+def _figures_shown(sentence: Sentence) -> int:
+    if sentence.row is not None:
+        return min(len(sentence.row.figures), ROW_FIGURES)
+    return sum(1 for term in sentence.terms.elements() if term[0].isdigit())
 
 
 def _bm25(wanted: Counter, sentences: list[Sentence]) -> list[float]:
@@ -190,13 +315,21 @@ def _grouped(chosen: list[Sentence]) -> list[list[Sentence]]:
     return [sorted(group, key=lambda s: s.position) for group in groups.values()]
 
 
-def _quotes(sentences: list[Sentence], wanted: Counter) -> str:
-    return " ".join(f'"{_shortened(sentence.text, wanted)}" [{sentence.number}]' for sentence in sentences)
+def _told(group: list[Sentence], passages: list[Passage], wanted: Counter) -> str:
+    """One passage's quotes and rows, then where they come from: `"…" "…" (report.pdf page 2) [1]`."""
+    number = group[0].number
+    parts = [_row_told(s.row, wanted) if s.row is not None else f'"{_shortened(s.text, wanted)}"' for s in group]
+    joiner = "\n" if any(s.row is not None for s in group) else " "
+    return f"{joiner.join(parts)} ({passages[number - 1].location}) [{number}]"
+
+
+def _row_told(row: table_rows.Row, wanted: Counter) -> str:
+    return table_rows.told(row, table_rows.chosen_figures(row, set(wanted), ROW_FIGURES))
 
 
 def _shortened(text: str, wanted: Counter) -> str:
-    """A long sentence or table row cut to MAX_QUOTE_CHARS: its first clause or cell (a row's label),
-    then the ones that share most words with the question, in their order, gaps marked " … "."""
+    """A long sentence cut to MAX_QUOTE_CHARS: its first clause, then the ones that share most words
+    with the question, in their order, gaps marked " … "."""
     if len(text) <= MAX_QUOTE_CHARS:
         return text
     parts = chunk_format.cells(text)

@@ -65,6 +65,7 @@ class OpenAIGenerator:
 
 class ModelAnswer:
     mode = "openai"
+    answered = True  # the model is trusted to answer from the passages it was given
 
     def __init__(self, generator: OpenAIGenerator, prompt: Prompt, *, temperature: float):
         self.generator = generator

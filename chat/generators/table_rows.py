@@ -1,0 +1,116 @@
+"""A table row told as an answer: its label, then each figure under its column heading, with the table's unit.
+
+A row comes as one line of cells (datasources/chunk_format.py): "Data Center; Three Months Ended July 30,
+2023: $ 14,514; Three Months Ended July 31, 2022: $ 3,833", maybe after a unit line ("Unit: in millions").
+The answer keeps the label and the figures the question asks for, each with its heading, and states the
+unit once: "Data Center — Three Months Ended July 30, 2023: $14,514 million; …". Only the spaces inside a
+figure ("$ 14,514", "15.7 %") and the scale word change; every figure, heading and label is the table's.
+Rows extracted before tables kept their headings have bare cells ("Data Center; $ 14,514; $ 3,833"), and
+sometimes a "%" or "$" split into a cell of its own; such a cell is joined back to its figure.
+"""
+
+import re
+from dataclasses import dataclass
+
+from datasources import chunk_format
+from datasources.indexes.lexical import tokenize
+
+# A cell's value that is one figure: "$ 14,514", "(1,204)", "15.7 %", "-3.2", "1,204.5 €".
+_FIGURE = re.compile(r"^[-−–(]?\s*[$€£¥]?\s*\(?\d[\d,]*(?:\.\d+)?\)?\s*%?\s*[$€£¥]?\)?$")
+_SYMBOL_BEFORE = {"$", "€", "£", "¥"}  # a cell holding only one of these belongs to the next cell
+_SYMBOL_AFTER = {"%"}  # and one holding only this to the previous one
+_SPACE_IN_FIGURE = re.compile(r"(?<=[$€£¥(])\s+(?=[\d(])|(?<=\d)\s+(?=%)")
+# A unit that is only a scale ("in millions") is said after each figure ("$14,514 million"); any other
+# ("in millions, except per share data", "USD") once, after the label, in its own words.
+_SCALE = re.compile(r"^\(?in (thousands|millions|billions)\)?$", re.IGNORECASE)
+_HEADING = chunk_format.HEADING_SEPARATOR
+
+
+@dataclass(frozen=True)
+class Figure:
+    heading: str  # "" in a row whose cells have no headings
+    value: str
+
+    def terms(self) -> set[str]:
+        return set(tokenize(self.heading))
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str  # the cells before its first figure, as written
+    figures: list[Figure]
+    unit: str | None  # what the table's unit line states
+
+    @property
+    def headed(self) -> bool:
+        return any(figure.heading for figure in self.figures)
+
+    def heading_terms(self) -> frozenset[str]:
+        return frozenset(term for figure in self.figures for term in figure.terms())
+
+    def words(self) -> str:
+        """What the row says, its headings aside: the headings name its columns, which every row shares."""
+        return " ".join([self.label, *(figure.value for figure in self.figures)])
+
+
+def parse(line: str, unit: str | None = None) -> Row | None:
+    """The row a line holds, when it is a labelled row of figures; None for prose, or for a row whose
+    label was lost (its figures would be told as someone else's)."""
+    if not chunk_format.is_table_row(line):
+        return None
+    label: list[str] = []
+    figures: list[Figure] = []
+    for cell in _joined_symbols(chunk_format.cells(line)):
+        heading, _, value = cell.rpartition(_HEADING)
+        if _FIGURE.match(value.strip()):
+            figures.append(Figure(heading.strip(), value.strip()))
+        elif not figures:
+            label.append(cell)
+    if not label or not figures:
+        return None
+    return Row(chunk_format.CELL_SEPARATOR.join(label), figures, unit)
+
+
+def _joined_symbols(cells: list[str]) -> list[str]:
+    """The cells with a lone "%" joined to the figure before it and a lone "$" to the one after it, as
+    extraction split them: "15.7 %; %; 10.8; %" is "15.7 %; 10.8 %"."""
+    joined: list[str] = []
+    pending = ""
+    for cell in (cell.strip() for cell in cells):
+        if cell in _SYMBOL_BEFORE:
+            pending = cell + " "
+        elif cell in _SYMBOL_AFTER:
+            if joined and not joined[-1].endswith(cell):
+                joined[-1] += " " + cell
+        elif cell:
+            joined.append(pending + cell)
+            pending = ""
+    return joined
+
+
+def chosen_figures(row: Row, wanted: set[str], most: int) -> list[Figure]:
+    """At most `most` of the row's figures: those under the headings that name what the question names
+    (a period, a date, a region) when some do, else the first ones (a table's latest period comes first)."""
+    shared = set.intersection(*(figure.terms() for figure in row.figures))
+    named = [len((figure.terms() - shared) & wanted) for figure in row.figures]
+    best = max(named)
+    if not best:
+        return row.figures[:most]
+    return [figure for figure, count in zip(row.figures, named, strict=True) if count == best][:most]
+
+
+def told(row: Row, figures: list[Figure]) -> str:
+    """The row as a line of the answer: label, unit, and each figure with its heading."""
+    scale = _SCALE.match(row.unit or "")
+    suffix = f" {scale.group(1).lower()[:-1]}" if scale else ""
+    unit = f" ({row.unit})" if row.unit and not scale else ""
+    shown = [_tidy(figure.value, suffix) for figure in figures]
+    if row.headed:
+        shown = [f"{figure.heading}{_HEADING}{value}" if figure.heading else value
+                 for figure, value in zip(figures, shown, strict=True)]
+    return f"{row.label}{unit} — {chunk_format.CELL_SEPARATOR.join(shown)}"
+
+
+def _tidy(value: str, suffix: str) -> str:
+    value = _SPACE_IN_FIGURE.sub("", value)
+    return value if value.endswith("%") else value + suffix
