@@ -64,6 +64,23 @@ def test_a_question_the_documents_cannot_answer_gets_the_fallback_flagged_unansw
     assert Message.objects.get(role="assistant").answered is False
 
 
+WEAK_QUESTION = ("Which insurance company reimburses the carrier for damaged pallets, and how large is the "
+                 "deductible excess?")
+
+
+def test_an_answer_the_documents_only_come_close_to_says_so_and_is_recorded_unanswered(api_client, owner_a,
+                                                                                       handbook_bot):
+    body = ask(api_client(owner_a), handbook_bot, WEAK_QUESTION).json()
+    assert body["response"].startswith('I could not find this exactly; the closest passage is "Pallets are checked')
+    assert body["mode"] == "extractive" and body["answered"] is False
+    assert body["sources"] == ["handbook.pdf page 1"]
+    assert Message.objects.get(role="assistant").answered is False
+    listing = api_client(owner_a).get(f"/chatbots/{handbook_bot.id}/unanswered/")
+    assert "which insurance company reimburses the carrier" in listing.content.decode().lower()
+    events = server_sent_events(ask(api_client(owner_a), handbook_bot, WEAK_QUESTION, path="/api/chat/stream"))
+    assert events[-1]["type"] == "done" and events[-1]["answered"] is False
+
+
 def test_the_session_id_continues_the_same_conversation(api_client, owner_a, handbook_bot):
     client = api_client(owner_a)
     first = ask(client, handbook_bot, LICENCE_QUESTION).json()["session_id"]
