@@ -64,19 +64,19 @@ def test_a_question_the_documents_cannot_answer_gets_the_fallback_flagged_unansw
     assert Message.objects.get(role="assistant").answered is False
 
 
-WEAK_QUESTION = ("Which insurance company reimburses the carrier for damaged pallets, and how large is the "
-                 "deductible excess?")
+# It names bays and a year the handbook never mentions; only "pallets" and "bays" are the handbook's.
+WEAK_QUESTION = "How many pallets came in at bays 7, 8 and 9 in 2031?"
 
 
 def test_an_answer_the_documents_only_come_close_to_says_so_and_is_recorded_unanswered(api_client, owner_a,
                                                                                        handbook_bot):
     body = ask(api_client(owner_a), handbook_bot, WEAK_QUESTION).json()
-    assert body["response"].startswith('I could not find this exactly; the closest passage is "Pallets are checked')
+    assert body["response"].startswith('I could not find this exactly; the closest passage is "Orders received before')
     assert body["mode"] == "extractive" and body["answered"] is False
-    assert body["sources"] == ["handbook.pdf page 1"]
+    assert body["sources"] == ["handbook.pdf page 3"]
     assert Message.objects.get(role="assistant").answered is False
     listing = api_client(owner_a).get(f"/chatbots/{handbook_bot.id}/unanswered/")
-    assert "which insurance company reimburses the carrier" in listing.content.decode().lower()
+    assert WEAK_QUESTION in listing.content.decode()
     events = server_sent_events(ask(api_client(owner_a), handbook_bot, WEAK_QUESTION, path="/api/chat/stream"))
     assert events[-1]["type"] == "done" and events[-1]["answered"] is False
 

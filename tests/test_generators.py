@@ -84,7 +84,7 @@ MANUAL = [
             file_name="manual.pdf", page=45),
 ]
 HANDBOOK = passage(1, "Staff handbook › Facilities\nStaff lunch is served in the canteen at noon. Staff may park "
-                      "bicycles in the covered rack behind building B. Staff badges open every door on the "
+                      "bicycles in the covered rack behind the warehouse. Staff badges open every door on the "
                       "ground floor. Staff meetings are held on Mondays.", file_name="handbook.pdf", page=4)
 
 
@@ -115,7 +115,8 @@ async def test_a_unit_that_is_more_than_a_scale_is_stated_once_in_its_own_words(
     table = passage(1, "Annual report › Per share data\nUnit: in millions, except per share data\n"
                        "Earnings per share; Year Ended 2024: 2.15; Year Ended 2023: 1.98")
     pieces, _, _ = await answer("What were earnings per share in 2024?", [table])
-    assert "".join(pieces).startswith("Earnings per share (in millions, except per share data) — Year Ended 2024: 2.15 (")
+    assert "".join(pieces).startswith("Earnings per share (in millions, except per share data) — "
+                                      "Year Ended 2024: 2.15 (")
 
 
 @pytest.mark.asyncio
@@ -151,22 +152,24 @@ async def test_a_running_header_on_every_page_is_never_quoted(extractive):
                      file_name="manual.pdf", page=n)
              for n, topic in ((1, "the installation"), (2, "the maintenance"))]
     text = "".join((await answer("Which chapter covers maintenance of the Acme printer?", pages))[0])
-    assert "User manual" not in text and '"Chapter 2 covers the maintenance of the printer." (manual.pdf page 2)' in text
+    assert "User manual" not in text
+    assert '"Chapter 2 covers the maintenance of the printer." (manual.pdf page 2)' in text
 
 
 @pytest.mark.asyncio
 async def test_a_sentence_sharing_no_informative_word_with_the_question_is_not_quoted(extractive):
     pieces, _, prompt = await answer("Where can staff park their bicycles?", [HANDBOOK])
     text = "".join(pieces)
-    assert text.startswith('"Staff may park bicycles in the covered rack behind building B."')
+    assert text.startswith('"Staff may park bicycles in the covered rack behind the warehouse." (')
     assert "lunch" not in text and "badges" not in text and "meetings" not in text  # they share only "staff"
     assert_invents_nothing(text, prompt.passages)
 
 
 @pytest.mark.asyncio
 async def test_weak_support_is_said_in_plain_words_and_is_not_an_answer(extractive):
-    pieces, generation, prompt = await answer("Which insurer covers staff bicycles stolen from the rack, and what "
-                                              "is the claim deductible?", [HANDBOOK])
+    # It names an insurer and a company the handbook never mentions; only "bicycles" is the handbook's.
+    pieces, generation, prompt = await answer("Which bicycles does Velox Mutual Assurance insure for Northwind "
+                                              "Logistics?", [HANDBOOK])
     text = "".join(pieces)
     assert text.startswith('I could not find this exactly; the closest passage is "Staff may park bicycles')
     assert generation.answered is False
