@@ -228,12 +228,13 @@ def _navigates(line: str) -> bool:
 
 def _running_lines(passages: list[Passage]) -> dict[str, set[str]]:
     """Each document's short lines that recur on more than one of its pages, page numbers aside (written
-    by `_running_form`): its running headers and footers. Lines holding more than one number are left
-    alone: a header holds a page number at most, and two tables may share a row."""
+    by `_running_form`): its running headers and footers. Table rows and lines holding more than two
+    numbers are left alone: a header holds a page number and a date at most, and two tables may share a
+    row."""
     pages: dict[tuple[str, str], set] = {}
     for passage in passages:
         for line in chunk_format.context_and_body(passage.text)[1]:
-            if len(line) <= RUNNING_LINE_CHARS and len(_DIGITS.findall(line)) <= 1:
+            if len(line) <= RUNNING_LINE_CHARS and len(_DIGITS.findall(line)) <= 2 and not _stands_alone(line):
                 pages.setdefault((passage.file_name, _running_form(line)), set()).add((passage.page_number,
                                                                                        passage.sheet))
     running: dict[str, set[str]] = {}
@@ -291,7 +292,8 @@ def _best(question: str, wanted: Counter, sentences: list[Sentence], locations: 
         shown = _figures_shown(sentence, wanted)
         if all(kept.number != sentence.number for kept in chosen):
             shown += _amounts(locations[sentence.number - 1])
-        if (any(sentence.text == kept.text for kept in chosen) or figures + shown > MAX_FIGURES
+        if (any(sentence.text in kept.text or kept.text in sentence.text for kept in chosen)
+                or figures + shown > MAX_FIGURES
                 or (chosen and length + quote_length > MAX_ANSWER_CHARS)):
             continue
         chosen.append(sentence)
