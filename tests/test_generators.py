@@ -127,6 +127,21 @@ async def test_a_row_whose_percent_signs_were_split_into_cells_of_their_own_is_t
 
 
 @pytest.mark.asyncio
+async def test_a_headed_row_the_question_names_is_told_before_prose_and_a_dash_stays_a_cell(extractive):
+    prose = passage(1, "Quarterly report › Supply chain\nChanges in inventory levels during these quarters indicate "
+                       "how we manage our supply chain: we place orders with suppliers well ahead of demand.")
+    sheet = passage(2, "Quarterly report › Balance sheet\nUnit: $ in millions\n"
+                       "Inventories; June 25, 2024: $ 5,433; September 25, 2023: $ 6,580; June 26, 2023: —\n"
+                       "Total current assets; June 25, 2024: 112,292; September 25, 2023: 134,836",
+                    file_name="sheet.pdf")
+    pieces, _, prompt = await answer("How have inventory levels changed during these quarters?", [prose, sheet])
+    text = "".join(pieces)
+    assert text.startswith("Inventories — June 25, 2024: $5,433 million; September 25, 2023: $6,580 million; "
+                           "June 26, 2023: — (sheet.pdf page 2) [2]")
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_prose_question_gets_the_answering_sentence_first_then_its_source(extractive):
     pieces, generation, prompt = await answer("How do I install the printer?", MANUAL)
     text = "".join(pieces)

@@ -94,8 +94,9 @@ class Sentence:
         return term in self.terms or term in self.context
 
     def names_a_row(self, wanted: Counter) -> bool:
-        label = row_label(self.text)
-        return label is not None and all(word in wanted for word in label)
+        """It is a row of figures whose label's every word the question uses."""
+        label = self.row.label_terms() if self.row is not None else row_label(self.text)
+        return bool(label) and all(word in wanted for word in label)
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datasources import chunk_format
 from datasources.indexes.lexical import tokenize
 
-# A cell's value that is one figure: "$ 14,514", "(1,204)", "15.7 %", "-3.2", "1,204.5 €".
-_FIGURE = re.compile(r"^[-−–(]?\s*[$€£¥]?\s*\(?\d[\d,]*(?:\.\d+)?\)?\s*%?\s*[$€£¥]?\)?$")
+# A cell's value that is one figure: "$ 14,514", "(1,204)", "15.7 %", "-3.2", "1,204.5 €", or a dash for none.
+_FIGURE = re.compile(r"^(?:[-−–(]?\s*[$€£¥]?\s*\(?\d[\d,]*(?:\.\d+)?\)?\s*%?\s*[$€£¥]?\)?|[-−–—])$")
 _SYMBOL_BEFORE = {"$", "€", "£", "¥"}  # a cell holding only one of these belongs to the next cell
 _SYMBOL_AFTER = {"%"}  # and one holding only this to the previous one
 _SPACE_IN_FIGURE = re.compile(r"(?<=[$€£¥(])\s+(?=[\d(])|(?<=\d)\s+(?=%)")
-# A unit that is only a scale ("in millions") is said after each figure ("$14,514 million"); any other
+# A unit that is only a scale ("in millions", "$ in millions") is said after each figure ("$14,514 million"); any other
 # ("in millions, except per share data", "USD") once, after the label, in its own words.
-_SCALE = re.compile(r"^\(?in (thousands|millions|billions)\)?$", re.IGNORECASE)
+_SCALE = re.compile(r"^\(?(?:[$€£¥]\s*|dollars\s+)?in (thousands|millions|billions)\)?$", re.IGNORECASE)
 _HEADING = chunk_format.HEADING_SEPARATOR
 
 
@@ -44,6 +44,10 @@ class Row:
     @property
     def headed(self) -> bool:
         return any(figure.heading for figure in self.figures)
+
+    def label_terms(self) -> list[str]:
+        """The label's words, as a row's label is matched to a question (datasources/indexes/lexical.py)."""
+        return [term for term in dict.fromkeys(tokenize(self.label)) if len(term) > 1 and not term[0].isdigit()]
 
     def heading_terms(self) -> frozenset[str]:
         return frozenset(term for figure in self.figures for term in figure.terms())
@@ -113,4 +117,4 @@ def told(row: Row, figures: list[Figure]) -> str:
 
 def _tidy(value: str, suffix: str) -> str:
     value = _SPACE_IN_FIGURE.sub("", value)
-    return value if value.endswith("%") else value + suffix
+    return value if value.endswith("%") or not any(c.isdigit() for c in value) else value + suffix
