@@ -140,7 +140,7 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
                  for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set()))]
     wanted = Counter(term for term in tokenize(question) if term not in QUESTION_WORDS)
     weights = _informative(wanted, sentences, specific=_specific_terms(question, wanted))
-    sentences = [sentence for sentence in sentences if any(term in sentence.terms for term in weights)]
+    sentences = _sharing(sentences, weights) or _sharing(sentences, wanted)
     chosen = _best(question, wanted, sentences, [passage.location for passage in passages])
     if not chosen:
         return Reply(fallback, answered=False)
@@ -264,6 +264,10 @@ def _informative(wanted: Counter, sentences: list[Sentence], *, specific: set[st
     return informative or weights
 
 
+def _sharing(sentences: list[Sentence], words) -> list[Sentence]:
+    return [sentence for sentence in sentences if any(term in sentence.terms for term in words)]
+
+
 def _support(sentence: Sentence, weights: dict[str, float]) -> float:
     """The share of the question's informative weight the sentence holds, with the title, heading, caption
     and column headings it sits under."""
@@ -289,7 +293,8 @@ def _best(question: str, wanted: Counter, sentences: list[Sentence], locations: 
     for score, sentence in ranked:
         if len(chosen) == MAX_QUOTES or score < RELATIVE_FLOOR * ranked[0][0]:
             break
-        quote_length = min(len(sentence.text), MAX_QUOTE_CHARS)
+        quote_length = len(_row_told(sentence.row, wanted)) if sentence.row is not None else min(
+            len(sentence.text), MAX_QUOTE_CHARS)
         shown = _figures_shown(sentence, wanted)
         if all(kept.number != sentence.number for kept in chosen):
             shown += _amounts(locations[sentence.number - 1])

@@ -17,6 +17,7 @@ from datasources.indexes.lexical import tokenize
 
 # A cell's value that is one figure: "$ 14,514", "(1,204)", "15.7 %", "-3.2", "1,204.5 €", or a dash for none.
 _FIGURE = re.compile(r"^(?:[-−–(]?\s*[$€£¥]?\s*\(?\d[\d,]*(?:\.\d+)?\)?\s*%?\s*[$€£¥]?\)?|[-−–—])$")
+_DIGIT = re.compile(r"\d")
 _SYMBOL_BEFORE = {"$", "€", "£", "¥"}  # a cell holding only one of these belongs to the next cell
 _SYMBOL_AFTER = {"%"}  # and one holding only this to the previous one
 _SPACE_IN_FIGURE = re.compile(r"(?<=[$€£¥(])\s+(?=[\d(])|(?<=\d)\s+(?=%)")
@@ -58,8 +59,8 @@ class Row:
 
 
 def parse(line: str, unit: str | None = None) -> Row | None:
-    """The row a line holds, when it is a labelled row of figures; None for prose, or for a row whose
-    label was lost (its figures would be told as someone else's)."""
+    """The row a line holds, when it is a labelled row of figures; None for prose, for a row of dashes,
+    or for a row whose label was lost (its figures would be told as someone else's)."""
     if not chunk_format.is_table_row(line):
         return None
     label: list[str] = []
@@ -70,7 +71,7 @@ def parse(line: str, unit: str | None = None) -> Row | None:
             figures.append(Figure(heading.strip(), value.strip()))
         elif not figures:
             label.append(cell)
-    if not label or not figures:
+    if not label or not any(_DIGIT.search(figure.value) for figure in figures):
         return None
     return Row(chunk_format.CELL_SEPARATOR.join(label), figures, unit)
 
@@ -117,4 +118,4 @@ def told(row: Row, figures: list[Figure]) -> str:
 
 def _tidy(value: str, suffix: str) -> str:
     value = _SPACE_IN_FIGURE.sub("", value)
-    return value if value.endswith("%") or not any(c.isdigit() for c in value) else value + suffix
+    return value if value.endswith("%") or not _DIGIT.search(value) else value + suffix
