@@ -8,12 +8,12 @@ page 2) [1]". Quotes are copied from a passage (only line breaks become spaces, 
 its best parts, joined by " … "); the only words Docent adds are fixed lead-ins, so the answer cannot
 invent a figure, and a passage saying "ignore previous instructions" is at most quoted, never obeyed.
 
-Nothing is quoted that shares no informative word with the question (a word is informative unless
-almost every sentence of the passages uses it, as the document's title does), nor a line of a table
-of contents or a page's running header or footer. When no sentence covers enough of the question's
-informative words, the answer says it could not find this exactly and shows the closest passage,
-and the generation says it did not answer (`QuotedAnswer.answered`), so the message is counted as
-unanswered.
+An answer quotes nothing that shares no informative word with the question (a word is informative
+unless almost every sentence of the passages uses it, as the document's title does), and never a line
+of a table of contents or a page's running header or footer. When no quote covers enough of the
+question's informative words (SUPPORT_FLOOR), or none shares one, the answer says it could not find
+this exactly and shows the closest passage, and the generation says it did not answer
+(`QuotedAnswer.answered`), so the message is counted as unanswered.
 """
 
 import asyncio
@@ -140,13 +140,15 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
                  for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set()))]
     wanted = Counter(term for term in tokenize(question) if term not in QUESTION_WORDS)
     weights = _informative(wanted, sentences, specific=_specific_terms(question, wanted))
-    sentences = _sharing(sentences, weights) or _sharing(sentences, wanted)
-    chosen = _best(question, wanted, sentences, [passage.location for passage in passages])
-    if not chosen:
+    locations = [passage.location for passage in passages]
+    chosen = _best(question, wanted, _sharing(sentences, weights), locations)
+    if chosen and max(_support(sentence, weights) for sentence in chosen) >= SUPPORT_FLOOR:
+        return Reply("\n\n".join(_told(group, passages, wanted) for group in _grouped(chosen)), answered=True)
+    # Weak support: the closest sentence, at best one that shares only a word common to the passages.
+    closest = chosen or _best(question, wanted, _sharing(sentences, wanted), locations)
+    if not closest:
         return Reply(fallback, answered=False)
-    if max(_support(sentence, weights) for sentence in chosen) < SUPPORT_FLOOR:
-        return Reply(NOT_FOUND + _told([chosen[0]], passages, wanted), answered=False)
-    return Reply("\n\n".join(_told(group, passages, wanted) for group in _grouped(chosen)), answered=True)
+    return Reply(NOT_FOUND + _told(closest[:1], passages, wanted), answered=False)
 
 
 def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> list[Sentence]:
