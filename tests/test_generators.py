@@ -111,6 +111,17 @@ async def test_a_figure_question_naming_no_period_gets_the_rows_figures_each_wit
 
 
 @pytest.mark.asyncio
+async def test_an_answer_shows_at_most_twelve_figures_however_many_rows_match(extractive):
+    rows = "\n".join(f"{region} revenue; " + "; ".join(f"Quarter {q}: {n * 1000 + q * 111:,}" for q in range(1, 7))
+                     for n, region in enumerate(("North", "South", "East", "West", "Central"), start=1))
+    table = passage(1, f"Annual report › Revenue by region\nUnit: in thousands\n{rows}")
+    pieces, _, prompt = await answer("What was North, South, East, West and Central revenue?", [table])
+    text = "".join(pieces)
+    assert 0 < len(re.findall(r"\d{1,3},\d{3}", text)) <= 12
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_unit_that_is_more_than_a_scale_is_stated_once_in_its_own_words(extractive):
     table = passage(1, "Annual report › Per share data\nUnit: in millions, except per share data\n"
                        "Earnings per share; Year Ended 2024: 2.15; Year Ended 2023: 1.98")
