@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by Docent: /api/docs/ works offline
     "channels",
     "accounts",
     "datasources",  # before django_tasks_db: its db_worker command wraps that app's (first app wins)
@@ -335,6 +336,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Chat with your documents: upload files, build chatbots, embed them, read analytics.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # not a CDN's unpinned @latest
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["config.schema.document_spec_paths"],
     "ENUM_NAME_OVERRIDES": {  # one name per choice set where two share a field name
