@@ -170,6 +170,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files answered at the site's root (/favicon.ico, which browsers and crawlers ask for on every site).
+WHITENOISE_ROOT = BASE_DIR / "static" / "site-root"
 if STORAGE_BACKEND == "s3":
     AWS_STORAGE_BUCKET_NAME = envstr("AWS_STORAGE_BUCKET_NAME")
     if not AWS_STORAGE_BUCKET_NAME:
