@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from chatbots.models import Chatbot
+from datasources.models import DataSource
 from tests.browser.sessions import signed_in, staff_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,3 +24,29 @@ def test_the_inviter_copies_the_invitation_link(live_server, owner_a, chromium):
         page.get_by_role("button", name="Copy link").click()
         expect(page.get_by_role("status").filter(has_text="Copied")).to_be_attached()
         assert page.evaluate("navigator.clipboard.readText()") == link.inner_text()
+
+
+def test_the_new_chatbot_form_starts_with_the_data_sources(live_server, owner_a, company_a, chromium):
+    ready = [DataSource.objects.create(company=company_a, name=name, type="pdf", status="ready")
+             for name in ("handbook.pdf", "prices.pdf")]
+    DataSource.objects.create(company=company_a, name="scan.pdf", type="pdf", status="error",
+                              error_message="This PDF has no text layer: it is a scan.")
+    cookie = staff_cookie(owner_a, live_server.url)
+    with chromium() as browser:
+        page = signed_in(browser, cookie).new_page()
+        page.goto(live_server.url + "/chatbots/new/")
+        boxes = page.get_by_role("group", name="The documents it answers from").get_by_role("checkbox")
+        expect(boxes).to_have_count(3)
+        for box in boxes.all():
+            expect(box).not_to_be_checked()
+        page.get_by_label("Name", exact=True).fill("Support")
+        page.get_by_role("button", name="Create chatbot").click()
+        expect(page.get_by_role("alert").filter(has_text="No data source is ticked")).to_be_visible()
+
+        page.get_by_role("button", name="Select all ready").click()
+        expect(page.get_by_role("checkbox", name="handbook.pdf")).to_be_checked()
+        expect(page.get_by_role("checkbox", name="prices.pdf")).to_be_checked()
+        expect(page.get_by_role("checkbox", name="scan.pdf")).not_to_be_checked()
+        page.get_by_role("button", name="Create chatbot").click()
+        expect(page.get_by_role("heading", name="Support")).to_be_visible()
+    assert set(Chatbot.objects.get().data_sources.all()) == set(ready)
