@@ -36,7 +36,8 @@ def curl_call(chatbot, *, origin: str, key_note: str = "a secret key of an API i
 
 
 def _script_tag(integration: Integration, *, origin: str) -> str:
-    return f'<script src="{origin}/api/widget/{integration.chatbot_id}" data-key="{integration.api_key}" async></script>'
+    return (f'<script src="{origin}/api/widget/{integration.chatbot_id}" data-key="{integration.api_key}" '
+            f'async></script>')
 
 
 def _iframe_tag(integration: Integration, *, origin: str) -> str:
