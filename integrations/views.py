@@ -13,6 +13,7 @@ from chatbots.selectors import chatbot_list
 from integrations import selectors, services
 from integrations.access import site_origin
 from integrations.models import Integration
+from integrations.refusals import recent_refusals
 from integrations.snippets import curl_call, snippets
 
 
@@ -31,7 +32,8 @@ class ChatbotIntegrationsPage(CompanyScopedView):
         return render(request, "integrations/chatbot_integrations.html", {
             "chatbot": chatbot,
             "can_manage": request.user.can(Capability.MANAGE_INTEGRATIONS),
-            "cards": [{"integration": integration, "snippets": snippets(integration, origin=origin)}
+            "cards": [{"integration": integration, "snippets": snippets(integration, origin=origin),
+                       "refusals": recent_refusals(integration=integration) if integration.is_publishable else []}
                       for integration in integrations],
             # Until the chatbot has an API integration, the call it would make, with a placeholder
             # for the key: a secret key is made only when staff ask for one.

@@ -86,6 +86,17 @@
     });
   });
 
+  /* The real widget, loaded on this page as a customer's site loads it (Docent's own origin is always allowed). */
+  document.querySelectorAll("[data-preview-widget]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const loaded = window.DocentWidget && window.DocentWidget.widgets[button.dataset.chatbot];
+      if (loaded) { loaded.open(); return; }
+      const script = el("script", { src: button.dataset.previewWidget, "data-key": button.dataset.key, async: true });
+      script.addEventListener("load", () => window.DocentWidget.widgets[button.dataset.chatbot].open());
+      document.body.append(script);
+    });
+  });
+
   /* The add form shows the fields of the chosen type only. */
   const typeSelect = document.getElementById("new-type");
   function showTypeFields() {

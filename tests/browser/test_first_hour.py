@@ -5,7 +5,10 @@ from playwright.sync_api import expect
 
 from chatbots.models import Chatbot
 from datasources.models import DataSource
+from integrations import refusals
 from tests.browser.sessions import signed_in, staff_cookie
+from tests.browser.test_widget_in_chromium import script_tag
+from tests.embedding import make_chatbot, make_integration
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,3 +53,42 @@ def test_the_new_chatbot_form_starts_with_the_data_sources(live_server, owner_a,
         page.get_by_role("button", name="Create chatbot").click()
         expect(page.get_by_role("heading", name="Support")).to_be_visible()
     assert set(Chatbot.objects.get().data_sources.all()) == set(ready)
+
+
+def test_a_site_not_yet_allowed_leaves_its_visitor_neutral_and_its_developer_a_hint(live_server, company_a,
+                                                                                      stranger_site, chromium):
+    integration = make_integration(make_chatbot(company_a))
+    url = stranger_site.page("index.html", script_tag(live_server, integration))
+    with chromium() as browser:
+        page = browser.new_page()
+        warnings = []
+        page.on("console", lambda message: message.type == "warning" and warnings.append(message.text))
+        page.goto(url)
+        page.get_by_role("button", name="Chat with Acme assistant").click()
+        dialog = page.get_by_role("dialog", name="Acme assistant")
+        dialog.get_by_role("textbox", name="Your message").fill("Do you ship abroad?")
+        page.keyboard.press("Enter")
+        expect(dialog.get_by_text("Chat is unavailable right now.")).to_be_visible(timeout=15_000)
+        expect(dialog).not_to_contain_text("allowed origins")
+    assert any(stranger_site.origin in text and "allowed origins" in text for text in warnings), warnings
+
+
+def test_the_owner_previews_the_widget_on_docent_and_reads_the_refused_sites(live_server, owner_a, company_a,
+                                                                             chromium):
+    chatbot = make_chatbot(company_a)
+    integration = make_integration(chatbot)
+    refusals.refusal_record(integration=integration, origin="https://www.new-shop.example")
+    cookie = staff_cookie(owner_a, live_server.url)
+    with chromium() as browser:
+        page = signed_in(browser, cookie).new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/chatbots/{chatbot.id}/integrations/")
+        card = page.locator("section.integration", has_text="Website widget")
+        expect(card.locator(".refusals")).to_contain_text(
+            "A page on https://www.new-shop.example tried to open this chatbot")
+        expect(card.locator(".refusals a, .refusals button")).to_have_count(0)
+        card.get_by_role("button", name="Try the widget on this page").click()
+        dialog = page.get_by_role("dialog", name="Acme assistant")
+        expect(dialog.get_by_role("textbox", name="Your message")).to_be_visible()
+        assert errors == []
