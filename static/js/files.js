@@ -8,7 +8,7 @@
   const table = document.getElementById("files-table");
   const body = document.getElementById("files-body");
   const empty = document.getElementById("files-empty");
-  const firstChatbot = document.getElementById("first-chatbot");
+  const nextStep = document.getElementById("next-step");
   const POLL_MS = 2000;
 
   function formatSize(bytes) {
@@ -48,7 +48,7 @@
     }
     table.hidden = false;
     empty.hidden = true;
-    if (firstChatbot && ds.status === "ready") firstChatbot.hidden = false;
+    if (ds.status === "ready") nextStep.hidden = false;
     schedulePoll();
   }
 

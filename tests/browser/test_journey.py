@@ -147,6 +147,7 @@ def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, 
             page.get_by_label("Email").fill("bo@skyward.test")
             page.get_by_role("button", name="Send invitation").click()
             expect(page.locator("#invitation-link")).to_contain_text("/invitations/")
+            shot("invitation-link")
 
             # The pages of this journey as a laptop and a phone show them, to check by eye.
             shoot_pages(page, docent, {
