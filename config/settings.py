@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import envbool, envchoice, envdecimal, envint, envlist, envrate, envstr, envurl
+from config.env import envbool, envchoice, envdecimal, envfloat, envint, envlist, envrate, envstr, envurl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DOCENT_VAR_DIR", str(BASE_DIR / "var")))
@@ -223,6 +223,9 @@ if EMBEDDING_BACKEND == "local" and not _local_embedder_installed:
         "Environment variable EMBEDDING_BACKEND=local needs the local extra: pip install -c constraints.txt '.[local]'."
     )
 LOCAL_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Below it a question gets the fallback: the embedder in use declares its own (datasources/embedders/); this
+# deployment's value instead, when set (a cosine similarity; lexical-only, a share of the question's words).
+RELEVANCE_FLOOR = envfloat("RELEVANCE_FLOOR", minimum=0.0, maximum=1.0)
 
 # Memory the local vector index may use to cache companies' vectors in each process.
 LOCAL_VECTOR_CACHE_MB = envint("LOCAL_VECTOR_CACHE_MB", 2048, minimum=0)

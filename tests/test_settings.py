@@ -29,6 +29,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     ("REDIS_URL", "localhost:6379"),
     ("DATABASE_URL", "nosuchdb://x"),
     ("VECTOR_BACKEND", "faiss-on-the-moon"),
+    ("RELEVANCE_FLOOR", "high"),
     ("CSRF_TRUSTED_ORIGINS", "docent.example.com"),
 ])
 def test_a_bad_value_stops_startup_naming_the_variable(name, value):
