@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-chunks bench-search bench-load bench-analytics bench-revocation clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-answers bench-chunks bench-search bench-load bench-analytics bench-revocation clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
 SYSTEM_PACKAGES := clamav-daemon chromium
@@ -78,6 +78,13 @@ bench-ingest: install
 bench-chat: install
 	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.chat_retrieval $(if $(POSTGRES),--postgres)
+
+# The answer a visitor reads (bench/answers.py): both development sets (the filings and ../shared/bench/mixed-docs)
+# asked through the answer flow with a default chatbot, beside the anchor's passages. The first run loads what
+# bench-chat has not (mixed-docs: about 3 minutes); Docent's loads are made again when the code that chunks changes.
+bench-answers: install
+	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
+	$(PY) -m bench.answers
 
 # Every chunk of every file in ../shared/corpus/ (and of CSV, DOCX, HTML, Markdown and text made from it) and of
 # the 20 filings, compared with bench/chunk_digests.json (bench/chunk_digests.py): about 40 s on 2 cores. The suite

@@ -131,9 +131,8 @@ UNUSABLE_INVITATION = {
 }
 
 
-def _send_invitation(invitation: Invitation, *, token: str, site_url: str) -> None:
-    context = {"invitation": invitation, "company": invitation.company.name,
-               "link": site_url.rstrip("/") + reverse("invitation_accept", args=[token]),
+def _send_invitation(invitation: Invitation) -> None:
+    context = {"invitation": invitation, "company": invitation.company.name, "link": invitation.accept_link,
                "expiry_hours": settings.INVITATION_EXPIRY_HOURS}
     subject = " ".join(render_to_string("accounts/invitation_subject.txt", context).split())
     body = render_to_string("accounts/invitation_email.txt", context)
@@ -146,7 +145,10 @@ def _send_invitation(invitation: Invitation, *, token: str, site_url: str) -> No
 
 
 def invitation_create(*, company: Company, invited_by: User, email: str, role: str, site_url: str) -> Invitation:
-    """Invite `email` to the company and email the link; an open invitation to it is replaced."""
+    """Invite `email` to the company and email the link; an open invitation to it is replaced.
+
+    The returned invitation carries its link as `accept_link`, for the inviter to pass on however the
+    email goes: only the token's hash is stored, so this is the one moment the link exists."""
     email = email.strip().lower()
     if User.objects.filter(company=company, email=email).exists():
         raise ApiError(f"{email} is already a member of this company.", code="already_member", status_code=409)
@@ -157,7 +159,8 @@ def invitation_create(*, company: Company, invited_by: User, email: str, role: s
         invitation = Invitation.objects.create(
             company=company, email=email, role=role, invited_by=invited_by, token_hash=invitation_token_hash(token),
             expires_at=timezone.now() + timedelta(hours=settings.INVITATION_EXPIRY_HOURS))
-    _send_invitation(invitation, token=token, site_url=site_url)
+    invitation.accept_link = site_url.rstrip("/") + reverse("invitation_accept", args=[token])
+    _send_invitation(invitation)
     return invitation
 
 

@@ -206,9 +206,19 @@ class CompanySettingsView(CompanyScopedView):
 
 # --- Team ------------------------------------------------------------------------------------
 
+NEW_INVITATION = "new_invitation"
+
+
+def _hand_link_to_inviter(request, invitation: Invitation) -> None:
+    """Keep the new invitation's link for the team page the inviter is sent back to: it shows it once,
+    so the inviter can pass it on whether or not the email arrives (only the token's hash is stored)."""
+    request.session[NEW_INVITATION] = {"email": invitation.email, "link": invitation.accept_link}
+
+
 def _team_page(request, invite_form: InviteForm, status: int = 200):
     company, user = request.user.company, request.user
     return render(request, "accounts/team.html", {
+        "new_invitation": request.session.pop(NEW_INVITATION, None),
         "members": member_list(company=company),
         "invitations": invitation_list(company=company),
         "invite_form": invite_form,
@@ -239,7 +249,8 @@ class TeamInviteView(CompanyScopedView):
             except ApiError as error:
                 form.add_error("email" if error.code == "already_member" else None, error.message)
             else:
-                messages.success(request, f"Invitation sent to {invitation.email}.")
+                _hand_link_to_inviter(request, invitation)
+                messages.success(request, f"Invitation emailed to {invitation.email}.")
                 return redirect("team")
         return _team_page(request, form, status=400)
 
@@ -333,8 +344,10 @@ class OwnershipTransferView(MemberAction):
 
 class InvitationResendView(InvitationAction):
     def perform(self, request, invitation):
-        invitation_resend(invitation=invitation, resent_by=request.user, site_url=request.build_absolute_uri("/"))
-        return f"A new invitation link was sent to {invitation.email}; the earlier one no longer works."
+        invitation = invitation_resend(invitation=invitation, resent_by=request.user,
+                                       site_url=request.build_absolute_uri("/"))
+        _hand_link_to_inviter(request, invitation)
+        return f"A new invitation link was emailed to {invitation.email}; the earlier one no longer works."
 
 
 class InvitationRevokeView(InvitationAction):

@@ -3,10 +3,11 @@
 The twenty filings of ../shared/bench/sec-10-q/docs/ are loaded once through Docent's worker code
 (bench/ingest_docent.py) into a SQLite database kept under var/bench/docent/, and through
 LangChain's default recipe (bench/ingest_anchor.py) into var/bench/anchor/; reruns reuse both
-(delete the folders to reload); a database loaded by an earlier version of Docent is brought up to date
-first, as a deployment would be: migrated, then `manage.py reindex` stores the lexical indexes its data
-sources lack. All twenty data sources go into one chatbot; its 56 dev questions
-are scored with bench/measures.py for BM25 alone, dense alone and Docent's retrieval
+(`bench.ingest.Collection`: Docent's load is made again when the code that chunks has changed); a
+database loaded by an earlier version of Docent is brought up to date first, as a deployment would be:
+migrated, then `manage.py reindex` stores the lexical indexes its data sources lack. All twenty data
+sources go into one chatbot; its 56 dev questions are scored with bench/measures.py for BM25 alone,
+dense alone and Docent's retrieval
 (`chat.retrieval`), and the anchor's dense and BM25 rankings over the recipe's chunks, in the same
 run. Questions the filings cannot answer measure the relevance floor; the lexical engine's build,
 load and query times are measured at the filings' size and at about 100,000 chunks.
@@ -27,7 +28,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,12 +44,12 @@ from bench.ingest import (
     DOCS_DIR,
     MEASURES,
     PROJECT_ROOT,
+    Collection,
     DenseIndex,
     anchor_chunks,
     docent_environment,
     embed_questions,
     machine,
-    run_pipeline,
 )
 from bench.measures import Passage, Question, load_questions, score
 from bench.runstats import median_ms
@@ -57,6 +57,7 @@ from bench.runstats import median_ms
 CACHE_DIR = PROJECT_ROOT / "var" / "bench"
 DOCENT_DIR = CACHE_DIR / "docent"  # DOCENT_VAR_DIR of the loaded database
 ANCHOR_DIR = CACHE_DIR / "anchor"
+FILINGS = Collection(DOCS_DIR, DOCENT_DIR, ANCHOR_DIR)
 REPORT_PATH = CACHE_DIR / "chat_retrieval.md"
 # Every call's passage digest, by retriever and depth: two runs retrieved alike when these files are equal.
 RANKINGS_PATH = CACHE_DIR / "chat_retrieval_rankings.json"
@@ -116,17 +117,7 @@ def main() -> None:
 # --- Loading the filings once --------------------------------------------------------------------
 
 def load_filings() -> None:
-    """Run each pipeline's ingestion unless an earlier run left its result in var/bench/."""
-    if not (DOCENT_DIR / "stats.json").exists():
-        shutil.rmtree(DOCENT_DIR, ignore_errors=True)
-        with tempfile.TemporaryDirectory(prefix="docent-bench-") as workdir:
-            environment = {**docent_environment(Path(workdir)), "DOCENT_VAR_DIR": str(DOCENT_DIR),
-                           "MEDIA_ROOT": str(DOCENT_DIR / "media")}
-            run_pipeline("bench.ingest_docent", Path(workdir) / "out", environment)
-            shutil.copy(Path(workdir) / "out" / "stats.json", DOCENT_DIR / "stats.json")
-    if not (ANCHOR_DIR / "vectors.npy").exists():
-        shutil.rmtree(ANCHOR_DIR, ignore_errors=True)
-        run_pipeline("bench.ingest_anchor", ANCHOR_DIR, {})
+    FILINGS.load()
 
 
 def bring_up_to_date() -> None:
@@ -140,14 +131,14 @@ def bring_up_to_date() -> None:
         call_command("reindex", stdout=io.StringIO())
 
 
-def benchmark_chatbot():
-    """One chatbot of the loaded company, answering from all twenty filings."""
+def benchmark_chatbot(name: str = "Filings"):
+    """One chatbot of the loaded company with the default settings, answering from all its ready documents."""
     from accounts.models import Company
     from chatbots.models import Chatbot
     from datasources.models import DataSource
 
     company = Company.objects.get()
-    chatbot, _ = Chatbot.objects.get_or_create(company=company, name="Filings")
+    chatbot, _ = Chatbot.objects.get_or_create(company=company, name=name)
     chatbot.data_sources.set(DataSource.objects.filter(company=company, status=DataSource.Status.READY))
     return chatbot
 

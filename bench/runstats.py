@@ -23,6 +23,7 @@ class RunStats:
     peak_rss_mb: float = 0.0  # this process
     peak_child_rss_mb: float = 0.0  # its largest child (the extraction sandbox), 0 when it has none
     cpu_seconds: float = 0.0  # user + system, this process and its children: what other load cannot inflate
+    failed: list[str] = field(default_factory=list)  # "file name: why", for each file the pipeline refused
 
     @contextlib.contextmanager
     def timed(self, stage: str):

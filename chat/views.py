@@ -125,7 +125,7 @@ class ConversationPage(CompanyScopedView):
         conversation = self.get_object(pk)
         return render(request, "chat/conversation.html", {
             "conversation": conversation,
-            "messages": conversation.messages.order_by("created_at"),
+            "turns": conversation.messages.order_by("created_at"),
         })
 
 

@@ -35,6 +35,11 @@ MAX_LENGTHS = {
 }
 
 
+# Posted by the button of the warning shown when the form is saved with no data source ticked: a
+# chatbot without documents answers every question with its fallback message.
+CONFIRM_NO_DATA_SOURCES = "save_without_data_sources"
+
+
 class ChatbotListPage(CompanyScopedView):
     def safely_get_queryset(self, company):
         return selectors.chatbot_list(company=company)
@@ -64,6 +69,8 @@ class ChatbotFormPage(CompanyScopedView):
         data = ChatbotInputSerializer(data=values)
         if not data.is_valid():
             return self._render(chatbot, values, errors=data.errors)
+        if not values["data_source_ids"] and CONFIRM_NO_DATA_SOURCES not in request.POST:
+            return self._render(chatbot, values, errors={}, confirm_no_data_sources=True)
         try:
             if chatbot is None:
                 chatbot = services.chatbot_create(company=self.company, **data.validated_data)
@@ -74,14 +81,20 @@ class ChatbotFormPage(CompanyScopedView):
         messages.success(request, f"Chatbot “{chatbot.name}” saved.")
         return redirect("chatbot_edit", pk=chatbot.pk)
 
-    def _render(self, chatbot: Chatbot | None, values: dict, *, errors: dict):
+    def _render(self, chatbot: Chatbot | None, values: dict, *, errors: dict, confirm_no_data_sources=False):
         questions = values["suggested_questions"][:MAX_SUGGESTED_QUESTIONS]
+        picker = _picker(self.company, chatbot, checked=set(values["data_source_ids"]))
         return render(self.request, "chatbots/form.html", {
             "chatbot": chatbot,
             "values": values,
             "errors": {field: _messages(problems) for field, problems in errors.items()},
+            "confirm_no_data_sources": confirm_no_data_sources,
             "question_inputs": questions + [""] * (MAX_SUGGESTED_QUESTIONS - len(questions)),
-            "picker": _picker(self.company, chatbot, checked=set(values["data_source_ids"])),
+            "picker": picker,
+            "any_ready": any(source["status"] == DataSource.Status.READY for source in picker),
+            # Personality, instructions and temperature shape what a language model writes; without one
+            # answers are quoted passages, and the form says so beside those fields.
+            "language_model": settings.ANSWER_BACKEND == "openai",
             "personalities": Chatbot.Personality.choices,
             "positions": POSITIONS,
             "max_lengths": MAX_LENGTHS,

@@ -76,6 +76,20 @@ def envrate(name: str, default: str) -> str:
     return value
 
 
+def envfloat(name: str, *, minimum: float, maximum: float) -> float | None:
+    """A number from `minimum` to `maximum`; None when the variable is unset or empty."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise _bad(name, raw, "a number") from None
+    if not minimum <= value <= maximum:
+        raise _bad(name, raw, f"a number from {minimum:g} to {maximum:g}")
+    return value
+
+
 def envdecimal(name: str, default: str, *, minimum: Decimal | None = None) -> Decimal:
     raw = os.environ.get(name)
     try:

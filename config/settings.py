@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import envbool, envchoice, envdecimal, envint, envlist, envrate, envstr, envurl
+from config.env import envbool, envchoice, envdecimal, envfloat, envint, envlist, envrate, envstr, envurl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("DOCENT_VAR_DIR", str(BASE_DIR / "var")))
@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by Docent: /api/docs/ works offline
     "channels",
     "accounts",
     "datasources",  # before django_tasks_db: its db_worker command wraps that app's (first app wins)
@@ -169,6 +170,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files answered at the site's root (/favicon.ico, which browsers and crawlers ask for on every site).
+WHITENOISE_ROOT = BASE_DIR / "static" / "site-root"
 if STORAGE_BACKEND == "s3":
     AWS_STORAGE_BUCKET_NAME = envstr("AWS_STORAGE_BUCKET_NAME")
     if not AWS_STORAGE_BUCKET_NAME:
@@ -220,6 +223,9 @@ if EMBEDDING_BACKEND == "local" and not _local_embedder_installed:
         "Environment variable EMBEDDING_BACKEND=local needs the local extra: pip install -c constraints.txt '.[local]'."
     )
 LOCAL_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Below it a question gets the fallback: the embedder in use declares its own (datasources/embedders/); this
+# deployment's value instead, when set (a cosine similarity; lexical-only, a share of the question's words).
+RELEVANCE_FLOOR = envfloat("RELEVANCE_FLOOR", minimum=0.0, maximum=1.0)
 
 # Memory the local vector index may use to cache companies' vectors in each process.
 LOCAL_VECTOR_CACHE_MB = envint("LOCAL_VECTOR_CACHE_MB", 2048, minimum=0)
@@ -335,6 +341,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Chat with your documents: upload files, build chatbots, embed them, read analytics.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # not a CDN's unpinned @latest
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["config.schema.document_spec_paths"],
     "ENUM_NAME_OVERRIDES": {  # one name per choice set where two share a field name

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from accounts.scoping import CompanyScopedView
 from datasources import selectors
 from datasources.embedders import get_embedder
+from datasources.models import DataSource
 from datasources.serializers import DataSourceSerializer
 
 
@@ -14,6 +15,9 @@ class FilesPage(CompanyScopedView):
         data_sources = selectors.data_source_list(company=self.company)
         return render(request, "datasources/files.html", {
             "data_sources": DataSourceSerializer(data_sources, many=True).data,
+            # The next step, offered once a file is ready (files.js shows it when one becomes ready
+            # while the page is open). Whether the company has chatbots is not this app's to know.
+            "any_ready": selectors.data_source_list(company=self.company, status=DataSource.Status.READY).exists(),
             "max_upload_mb": settings.MAX_UPLOAD_MB,
             "lexical_only": not get_embedder().enabled,
         })

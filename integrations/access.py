@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from accounts.selectors import key_record
 from chatbots.models import Chatbot
 from config.errors import ApiError
+from integrations import refusals
 from integrations.models import Integration
 
 UNAVAILABLE = "This chatbot is unavailable."
@@ -82,6 +83,9 @@ def authorize_visitor(*, chatbot_id, key: str, origin: str | None, own_origin: s
     if integration is None or str(integration.chatbot_id) != str(chatbot_id):
         raise ApiError("This key does not open this chatbot.", code="invalid_key", status_code=401)
     if not origin_allowed(integration, origin, own_origin):
+        refused = normalize_origin(origin or "")
+        if refused:
+            refusals.refusal_record(integration=integration, origin=refused)
         raise ApiError("This website is not allowed to use this chatbot; add its origin to the "
                        "integration's allowed origins.", code="origin_not_allowed", status_code=403)
     if not integration.chatbot.is_active:

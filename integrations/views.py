@@ -13,7 +13,8 @@ from chatbots.selectors import chatbot_list
 from integrations import selectors, services
 from integrations.access import site_origin
 from integrations.models import Integration
-from integrations.snippets import snippets
+from integrations.refusals import recent_refusals
+from integrations.snippets import curl_call, snippets
 
 
 class ChatbotIntegrationsPage(CompanyScopedView):
@@ -27,11 +28,16 @@ class ChatbotIntegrationsPage(CompanyScopedView):
         services.ensure_widget_integration(chatbot=chatbot)
         integrations = list(selectors.integration_list(company=self.company, chatbot_id=chatbot.id))
         present = {integration.type for integration in integrations}
+        origin = site_origin(request)
         return render(request, "integrations/chatbot_integrations.html", {
             "chatbot": chatbot,
             "can_manage": request.user.can(Capability.MANAGE_INTEGRATIONS),
-            "cards": [{"integration": integration, "snippets": snippets(integration, origin=site_origin(request))}
+            "cards": [{"integration": integration, "snippets": snippets(integration, origin=origin),
+                       "refusals": recent_refusals(integration=integration) if integration.is_publishable else []}
                       for integration in integrations],
+            # Until the chatbot has an API integration, the call it would make, with a placeholder
+            # for the key: a secret key is made only when staff ask for one.
+            "curl_example": None if Integration.Type.API in present else curl_call(chatbot, origin=origin),
             "addable_types": [(value, label) for value, label in Integration.Type.choices if value not in present],
             "max_allowed_origins": services.MAX_ALLOWED_ORIGINS,
             "grace_hours": grace_hours(),

@@ -66,3 +66,17 @@ def test_a_chatbot_without_conversations_gets_next_steps(api_client, owner_a, co
 
 def test_another_companys_chatbot_analytics_page_is_404(outsider, activity):
     assert_foreign_404(outsider, "get", f"/chatbots/{activity[0].id}/analytics/")
+
+
+@pytest.mark.parametrize("answers, embedding, said", [
+    ("extractive", "local", ["Quoted from the best passages", "By the meaning and the words"]),
+    ("openai", "none", ["Written by a language model", "By the words of the question only"]),
+])
+def test_the_overview_says_how_chatbots_answer_in_staff_words(api_client, owner_a, settings, answers, embedding,
+                                                               said):
+    settings.ANSWER_BACKEND, settings.EMBEDDING_BACKEND = answers, embedding
+    settings.OPENAI_CHAT_MODEL, settings.OPENAI_API_KEY = "gpt-test", "sk-test"
+    body = api_client(owner_a).get("/").content.decode()
+    assert "How your chatbots answer" in body and all(words in body for words in said)
+    for developer_word in ["Engines", "Channellayer", "Vectorindex", "local-memory", "in-memory", "sqlite"]:
+        assert developer_word not in body, developer_word

@@ -1,5 +1,6 @@
 """The dashboard's chatbot pages: list, create/edit form with data-source picker and live preview; admin."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -157,11 +158,11 @@ def test_the_edit_page_shows_the_saved_chatbot_in_form_and_preview(staff, bot, s
 
 
 def test_posting_the_edit_form_updates_the_chatbot(staff, bot, sources):
-    response = staff.post(f"/chatbots/{bot.id}/", _form(name="Renamed"))
+    response = staff.post(f"/chatbots/{bot.id}/", _form(name="Renamed", save_without_data_sources="1"))
     assert response.status_code == 302
     bot.refresh_from_db()
     assert bot.name == "Renamed" and bot.theme["title"] == "Acme support"
-    assert not bot.data_sources.exists()  # nothing ticked: the list is emptied
+    assert not bot.data_sources.exists()  # nothing ticked, and the warning confirmed: the list is emptied
 
 
 def test_a_linked_data_source_that_is_reprocessing_can_be_kept(staff, bot, sources):
@@ -174,8 +175,39 @@ def test_a_linked_data_source_that_is_reprocessing_can_be_kept(staff, bot, sourc
     assert list(bot.data_sources.all()) == [sources["ready"]]
 
 
+def test_choosing_data_sources_is_the_first_step_and_nothing_is_ticked(staff, sources):
+    page = staff.get("/chatbots/new/").content.decode()
+    assert page.index('id="data-source-picker"') < page.index('name="name"')
+    assert 'id="select-all-ready"' in page
+    picker = page[page.index('id="data-source-picker"'):page.index("</ul>", page.index('id="data-source-picker"'))]
+    assert " checked" not in picker
+    assert "data-ready" in _picker_item(page, sources["ready"].id)
+    assert "data-ready" not in _picker_item(page, sources["processing"].id)
+
+
+def test_saving_with_no_data_source_warns_first(staff, sources):
+    response = staff.post("/chatbots/new/", _form())
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="no-data-sources-warning"' in page
+    assert "answer every question with its fallback message" in page and 'value="Support"' in page
+    assert not Chatbot.objects.exists()
+    response = staff.post("/chatbots/new/", _form(save_without_data_sources="1"))
+    assert response.status_code == 302 and not Chatbot.objects.get().data_sources.exists()
+
+
+def test_fields_only_a_language_model_uses_are_marked_when_none_is_configured(staff, settings):
+    settings.ANSWER_BACKEND = "extractive"
+    page = staff.get("/chatbots/new/").content.decode()
+    assert 'id="model-only-note"' in page and page.count("language model only</span>") == 3
+    for field in ["personality", "instructions", "temperature"]:
+        assert re.search(f'id="{field}"[^>]* aria-describedby="model-only-note"', page), field
+    settings.ANSWER_BACKEND = "openai"
+    page = staff.get("/chatbots/new/").content.decode()
+    assert "language model only</span>" not in page and 'id="model-only-note"' not in page
+
+
 def test_a_member_may_create_chatbots_from_the_dashboard(member_a):
-    response = _logged_in(member_a).post("/chatbots/new/", _form())
+    response = _logged_in(member_a).post("/chatbots/new/", _form(save_without_data_sources="1"))
     assert response.status_code == 302
     assert Chatbot.objects.get().name == "Support"
 

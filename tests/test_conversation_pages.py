@@ -108,6 +108,13 @@ def test_the_transcript_shows_answers_with_sources_scores_and_feedback(member_a,
     assert "handbook.pdf page 2" in body and "score 0.81" in body and "helpful" in body
 
 
+def test_the_transcript_is_not_repeated_as_notifications(member_a, history):
+    """The base template's notification area shows Django's messages framework, nothing else."""
+    body = logged_in(member_a).get(f"/conversations/{history['answered'].pk}/").content.decode()
+    assert 'class="messages"' not in body
+    assert body.count("What must forklift drivers hold?") == 1
+
+
 def test_the_csv_export_has_every_message_of_the_filtered_conversations(member_a, history):
     response = logged_in(member_a).get("/conversations/export.csv", {"chatbot": str(history["answered"].chatbot_id)})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")

@@ -5,7 +5,8 @@ import time
 import numpy as np
 import pytest
 
-from datasources.embedders import EmbeddingError, batches_within, get_embedder
+from datasources.embedders import EmbeddingError, LexicalOnly, batches_within, get_embedder
+from datasources.embedders.local import LocalEmbedder
 from tests.fakes.http import unreachable_url
 from tests.fakes.openai_server import bag_of_words_vector, running_openai
 
@@ -96,6 +97,15 @@ def test_without_an_embedding_backend_docent_is_explicitly_lexical_only(settings
         embedder.embed_query(REVENUE)
 
 
+def test_each_embedder_declares_its_relevance_floor_and_a_deployment_may_replace_it(settings):
+    settings.EMBEDDING_BACKEND = "none"
+    assert get_embedder().relevance_floor == LexicalOnly.DEFAULT_RELEVANCE_FLOOR
+    settings.EMBEDDING_BACKEND = "local"
+    assert get_embedder().relevance_floor == LocalEmbedder.DEFAULT_RELEVANCE_FLOOR
+    settings.RELEVANCE_FLOOR = 0.55
+    assert get_embedder().relevance_floor == 0.55
+
+
 # --- OpenAI, through a local server speaking its API ------------------------------------------
 
 @pytest.fixture
@@ -168,6 +178,14 @@ def test_openai_says_plainly_when_the_service_cannot_be_reached(openai_settings)
     openai_settings.OPENAI_MAX_RETRIES = 0
     with pytest.raises(EmbeddingError, match="could not be reached"):
         get_embedder().embed_query(REVENUE)
+
+
+def test_openai_models_floor_is_their_own_and_another_servers_model_has_none_until_set(openai_settings):
+    assert get_embedder().relevance_floor == 0.25  # text-embedding-3-small
+    openai_settings.OPENAI_EMBEDDING_MODEL = "nomic-embed-text"
+    assert get_embedder().relevance_floor == 0.0
+    openai_settings.RELEVANCE_FLOOR = 0.6
+    assert get_embedder().relevance_floor == 0.6
 
 
 def test_openai_compatible_server_model_dimension_is_measured(openai_settings):

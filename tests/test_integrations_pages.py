@@ -49,6 +49,28 @@ def test_the_page_shows_the_widget_snippet_of_a_new_chatbot_with_a_copy_button(o
     assert "js/integrations.js" in html
 
 
+def test_a_new_chatbot_offers_the_script_the_iframe_and_a_curl_call(owner_a, chatbot):
+    html = integrations_page(owner_a, chatbot)
+    widget = Integration.objects.get(chatbot=chatbot, type="widget")
+    assert f'id="snippet-{widget.id}-script"' in html
+    assert (f"&lt;iframe src=&quot;http://testserver/api/embed/{chatbot.id}?key={widget.api_key}&quot;"
+            in html) and f'data-copy="snippet-{widget.id}-iframe"' in html
+    assert "curl -X POST http://testserver/api/chat" in html and "Bearer $DOCENT_API_KEY" in html
+    assert 'href="?add=api#add-title"' in html
+    assert not Integration.objects.filter(chatbot=chatbot, type="api").exists()
+
+
+def test_the_create_a_secret_key_link_preselects_an_api_integration(owner_a, chatbot):
+    html = page(owner_a, f"/chatbots/{chatbot.id}/integrations/?add=api")
+    assert '<option value="api" selected>' in html
+    assert not Integration.objects.filter(chatbot=chatbot, type="api").exists()
+
+
+def test_members_see_the_curl_call_but_no_link_to_create_a_key(member_a, chatbot):
+    html = integrations_page(member_a, chatbot)
+    assert "Bearer $DOCENT_API_KEY" in html and "?add=api" not in html
+
+
 def test_owners_get_the_origins_editor_and_key_actions_with_confirmations(owner_a, chatbot):
     services.ensure_widget_integration(chatbot=chatbot)
     services.integration_update(integration=Integration.objects.get(), settings={"allowed_origins": [

@@ -230,6 +230,28 @@ def test_a_question_about_someone_the_documents_never_mention_gets_nothing(compa
     assert retrieve(chatbot=chatbot, question="When does the courier collect parcels from the warehouse?")
 
 
+AUDIT = ["Safety policy › Audits\nThe chief executive officer of Northwind signs off the yearly safety audit "
+         "in March, after the site managers have reviewed it."]
+
+
+def test_one_word_no_document_uses_does_not_refuse_a_question_about_what_they_cover(company_a):
+    # "CEO": the policy spells the title out; Northwind, which it names, tells what the question is about.
+    chatbot = bot(company_a, add_source(company_a, "policy.pdf", AUDIT))
+    assert "signs off the yearly safety audit" in texts(retrieve(chatbot=chatbot, question="When does the Northwind "
+                                                                                           "CEO sign off the audit?"))
+
+
+def test_a_question_naming_only_what_no_document_mentions_gets_nothing(company_a):
+    chatbot = bot(company_a, add_source(company_a, "policy.pdf", AUDIT))
+    assert retrieve(chatbot=chatbot, question="When does the Initech CEO sign off the audit?") == []
+
+
+def test_a_deployment_may_raise_the_embedders_relevance_floor(company_a, settings):
+    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+    settings.RELEVANCE_FLOOR = 0.95  # no question is that close to a chunk of the handbook
+    assert retrieve(chatbot=chatbot, question="What must forklift drivers wear?") == []
+
+
 def test_a_chatbot_without_ready_documents_gets_nothing(company_a):
     assert retrieve(chatbot=bot(company_a), question="What must forklift drivers wear?") == []
 

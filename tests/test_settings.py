@@ -29,6 +29,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     ("REDIS_URL", "localhost:6379"),
     ("DATABASE_URL", "nosuchdb://x"),
     ("VECTOR_BACKEND", "faiss-on-the-moon"),
+    ("RELEVANCE_FLOOR", "high"),
     ("CSRF_TRUSTED_ORIGINS", "docent.example.com"),
 ])
 def test_a_bad_value_stops_startup_naming_the_variable(name, value):
@@ -46,3 +47,12 @@ def test_secret_key_is_required_when_debug_is_off():
 def test_production_settings_pass_the_deploy_check():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_collect_the_static_files(tmp_path):
+    """WhiteNoise's manifest storage follows every file a stylesheet or script names (source maps
+    too): one missing file stops a production deployment at collectstatic."""
+    result = manage("collectstatic", "--noinput", DOCENT_VAR_DIR=str(tmp_path), **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "vendor/chartjs-4.4.9/chart.umd.js" in manifest

@@ -41,7 +41,7 @@ def invited(owner_a, mailoutbox):
 
 def test_the_owner_invites_by_email_and_the_invitee_joins_with_a_password(owner_a, mailoutbox, client):
     response = invite(owner_a, email="New@Acme.test", role="admin")
-    assert "Invitation sent to new@acme.test" in response.content.decode()
+    assert "Invitation emailed to new@acme.test" in response.content.decode()
     [message] = mailoutbox
     assert message.to == ["new@acme.test"]
     assert "Acme Analytics" in message.subject
@@ -113,9 +113,36 @@ def test_resending_mails_a_new_link_and_the_old_one_stops_working(owner_a, invit
     invitation = Invitation.objects.get()
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     response = logged_in(owner_a).post(f"/settings/team/invitations/{invitation.id}/resend/", follow=True)
-    assert "A new invitation link was sent to new@acme.test" in response.content.decode()
+    assert "A new invitation link was emailed to new@acme.test" in response.content.decode()
     assert client.get(invited).status_code == 410
     assert client.get(link_in(mailoutbox[-1])).status_code == 200
+
+
+def shown_link(response) -> str | None:
+    found = re.search(r'<code id="invitation-link">http://testserver(/invitations/[^<]+/)</code>',
+                      response.content.decode())
+    return found.group(1) if found else None
+
+
+def test_the_inviter_gets_the_link_once_whatever_the_email_backend(owner_a, mailoutbox):
+    owner = logged_in(owner_a)
+    response = owner.post("/settings/team/invite/", {"email": "new@acme.test", "role": "member"}, follow=True)
+    assert shown_link(response) == link_in(mailoutbox[-1])
+    assert 'data-copy="invitation-link"' in response.content.decode()
+    assert shown_link(owner.get("/settings/team/")) is None
+
+
+def test_resending_shows_the_inviter_the_new_link(owner_a, invited, mailoutbox, client):
+    invitation = Invitation.objects.get()
+    response = logged_in(owner_a).post(f"/settings/team/invitations/{invitation.id}/resend/", follow=True)
+    assert shown_link(response) == link_in(mailoutbox[-1]) != invited
+    assert client.get(shown_link(response)).status_code == 200
+
+
+def test_the_team_page_is_in_the_navigation(member_a):
+    body = logged_in(member_a).get("/conversations/").content.decode()
+    navigation = re.search(r'<nav class="nav" aria-label="Main">(.*?)</nav>', body, re.S).group(1)
+    assert 'href="/settings/team/"' in navigation
 
 
 def test_an_unknown_link_gets_a_clear_page(db, client):

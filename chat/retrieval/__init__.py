@@ -2,15 +2,18 @@
 
 Everything is scoped to the chatbot's company and to its own ready data sources. A question that
 names some of those documents (a company, a period, "the latest") is narrowed to them
-(chat/retrieval/documents.py); two searches run over what remains, dense (the vector index) and
-lexical (BM25), both through `chunk_search` (datasources/indexes/), and are fused by a weighted sum
-of their scaled scores; each document's chunk with the row of figures the question names goes up,
-and chunks with a line that holds the question's words together gain a little; a question below the
-relevance floor gets nothing; the ranked chunks become passages, with neighbouring chunks of one
-page or table merged (chat/retrieval/passages.py).
+(chat/retrieval/documents.py), and one that names only things those documents never use gets
+nothing; two searches run over what remains, dense (the vector index) and lexical (BM25), both
+through `chunk_search` (datasources/indexes/), and are fused by a weighted sum of their scaled
+scores; each document's chunk with the row of figures the question names goes up, and chunks with a
+line that holds the question's words together gain a little; a question below the relevance floor
+of the embedder in use gets nothing; the ranked chunks become passages, with neighbouring chunks of
+one page or table merged (chat/retrieval/passages.py).
 
 Every choice below was measured on the twenty 10-Q filings of bench/chat_retrieval.py; the figures
 of each step and of the values tried for each constant are in docs/BENCHMARKS.md ("Chat retrieval").
+The refusal rules were measured on both development sets of bench/answers.py ("Refusal rules on any
+document").
 """
 
 import re
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from chat.retrieval import documents
 from chat.retrieval.passages import READ_FACTOR, Candidate, Passage, build_passages, read_chunks
 from datasources import chunk_format
+from datasources.embedders import LexicalOnly, get_embedder
 from datasources.indexes import ChunkSearch
 from datasources.indexes.lexical import tokenize
 from datasources.models import Chunk, DataSource
@@ -44,11 +48,6 @@ PROXIMITY_WEIGHT = 0.1
 # the best document's: above 1.1 the best document's row goes ahead of anything the searches found
 # (fused scores are at most 1, proximity adds at most 0.1).
 ROW_WEIGHT = 1.5
-# The relevance floor, calibrated on questions the benchmark filings cannot answer
-# (bench/chat_retrieval.py): below it the question is unanswerable and gets no passages.
-DENSE_FLOOR = 0.40  # the best chunk's cosine similarity (MiniLM): unrelated topics score well under it
-# Without an embedder: the share of the question's informative words (by IDF) that the documents use.
-LEXICAL_FLOOR = 0.35
 
 
 def retrieve(*, chatbot, question: str, top_k: int | None = None) -> list[Passage]:
@@ -81,10 +80,12 @@ class Scope:
 
     def retrieve(self, question: str, top_k: int) -> list[Passage]:
         terms = tokenize(question)
-        if not self.sources or not terms or self.names_a_stranger(question):
+        if not self.sources or not terms:
             return []
         affinity = self.affinity(terms)
         targets = [source_id for source_id, share in affinity.items() if share >= TARGET_SHARE] or list(self.sources)
+        if self.names_only_strangers(question, targets):
+            return []
         dense = self.dense(question, POOL, targets)
         if not self.clears_floor(terms, dense):
             return []
@@ -140,17 +141,24 @@ class Scope:
                                documents.latest_date(indexes[source_id].opening))
             for source_id, source in self.sources.items()])
 
-    def names_a_stranger(self, question: str) -> bool:
-        """The question names something (a capitalised word inside the sentence: a company, a
-        product) that no document ever mentions: it asks about someone else."""
-        return any(not any(self.search.uses(term) for term in tokenize(name)) for name in named_things(question))
+    def names_only_strangers(self, question: str, source_ids) -> bool:
+        """Everything the question names (capitalised words inside the sentence: a company, a product, a
+        place) is a word that none of the documents it is aimed at (`source_ids`) uses: it asks about
+        someone or something else. One unknown name beside known ones decides nothing: documents miss
+        words a visitor uses for what they do cover (an abbreviation for a title they spell out, a name
+        lost with a form's filled-in fields)."""
+        names = [terms for terms in map(tokenize, named_things(question)) if terms]  # "The", "Your": no name
+        return bool(names) and not any(self.search.uses(term, source_ids) for terms in names for term in terms)
 
     def clears_floor(self, terms: list[str], dense: list[Candidate]) -> bool:
-        """The best chunk is close enough in meaning; without an embedder, the documents use enough
-        of the question's informative words."""
+        """The best chunk is close enough in meaning; without an embedder (or when it fails), the documents
+        use enough of the question's informative words. The embedder in use sets the floor
+        (`relevance_floor`), which a deployment may change (RELEVANCE_FLOOR)."""
+        embedder = get_embedder()
         if dense:
-            return dense[0].score >= DENSE_FLOOR
-        return self.search.known_share(terms) >= LEXICAL_FLOOR
+            return dense[0].score >= embedder.relevance_floor
+        floor = LexicalOnly.DEFAULT_RELEVANCE_FLOOR if embedder.enabled else embedder.relevance_floor
+        return self.search.known_share(terms) >= floor
 
 
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w&-]*[A-Za-z]")

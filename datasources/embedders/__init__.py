@@ -29,6 +29,11 @@ class Embedder(Protocol):
     enabled: bool  # False: lexical-only, nothing is embedded
     model: str  # recorded on each data source; "" when nothing is embedded
     max_tokens: int  # the most tokens (as count_tokens counts them) the model reads of one text
+    # Below it a question is about something the documents do not cover, and gets the fallback: the best
+    # chunk's cosine similarity (each model spreads its similarities differently); lexical-only, the share of
+    # the question's informative words (by IDF) that the documents use. Each backend declares its default;
+    # RELEVANCE_FLOOR replaces it for a deployment.
+    relevance_floor: float
 
     @property
     def dimension(self) -> int | None: ...
@@ -58,10 +63,16 @@ class LexicalOnly:
     dimension = None
     # Chunks the size MiniLM reads, so turning embeddings on later keeps retrieval comparable.
     max_tokens = 256
+    # The share of a question's informative words the documents must use (bench/chat_retrieval.py, lexical-only):
+    # also the floor whenever an embedder fails and retrieval goes on by words alone.
+    DEFAULT_RELEVANCE_FLOOR = 0.35
+
+    def __init__(self, *, relevance_floor: float | None = None):
+        self.relevance_floor = self.DEFAULT_RELEVANCE_FLOOR if relevance_floor is None else relevance_floor
 
     @staticmethod
     def options_from_settings() -> dict:
-        return {}
+        return {"relevance_floor": settings.RELEVANCE_FLOOR}
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)

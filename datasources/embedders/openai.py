@@ -16,6 +16,14 @@ from datasources.embedders import EmbeddingError, batches_within, estimate_token
 MAX_INPUTS_PER_REQUEST = 2048
 MAX_TOKENS_PER_REQUEST = 300_000
 RETRIED_STATUSES = {408, 409, 429}  # and every 5xx, as the SDK does
+# The relevance floor of OpenAI's own models, not measured by this project's benchmarks (they run offline):
+# text-embedding-3 models put unrelated texts near 0.1 and a passage that answers a question well above 0.3;
+# ada-002 crowds every pair into 0.7-1. Another server's model gets no floor until RELEVANCE_FLOOR sets one.
+DEFAULT_RELEVANCE_FLOORS = {
+    "text-embedding-3-small": 0.25,
+    "text-embedding-3-large": 0.25,
+    "text-embedding-ada-002": 0.75,
+}
 # OpenAI's own models; another server's model is measured with one request on first use.
 KNOWN_DIMENSIONS = {
     "text-embedding-3-small": 1536,
@@ -28,9 +36,10 @@ class OpenAIEmbedder:
     enabled = True
 
     def __init__(self, *, model: str, api_key: str, base_url: str, timeout: float,
-                 max_retries: int, max_tokens: int):
+                 max_retries: int, max_tokens: int, relevance_floor: float | None = None):
         self.model = model
         self.max_tokens = max_tokens
+        self.relevance_floor = DEFAULT_RELEVANCE_FLOORS.get(model, 0.0) if relevance_floor is None else relevance_floor
         self.timeout = timeout
         self.max_retries = max_retries
         self._dimension = KNOWN_DIMENSIONS.get(model)
@@ -47,6 +56,7 @@ class OpenAIEmbedder:
             "timeout": settings.OPENAI_TIMEOUT_SECONDS,
             "max_retries": settings.OPENAI_MAX_RETRIES,
             "max_tokens": settings.OPENAI_EMBEDDING_MAX_TOKENS,
+            "relevance_floor": settings.RELEVANCE_FLOOR,
         }
 
     @property

@@ -83,9 +83,9 @@ class ChunkSearch:
         """The share of the terms' informative weight carried by words the data sources use."""
         return lexical.known_share(list(self.lexical_indexes.values()), terms)
 
-    def uses(self, term: str) -> bool:
-        """Some data source uses the term."""
-        return any(term in index.postings for index in self.lexical_indexes.values())
+    def uses(self, term: str, source_ids: Collection[uuid.UUID] = ()) -> bool:
+        """Some data source (of `source_ids`; all when empty) uses the term."""
+        return any(term in index.postings for index in self._lexical_of(source_ids))
 
     def named_rows(self, source_id: uuid.UUID, weights: dict[str, float]) -> dict[str, float]:
         """The data source's chunks holding a row of figures whose label these words name in full (see

@@ -1,4 +1,5 @@
-/* Chatbot form: a live preview of the widget that follows the form, and delete with a confirmation. */
+/* Chatbot form: a live preview of the widget that follows the form, "select all ready" data sources,
+   and delete with a confirmation. */
 (function () {
   "use strict";
   const { api, el } = window.Docent;
@@ -42,6 +43,14 @@
       .map((input) => input.value.trim()).filter(Boolean);
     document.getElementById("preview-suggestions")
       .replaceChildren(...questions.map((question) => el("span", { class: "preview-chip" }, question)));
+  }
+
+  /* Ticks every ready data source; the company chooses to, nothing is ticked for it. */
+  const selectAllReady = document.getElementById("select-all-ready");
+  if (selectAllReady) {
+    selectAllReady.addEventListener("click", () => {
+      form.querySelectorAll('input[name="data_source_ids"][data-ready]').forEach((box) => { box.checked = true; });
+    });
   }
 
   form.addEventListener("input", updatePreview);

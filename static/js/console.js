@@ -13,10 +13,16 @@
   let socket = null;
   let socketFailed = false;
 
+  /* The newest message in view: all of it when it fits in the log, else from its start, so the
+     passages and details added after the text do not leave it behind the fold. */
+  function reveal(node) {
+    log.scrollTop = Math.min(node.offsetTop, log.scrollHeight - log.clientHeight);
+  }
+
   function add(kind, text) {
     const node = el("div", { class: "console-msg " + kind }, el("p", {}, text));
     log.append(node);
-    log.scrollTop = log.scrollHeight;
+    reveal(node);
     return node;
   }
 
@@ -25,7 +31,7 @@
     const text = node.querySelector("p");
     let written = "";
     return {
-      token(value) { written += value; text.textContent = written; log.scrollTop = log.scrollHeight; },
+      token(value) { written += value; text.textContent = written; reveal(node); },
       sources(event) {
         if (!event.citations || !event.citations.length) return;
         node.append(el("ol", { class: "console-sources", "aria-label": "Passages given to the answerer" },
@@ -33,14 +39,20 @@
             el("summary", {}, citation.location + " · score " + citation.score.toFixed(3) +
               (citation.cited ? " · cited" : "")),
             el("blockquote", {}, citation.text))))));
+        reveal(node);
       },
       done(event) {
         const mode = { extractive: "quoted from the documents", openai: "written by the language model",
           fallback: "fallback message: nothing relevant found" }[event.mode] || event.mode;
         node.append(el("div", { class: "console-meta" }, "Answer " + mode +
           (event.latency_ms !== undefined ? " · " + event.latency_ms + " ms" : "")));
+        reveal(node);
       },
-      fail(message) { node.classList.add("error"); text.textContent = (written ? written + "\n\n" : "") + message; },
+      fail(message) {
+        node.classList.add("error");
+        text.textContent = (written ? written + "\n\n" : "") + message;
+        reveal(node);
+      },
     };
   }
 

@@ -1,4 +1,5 @@
-/* Shared helpers of the dashboard pages: CSRF-aware API calls and safe DOM building. */
+/* Shared helpers of the dashboard pages: CSRF-aware API calls, safe DOM building, and the Copy
+   buttons (data-copy names the element whose text they copy). */
 (function () {
   "use strict";
 
@@ -39,6 +40,33 @@
   function websocketUrl(path) {
     return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
   }
+
+  function announce(text) {
+    document.getElementById("announcer").textContent = text;
+  }
+
+  /* The clipboard needs a secure context (https or localhost); elsewhere the text is selected instead. */
+  async function copy(button) {
+    const source = document.getElementById(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source.textContent);
+      announce("Copied to the clipboard.");
+    } catch (error) {
+      const range = document.createRange();
+      range.selectNodeContents(source);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+      announce("Selected: press Ctrl+C (or ⌘C) to copy.");
+    }
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (button) copy(button);
+  });
 
   window.Docent = { api: api, el: el, cookie: cookie, websocketUrl: websocketUrl };
 })();

@@ -8,6 +8,7 @@
   const table = document.getElementById("files-table");
   const body = document.getElementById("files-body");
   const empty = document.getElementById("files-empty");
+  const nextStep = document.getElementById("next-step");
   const POLL_MS = 2000;
 
   function formatSize(bytes) {
@@ -47,6 +48,7 @@
     }
     table.hidden = false;
     empty.hidden = true;
+    if (ds.status === "ready") nextStep.hidden = false;
     schedulePoll();
   }
 

@@ -1,10 +1,9 @@
-/* Integrations and API keys pages: copy snippets, save allowed origins, create, rotate, revoke,
+/* Integrations and API keys pages: save allowed origins, create, rotate, revoke,
    delete; a new secret is shown once in a dialog, and the page reloads when it is dismissed. */
 (function () {
   "use strict";
   const { api, el } = window.Docent;
   const dialog = document.getElementById("secret-dialog");
-  const announcer = document.getElementById("announcer");
 
   function lines(text) {
     return text.split("\n").map((line) => line.trim()).filter(Boolean);
@@ -70,27 +69,10 @@
     }
   }
 
-  async function copy(button) {
-    const text = document.getElementById(button.dataset.copy).textContent;
-    try {
-      await navigator.clipboard.writeText(text);
-      announcer.textContent = "Copied to the clipboard.";
-    } catch (error) {
-      const range = document.createRange();
-      range.selectNodeContents(document.getElementById(button.dataset.copy));
-      window.getSelection().removeAllRanges();
-      window.getSelection().addRange(range);
-      announcer.textContent = "Selected: press Ctrl+C (or ⌘C) to copy.";
-    }
-    const label = button.textContent;
-    button.textContent = "Copied";
-    setTimeout(() => { button.textContent = label; }, 1500);
-  }
-
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button) return;
-    if (button.dataset.copy) { copy(button); return; }
+    if (button.dataset.copy) return;  /* docent.js copies */
     if (button.hasAttribute("data-close-secret")) { dialog.close(); return; }
     if (!button.dataset.url || button.closest("form")) return;
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
@@ -101,6 +83,17 @@
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       send(form, form.dataset.method, form.dataset.url, bodies[form.dataset.form](form));
+    });
+  });
+
+  /* The real widget, loaded on this page as a customer's site loads it (Docent's own origin is always allowed). */
+  document.querySelectorAll("[data-preview-widget]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const loaded = window.DocentWidget && window.DocentWidget.widgets[button.dataset.chatbot];
+      if (loaded) { loaded.open(); return; }
+      const script = el("script", { src: button.dataset.previewWidget, "data-key": button.dataset.key, async: true });
+      script.addEventListener("load", () => window.DocentWidget.widgets[button.dataset.chatbot].open());
+      document.body.append(script);
     });
   });
 

@@ -498,6 +498,10 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
       }
       await viaEventStream(message, answer);
     } catch (e) {
+      // A site not yet among the allowed origins ends here too (the browser hides the refusal's reason):
+      // its visitors read a neutral message, its developer the way out.
+      console.warn("Docent: the chat could not reach " + origin + ". If " + location.origin + " is your site, " +
+        "add it to the chatbot's allowed origins in Docent (Chatbots → Embed & keys).");
       answer.fail(UNAVAILABLE);
     } finally {
       setBusy(false);

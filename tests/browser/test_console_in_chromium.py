@@ -25,3 +25,19 @@ def test_staff_see_the_answer_with_the_passages_and_scores(live_server, owner_a,
         expect(passages.get_by_text("handbook.pdf page 2 · score", exact=False)).to_be_visible()
         expect(passages.get_by_text("· cited", exact=False).first).to_be_visible()
         assert errors == []
+
+
+def test_the_console_shows_the_newest_answer(live_server, owner_a, handbook_bot, chromium):
+    cookie = staff_cookie(owner_a, live_server.url)
+    questions = [LICENCE_QUESTION, "When do orders leave the warehouse?", "What is checked when pallets arrive?"]
+    with chromium() as browser:
+        page = signed_in(browser, cookie, viewport={"width": 1366, "height": 700}).new_page()
+        page.goto(f"{live_server.url}/chatbots/{handbook_bot.id}/console/")
+        log = page.get_by_role("log", name="Conversation")
+        for number, question in enumerate(questions, start=1):
+            page.get_by_label("Your question").fill(question)
+            page.get_by_role("button", name="Ask").click()
+            expect(log.locator(".console-meta")).to_have_count(number, timeout=20_000)
+        newest = log.locator(".console-msg.bot").last
+        expect(newest.locator("p")).to_be_in_viewport()
+        expect(newest.locator(".console-meta")).to_be_in_viewport()

@@ -4,8 +4,9 @@ Daphne serving HTTP and WebSocket, a db_worker processing uploads, the widget on
 Sign up → upload a PDF → watch it reach "ready" without reloading → create a chatbot on it → allow
 a second origin on its widget → open a page of that origin with the snippet → ask a question
 whose answer is on a known page → read the streamed answer citing that file and page → rate it →
-find the conversation, the rating and the counts in the dashboard. A screenshot of each step is
-saved under test-output/journey/.
+find the conversation, the rating and the counts in the dashboard → invite a colleague. A screenshot
+of each step is saved under test-output/journey/, and of each page met on the way at 1366 and 390 px
+under test-output/journey/1366/ and /390/.
 """
 
 import re
@@ -26,6 +27,7 @@ PDF = CORPUS / "pdf" / "federal-register-2020-17221.pdf"
 QUESTION = "Which flight control computers does the 737 MAX flight control system include?"
 ANSWER_PAGE = "federal-register-2020-17221.pdf page 2"
 SLOW_MS = 120_000  # processing 15 pages and loading the model in fresh processes
+WIDTHS = [(1366, 768), (390, 844)]
 
 
 class Shots:
@@ -38,6 +40,18 @@ class Shots:
     def __call__(self, name: str, page=None) -> None:
         self.taken += 1
         (page or self.page).screenshot(path=str(SHOTS / f"{self.taken:02d}-{name}.png"), full_page=True)
+
+
+def shoot_pages(page, site: str, paths: dict[str, str]) -> None:
+    """Full-page screenshots of each page at a laptop's and a phone's width, in test-output/journey/<width>/."""
+    for width, height in WIDTHS:
+        folder = SHOTS / str(width)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": width, "height": height})
+        for name, path in paths.items():
+            page.goto(path if path.startswith("http") else site + path)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, tmp_path):
@@ -70,14 +84,14 @@ def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, 
             expect(row.locator(".badge")).to_have_text("ready", timeout=SLOW_MS)
             shot("ready")
 
-            # A chatbot on it.
-            page.get_by_role("link", name="Chatbots").click()
-            page.get_by_role("link", name="New chatbot").first.click()
+            # A chatbot on it, offered as soon as the file is ready.
+            page.get_by_role("link", name="Create a chatbot").click()
             page.get_by_label("Name", exact=True).fill("Fleet assistant")
             page.get_by_role("checkbox", name=re.compile(PDF.name)).check()
             shot("new-chatbot")
             page.get_by_role("button", name="Create chatbot").click()
             expect(page.get_by_role("heading", name="Fleet assistant")).to_be_visible()
+            chatbot_id = re.search(r"/chatbots/([0-9a-f-]{36})/", page.url).group(1)
 
             # Its widget, allowed on the customer's site; the snippet copied from the page.
             page.get_by_role("link", name="Embed on your site").click()
@@ -116,7 +130,9 @@ def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, 
             page.get_by_role("link", name=re.compile(r"\d{4}, \d{2}:\d{2}")).first.click()
             expect(page.get_by_text("👍 helpful")).to_be_visible()
             expect(page.get_by_text(ANSWER_PAGE).first).to_be_visible()
+            expect(page.locator(".messages")).to_have_count(0)  # the transcript is not repeated as banners
             shot("transcript")
+            transcript = page.url
             page.get_by_role("link", name="Overview").click()
             stats = page.get_by_label("Key numbers, last 30 days")
             expect(stats.locator(".stat", has_text="conversations")).to_contain_text("1")
@@ -125,6 +141,26 @@ def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, 
             expect(stats.locator(".stat", has_text="rated helpful")).to_contain_text("1 / 0")
             expect(page.locator("canvas[data-chart='volume']")).to_be_visible()
             shot("overview")
+
+            # A colleague invited: the link to pass on is on the page, whatever the email backend.
+            page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
+            page.get_by_label("Email").fill("bo@skyward.test")
+            page.get_by_role("button", name="Send invitation").click()
+            expect(page.locator("#invitation-link")).to_contain_text("/invitations/")
+            shot("invitation-link")
+
+            # The pages of this journey as a laptop and a phone show them, to check by eye.
+            shoot_pages(page, docent, {
+                "overview": "/", "data-sources": "/files/", "chatbots": "/chatbots/",
+                "new-chatbot": "/chatbots/new/", "chatbot": f"/chatbots/{chatbot_id}/",
+                "embed-and-keys": f"/chatbots/{chatbot_id}/integrations/",
+                "test-console": f"/chatbots/{chatbot_id}/console/",
+                "unanswered": f"/chatbots/{chatbot_id}/unanswered/",
+                "chatbot-analytics": f"/chatbots/{chatbot_id}/analytics/",
+                "conversations": "/conversations/", "transcript": transcript, "team": "/settings/team/",
+                "api-docs": "/api/docs/",
+            })
+            shoot_pages(visitor, customer_site.origin, {"widget-on-customer-site": "/index.html"})
             assert errors == []
     answer = Message.objects.get(role="assistant")
     assert answer.feedback == "up" and answer.sources[0] == ANSWER_PAGE
