@@ -17,6 +17,9 @@ from django.conf import settings
 from config.backends import configured
 
 T = TypeVar("T")
+# Told how many of the texts given to embed_documents are embedded so far, as the backend works
+# through them (after each forward pass, or each request), so progress moves within a long call.
+EmbeddingProgress = Callable[[int], None]
 
 BACKENDS = {
     "local": "datasources.embedders.local.LocalEmbedder",
@@ -35,7 +38,7 @@ class Embedder(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], *, progress: EmbeddingProgress | None = None) -> np.ndarray:
         """One float32 row per text, L2-normalised, so a dot product is the cosine."""
 
     def embed_query(self, text: str) -> np.ndarray: ...
@@ -66,7 +69,7 @@ class LexicalOnly:
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], *, progress: EmbeddingProgress | None = None) -> np.ndarray:
         raise EmbeddingError("No embedding backend is configured (EMBEDDING_BACKEND=none).")
 
     def embed_query(self, text: str) -> np.ndarray:
