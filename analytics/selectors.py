@@ -106,7 +106,8 @@ def _rollup_marks(period: Period) -> dict:
 def _report(company, period, chatbot, rolled: dict, include_console: bool) -> dict:
     live = _live_ranges(period, rolled)
     days, live_terms = _live_figures(company, chatbot, live, include_console)
-    for key, figures in _rolled_figures(_rolled_rows(DailyStats, company, chatbot, rolled, include_console)):
+    rolled_stats = _rolled_rows(DailyStats, company, chatbot, rolled, include_console)
+    for key, figures in _rolled_figures(rolled_stats):
         days[key].add(figures)
     by_day: dict = defaultdict(DayFigures)
     for (_, day), figures in days.items():
@@ -114,7 +115,7 @@ def _report(company, period, chatbot, rolled: dict, include_console: bool) -> di
     start, end = day_bounds(period.start, period.end)
     visitors = _unique_visitors(company, chatbot, start, end)
     feedback = _feedback(company, chatbot, start, end, include_console)
-    tail_bounds = _tail_bounds(_rolled_rows(DailyStats, company, chatbot, rolled, include_console))
+    tail_bounds = _tail_bounds(rolled_stats)
     rolled_terms = _rolled_rows(DailyTerm, company, chatbot, rolled, include_console)
     terms = {kind: _top_terms(rolled_terms.filter(kind=kind), bool(rolled), tail_bounds[kind], live_terms[kind])
              for kind in DailyTerm.Kind}
