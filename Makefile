@@ -39,17 +39,7 @@ migrate: install
 
 run: migrate
 	$(PY) manage.py seed_demo
-	@trap 'kill 0' INT TERM; \
-	$(PY) manage.py db_worker & \
-	OMP_NUM_THREADS=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application & \
-	sleep 2; \
-	echo ""; \
-	echo "  Docent is running at http://$(HOST):$(PORT)/"; \
-	echo "  Log in as demo@docent.local / docent-demo-password (or sign up a new company)."; \
-	echo "  Admin: create a superuser with '$(PY) manage.py createsuperuser', then open /admin/."; \
-	echo "  Press Ctrl-C to stop."; \
-	echo ""; \
-	wait
+	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) bin/serve
 
 system-deps:
 	@missing=""; for bin in $(SYSTEM_BINARIES); do [ -x "$$bin" ] || missing=yes; done; \

@@ -11,6 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from django.db.models import Q
+
 from chat.models import Conversation, Message
 from chat.questions import normalized_question
 
@@ -79,20 +81,34 @@ class Figures:
     terms: dict[tuple[str, UUID | None, datetime.date], Counter] = field(default_factory=lambda: defaultdict(Counter))
 
 
-def raw_figures(*, company_id, start: datetime.datetime, end: datetime.datetime, chatbot_id=None) -> Figures:
-    """Everything the dashboard counts, from conversations and messages created in [start, end)."""
+def console_chats(console: bool | None, *, through: str = "") -> Q:
+    """Conversations (or, `through` "conversation__", messages) of the test console when `console` is
+    True, of every other channel when False, of all channels when None. Staff trying a chatbot out
+    are not its visitors: reports leave their chats out unless asked to include them."""
+    if console is None:
+        return Q()
+    in_console = Q(**{f"{through}channel": Conversation.Channel.CONSOLE})
+    return in_console if console else ~in_console
+
+
+def raw_figures(*, company_id, start: datetime.datetime, end: datetime.datetime, chatbot_id=None,
+                console: bool | None = None) -> Figures:
+    """Everything the dashboard counts, from conversations and messages created in [start, end), of the
+    chats `console` selects (see console_chats)."""
     scope = {"company_id": company_id, "created_at__gte": start, "created_at__lt": end}
     if chatbot_id is not None:
         scope["chatbot_id"] = chatbot_id
     figures = Figures()
-    for bot, created in Conversation.objects.filter(**scope).order_by().values_list("chatbot_id", "created_at"):
+    conversations = Conversation.objects.filter(console_chats(console), **scope).order_by()
+    for bot, created in conversations.values_list("chatbot_id", "created_at"):
         figures.days[bot, utc_day(created)].conversations += 1
-    questions = Message.objects.filter(role=Message.Role.USER, **scope).order_by()
+    messages = Message.objects.filter(console_chats(console, through="conversation__"), **scope).order_by()
+    questions = messages.filter(role=Message.Role.USER)
     for bot, created, content in questions.values_list("chatbot_id", "created_at", "content"):
         day = utc_day(created)
         figures.days[bot, day].questions += 1
         figures.terms["question", bot, day][normalized_question(content)] += 1
-    answers = Message.objects.filter(role=Message.Role.ASSISTANT, **scope).order_by().values_list(
+    answers = messages.filter(role=Message.Role.ASSISTANT).values_list(
         "chatbot_id", "created_at", "answered", "latency_ms", "prompt_tokens", "completion_tokens", "sources")
     for bot, created, answered, latency_ms, prompt_tokens, completion_tokens, sources in answers:
         day = utc_day(created)

@@ -11,9 +11,11 @@ from chatbots.models import Chatbot
 from chatbots.selectors import chatbot_list
 from config.errors import ApiError
 
-PERIOD_PARAMETERS = [
+REPORT_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First UTC day (default: 29 days before `to`)."),
     OpenApiParameter("to", OpenApiTypes.DATE, description="Last UTC day, included (default: today)."),
+    OpenApiParameter("include_console", OpenApiTypes.BOOL,
+                     description="Count the test console's chats too (default: false, visitors' chats only)."),
 ]
 
 
@@ -43,12 +45,22 @@ def period_from(params) -> selectors.Period:
     return selectors.Period(start, end)
 
 
+def include_console_from(params) -> bool:
+    """The `include_console` query parameter: true or false (absent: false)."""
+    value = params.get("include_console", "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ApiError("`include_console` must be true or false.", code="invalid",
+                       details={"include_console": value})
+    return value in ("true", "1")
+
+
 class AnalyticsView(CompanyScopedAPIView):
     serializer_class = AnalyticsReportSerializer
 
     def report(self, chatbot: Chatbot | None) -> Response:
-        report = selectors.analytics_report(company=self.company, period=period_from(self.request.query_params),
-                                            chatbot=chatbot)
+        params = self.request.query_params
+        report = selectors.analytics_report(company=self.company, period=period_from(params), chatbot=chatbot,
+                                            include_console=include_console_from(params))
         tasks.request_rollup(unrolled_since=report["unrolled_since"])
         return Response(AnalyticsReportSerializer(report).data)
 
@@ -56,7 +68,7 @@ class AnalyticsView(CompanyScopedAPIView):
 class DashboardView(AnalyticsView):
     """The company's activity over a period: totals, per-day series, top questions and sources, per chatbot."""
 
-    @extend_schema(parameters=PERIOD_PARAMETERS, operation_id="analytics_dashboard")
+    @extend_schema(parameters=REPORT_PARAMETERS, operation_id="analytics_dashboard")
     def get(self, request):
         return self.report(None)
 
@@ -69,6 +81,6 @@ class ChatbotAnalyticsView(AnalyticsView):
     def safely_get_queryset(self, company):
         return chatbot_list(company=company)
 
-    @extend_schema(parameters=PERIOD_PARAMETERS, operation_id="analytics_chatbot")
+    @extend_schema(parameters=REPORT_PARAMETERS, operation_id="analytics_chatbot")
     def get(self, request, pk):
         return self.report(self.get_object())

@@ -27,12 +27,18 @@ class RolledUpDay(models.Model):
         return f"{self.day} (until {self.until:%Y-%m-%d %H:%M})"
 
 
+# Test-console chats are rolled up apart from visitors' (a row each), so that reports can leave them out.
+CONSOLE_HELP = "Figures of the test console's chats, which reports leave out unless asked to include them."
+
+
 class DailyStats(models.Model):
-    """One chatbot's counts for one UTC day (chatbot empty once the chatbot is deleted)."""
+    """One chatbot's counts for one UTC day (chatbot empty once the chatbot is deleted), for its visitors'
+    chats or for its test-console chats."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     chatbot = models.ForeignKey(Chatbot, on_delete=models.SET_NULL, null=True, related_name="+")
     day = models.DateField()
+    console = models.BooleanField(default=False, help_text=CONSOLE_HELP)
     conversations = models.PositiveIntegerField(default=0)
     questions = models.PositiveIntegerField(default=0)
     answers = models.PositiveIntegerField(default=0)
@@ -55,7 +61,8 @@ class DailyStats(models.Model):
 
 
 class DailyTerm(models.Model):
-    """How often one normalised question was asked, or one source cited, by one chatbot on one UTC day."""
+    """How often one normalised question was asked, or one source cited, by one chatbot on one UTC day, in
+    its visitors' chats or in its test-console chats."""
 
     class Kind(models.TextChoices):
         QUESTION = "question", "Question"
@@ -64,6 +71,7 @@ class DailyTerm(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     chatbot = models.ForeignKey(Chatbot, on_delete=models.SET_NULL, null=True, related_name="+")
     day = models.DateField()
+    console = models.BooleanField(default=False, help_text=CONSOLE_HELP)
     kind = models.TextField(choices=Kind.choices)
     # Grouping and looking up by a 64-bit hash of the text is much cheaper than by the text itself.
     term_hash = models.BigIntegerField()
@@ -79,13 +87,13 @@ class DailyTerm(models.Model):
         db_table = "analytics_daily_terms"
         indexes = [
             # Cover the top-N queries: range of days, optional chatbot, group by hash, sum counts
-            # (`leading` too, or SQLite reads the table to check it).
-            models.Index(fields=["company", "kind", "day", "chatbot", "term_hash", "count", "leading"],
+            # (`leading` and `console` too, or SQLite reads the table to check them).
+            models.Index(fields=["company", "kind", "day", "chatbot", "term_hash", "count", "leading", "console"],
                          name="analytics_terms_leading", condition=models.Q(leading=True)),
-            models.Index(fields=["company", "kind", "day", "chatbot", "term_hash", "count"],
+            models.Index(fields=["company", "kind", "day", "chatbot", "term_hash", "count", "console"],
                          name="analytics_terms_top"),
             # Covers the totals of a few terms, and finds their text.
-            models.Index(fields=["company", "kind", "term_hash", "day", "chatbot", "count"],
+            models.Index(fields=["company", "kind", "term_hash", "day", "chatbot", "count", "console"],
                          name="analytics_terms_totals"),
         ]
 

@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Company
-from analytics.aggregation import DayFigures, day_bounds, percentile, raw_figures, term_hash, utc_day
+from analytics.aggregation import DayFigures, console_chats, day_bounds, percentile, raw_figures, term_hash, utc_day
 from analytics.models import DailyStats, DailyTerm, RolledUpDay
 from analytics.services import SETTLING, settled_before
 from chat.models import Conversation, Message
@@ -31,6 +31,7 @@ METHOD = {
                "(exact below 100 ms, otherwise within 5%).",
     "unique_visitors": "exact: distinct widget visitor ids of the conversations started in the period.",
     "answered_rate": "answers that found something in the documents / answers.",
+    "console": "test-console chats are left out of every figure unless include_console is true.",
 }
 
 
@@ -63,26 +64,35 @@ def company_overview(*, company: Company) -> dict:
     }
 
 
-def latest_conversations(*, company: Company, chatbot: Chatbot | None = None) -> QuerySet[Conversation]:
+def _counted(include_console: bool) -> bool | None:
+    """Which chats a report counts, as aggregation.console_chats takes it: all, or all but the console's."""
+    return None if include_console else False
+
+
+def latest_conversations(*, company: Company, chatbot: Chatbot | None = None,
+                         include_console: bool = False) -> QuerySet[Conversation]:
     """The conversations started last, each with its first question."""
     first_question = (Message.objects.filter(conversation=OuterRef("pk"), role=Message.Role.USER)
                       .order_by("created_at").values("content")[:1])
-    conversations = Conversation.objects.filter(company=company)
+    conversations = Conversation.objects.filter(console_chats(_counted(include_console)), company=company)
     if chatbot is not None:
         conversations = conversations.filter(chatbot=chatbot)
     return conversations.annotate(first_question=Subquery(first_question)).order_by("-created_at")[
         :LATEST_CONVERSATIONS]
 
 
-def analytics_report(*, company: Company, period: Period, chatbot: Chatbot | None = None) -> dict:
-    """The company's (or one chatbot's) activity over the period: the daily roll-up, plus what came after it.
+def analytics_report(*, company: Company, period: Period, chatbot: Chatbot | None = None,
+                     include_console: bool = False) -> dict:
+    """The company's (or one chatbot's) activity over the period: the daily roll-up, plus what came after it;
+    the test console's chats only when `include_console`.
 
     Each query sees the database as it is when it runs, so a roll-up committing between the first
     and the last query would count its activity twice or not at all: the report is then made again.
     """
     for _ in range(_ATTEMPTS):
         marks = _rollup_marks(period)
-        report = _report(company, period, chatbot, {day: until for day, (until, _) in marks.items()})
+        report = _report(company, period, chatbot, {day: until for day, (until, _) in marks.items()},
+                         include_console)
         if _rollup_marks(period) == marks:
             break
     return report
@@ -93,24 +103,27 @@ def _rollup_marks(period: Period) -> dict:
         day__range=(period.start, period.end)).values_list("day", "until", "rolled_up_at")}
 
 
-def _report(company, period, chatbot, rolled: dict) -> dict:
+def _report(company, period, chatbot, rolled: dict, include_console: bool) -> dict:
     live = _live_ranges(period, rolled)
-    days, live_terms = _live_figures(company, chatbot, live)
-    for key, figures in _rolled_figures(company, chatbot, rolled):
+    days, live_terms = _live_figures(company, chatbot, live, include_console)
+    rolled_stats = _rolled_rows(DailyStats, company, chatbot, rolled, include_console)
+    for key, figures in _rolled_figures(rolled_stats):
         days[key].add(figures)
     by_day: dict = defaultdict(DayFigures)
     for (_, day), figures in days.items():
         by_day[day].add(figures)
     start, end = day_bounds(period.start, period.end)
     visitors = _unique_visitors(company, chatbot, start, end)
-    feedback = _feedback(company, chatbot, start, end)
-    tail_bounds = _tail_bounds(company, chatbot, rolled)
-    terms = {kind: _top_terms(company, chatbot, kind, rolled, tail_bounds[kind], live_terms[kind])
+    feedback = _feedback(company, chatbot, start, end, include_console)
+    tail_bounds = _tail_bounds(rolled_stats)
+    rolled_terms = _rolled_rows(DailyTerm, company, chatbot, rolled, include_console)
+    terms = {kind: _top_terms(rolled_terms.filter(kind=kind), bool(rolled), tail_bounds[kind], live_terms[kind])
              for kind in DailyTerm.Kind}
     could_be_rolled_up = [first for first, _ in live if first < settled_before() - SETTLING]
     return {
         "from": period.start, "to": period.end, "timezone": "UTC",
         "chatbot": {"id": chatbot.id, "name": chatbot.name} if chatbot else None,
+        "include_console": include_console,
         "totals": _summary(_sum(by_day.values()), visitors.get(ALL, 0), feedback.get(ALL, {})),
         "days": [_day_row(day, by_day[day]) for day in period.days],
         "top_questions": [{"question": term, "count": n} for term, n in terms[DailyTerm.Kind.QUESTION]],
@@ -137,11 +150,12 @@ def _live_ranges(period: Period, rolled: dict) -> list[tuple[datetime.datetime, 
     return ranges
 
 
-def _live_figures(company, chatbot, live):
+def _live_figures(company, chatbot, live, include_console: bool):
     days: dict = defaultdict(DayFigures)
     terms = {kind: Counter() for kind in DailyTerm.Kind}
     for start, end in live:
-        figures = raw_figures(company_id=company.id, start=start, end=end, chatbot_id=chatbot.id if chatbot else None)
+        figures = raw_figures(company_id=company.id, start=start, end=end, chatbot_id=chatbot.id if chatbot else None,
+                              console=_counted(include_console))
         for key, day_figures in figures.days.items():
             days[key].add(day_figures)
         for (kind, _, _), counts in figures.terms.items():
@@ -149,41 +163,40 @@ def _live_figures(company, chatbot, live):
     return days, terms
 
 
-def _rolled_figures(company, chatbot, rolled_days):
-    rows = DailyStats.objects.filter(_days_in(rolled_days), company=company)
+def _rolled_rows(model, company, chatbot, rolled_days, include_console: bool) -> QuerySet:
+    """The rows of `model` (DailyStats or DailyTerm) of the rolled-up days that the report counts."""
+    rows = model.objects.filter(_days_in(rolled_days), company=company)
     if chatbot is not None:
         rows = rows.filter(chatbot=chatbot)
+    return rows if include_console else rows.filter(console=False)
+
+
+def _rolled_figures(rows: QuerySet):
     for row in rows.values_list("chatbot_id", "day", "conversations", "questions", "answers", "answered",
                                 "prompt_tokens", "completion_tokens", "latency_histogram"):
         bot, day, *counts, histogram = row
         yield (bot, day), DayFigures(*counts, latency=Counter({int(k): n for k, n in histogram.items()}))
 
 
-def _tail_bounds(company, chatbot, rolled_days) -> dict[str, int]:
+def _tail_bounds(rows: QuerySet) -> dict[str, int]:
     """Per kind, the most a term can count over the rolled-up days beyond its leading rows: each of its
-    other rows counts at most its chatbot's day's tail max."""
-    rows = DailyStats.objects.filter(_days_in(rolled_days), company=company)
-    if chatbot is not None:
-        rows = rows.filter(chatbot=chatbot)
+    other rows counts at most its chatbot's day's tail max (console and visitors' rows alike)."""
     bounds = rows.aggregate(**{DailyTerm.Kind.QUESTION: Sum("question_tail_max"),
                                DailyTerm.Kind.SOURCE: Sum("source_tail_max")})
     return {kind: bound or 0 for kind, bound in bounds.items()}
 
 
-def _top_terms(company, chatbot, kind, rolled_days, tail_bound: int, live: Counter) -> list[tuple[str, int]]:
+def _top_terms(rolled: QuerySet, any_rolled: bool, tail_bound: int, live: Counter) -> list[tuple[str, int]]:
     """The most frequent terms, exactly: the rolled-up leaders, plus the live terms that could overtake them.
 
     A term outside the rolled-up top N has a rolled-up count of at most the N-th one's, so only a
     live term whose live count could lift it past the current N-th best needs its rolled-up count
     looked up; the others cannot reach the top. Ties go to the lower hash, in SQL and here alike.
     """
-    rolled = DailyTerm.objects.filter(_days_in(rolled_days), company=company, kind=kind)
-    if chatbot is not None:
-        rolled = rolled.filter(chatbot=chatbot)
     by_hash = rolled.values("term_hash").annotate(total=Sum("count")).order_by()
     live_by_hash = {term_hash(term): (term, n) for term, n in live.items()}
     totals = {}
-    if rolled_days:
+    if any_rolled:
         top = _rolled_top(by_hash, tail_bound)
         totals = dict(top)
         if len(top) == TOP_TERMS:  # fewer: every rolled-up term is already in `totals`
@@ -242,7 +255,8 @@ def _days_in(days) -> Q:
 
 def _unique_visitors(company, chatbot, start, end) -> dict:
     """Distinct visitor ids: the period's under ALL, each chatbot's under its id. Counted by the
-    database, through the covering index `conversations_visitors`."""
+    database, through the covering index `conversations_visitors`. Test-console chats are never
+    among them: staff chat under their own name, with no visitor id (chat.callers.staff_asker)."""
     conversations = (Conversation.objects.filter(company=company, created_at__gte=start, created_at__lt=end)
                      .exclude(visitor_id="").order_by())
     if chatbot is not None:
@@ -254,12 +268,13 @@ def _unique_visitors(company, chatbot, start, end) -> dict:
     return visitors
 
 
-def _feedback(company, chatbot, start, end) -> dict:
+def _feedback(company, chatbot, start, end, include_console: bool) -> dict:
     """Ratings of the period's answers: the period's under ALL, each chatbot's under its id.
 
     Counted live, as ratings change after the day is rolled up; the partial index on rated
     messages (`messages_rated`) keeps this to the rated few."""
-    rated = Message.objects.filter(company=company, created_at__gte=start, created_at__lt=end,
+    rated = Message.objects.filter(console_chats(_counted(include_console), through="conversation__"),
+                                   company=company, created_at__gte=start, created_at__lt=end,
                                    feedback_at__isnull=False).order_by()
     if chatbot is not None:
         rated = rated.filter(chatbot=chatbot)

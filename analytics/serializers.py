@@ -55,6 +55,7 @@ class MethodSerializer(serializers.Serializer):
     latency = serializers.CharField()
     unique_visitors = serializers.CharField()
     answered_rate = serializers.CharField()
+    console = serializers.CharField()
     rolled_up_days = serializers.IntegerField(help_text="Days read from the daily roll-up.")
     live_days = serializers.IntegerField(help_text="Days aggregated from the messages for this request.")
 
@@ -64,6 +65,7 @@ class AnalyticsReportSerializer(serializers.Serializer):
     to = serializers.DateField(help_text="Last day of the period, included.")
     timezone = serializers.CharField(help_text="Days are this time zone's (UTC).")
     chatbot = ChatbotRefSerializer(allow_null=True, help_text="The chatbot, for /api/analytics/chatbot/<id>.")
+    include_console = serializers.BooleanField(help_text="Whether the test console's chats are counted.")
     totals = FiguresSerializer()
     days = DaySerializer(many=True)
     top_questions = QuestionCountSerializer(many=True)

@@ -5,7 +5,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from accounts.models import Company
-from analytics.aggregation import day_bounds, raw_figures, term_hash, utc_day
+from analytics.aggregation import Figures, day_bounds, raw_figures, term_hash, utc_day
 from analytics.models import DailyStats, DailyTerm, RolledUpDay
 from chat.models import Conversation
 
@@ -30,24 +30,30 @@ def rollup_day(*, day: datetime.date, now: datetime.datetime | None = None) -> N
     for company_id in Company.objects.values_list("id", flat=True):
         DailyStats.objects.filter(company_id=company_id, day=day).delete()
         DailyTerm.objects.filter(company_id=company_id, kind__in=DailyTerm.Kind.values, day=day).delete()
-        figures = raw_figures(company_id=company_id, start=start, end=end)
-        terms, tail_max = [], {}
-        for (kind, bot, _), counts in figures.terms.items():
-            ranked = counts.most_common()
-            tail_max[kind, bot] = ranked[LEADING_TERMS][1] if len(ranked) > LEADING_TERMS else 0
-            terms += [DailyTerm(company_id=company_id, chatbot_id=bot, day=day, kind=kind, term_hash=term_hash(term),
-                                term=term, count=n, leading=rank < LEADING_TERMS)
-                      for rank, (term, n) in enumerate(ranked)]
-        DailyStats.objects.bulk_create([
-            DailyStats(company_id=company_id, chatbot_id=bot, day=day, conversations=f.conversations,
-                       questions=f.questions, answers=f.answers, answered=f.answered,
-                       prompt_tokens=f.prompt_tokens, completion_tokens=f.completion_tokens,
-                       latency_histogram={str(bucket): n for bucket, n in f.latency.items()},
-                       question_tail_max=tail_max.get((DailyTerm.Kind.QUESTION, bot), 0),
-                       source_tail_max=tail_max.get((DailyTerm.Kind.SOURCE, bot), 0))
-            for (bot, _), f in figures.days.items()], batch_size=_BATCH)
-        DailyTerm.objects.bulk_create(terms, batch_size=_BATCH)
+        for console in (False, True):
+            _store_day(company_id, day, console, raw_figures(company_id=company_id, start=start, end=end,
+                                                             console=console))
     RolledUpDay.objects.update_or_create(day=day, defaults={"until": end, "rolled_up_at": timezone.now()})
+
+
+def _store_day(company_id, day: datetime.date, console: bool, figures: Figures) -> None:
+    """The day's rows for visitors' chats (console False) or for the test console's (True)."""
+    terms, tail_max = [], {}
+    for (kind, bot, _), counts in figures.terms.items():
+        ranked = counts.most_common()
+        tail_max[kind, bot] = ranked[LEADING_TERMS][1] if len(ranked) > LEADING_TERMS else 0
+        terms += [DailyTerm(company_id=company_id, chatbot_id=bot, day=day, console=console, kind=kind,
+                            term_hash=term_hash(term), term=term, count=n, leading=rank < LEADING_TERMS)
+                  for rank, (term, n) in enumerate(ranked)]
+    DailyStats.objects.bulk_create([
+        DailyStats(company_id=company_id, chatbot_id=bot, day=day, console=console, conversations=f.conversations,
+                   questions=f.questions, answers=f.answers, answered=f.answered,
+                   prompt_tokens=f.prompt_tokens, completion_tokens=f.completion_tokens,
+                   latency_histogram={str(bucket): n for bucket, n in f.latency.items()},
+                   question_tail_max=tail_max.get((DailyTerm.Kind.QUESTION, bot), 0),
+                   source_tail_max=tail_max.get((DailyTerm.Kind.SOURCE, bot), 0))
+        for (bot, _), f in figures.days.items()], batch_size=_BATCH)
+    DailyTerm.objects.bulk_create(terms, batch_size=_BATCH)
 
 
 def rollup_settled_days(*, since: datetime.date | None = None, now: datetime.datetime | None = None) -> list:
@@ -66,7 +72,6 @@ def rollup_settled_days(*, since: datetime.date | None = None, now: datetime.dat
     for day in pending:
         rollup_day(day=day, now=now)
     return pending
-
 
 
 def _behind(day: datetime.date, until: datetime.datetime | None, settled: datetime.datetime) -> bool:

@@ -1,20 +1,16 @@
-"""Daphne serves HTTP and WebSocket from here."""
+"""Daphne serves HTTP and WebSocket from here: the application (config.routing), in a process that
+loads its embedding model and warms the companies' indexes as it starts (config.startup)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from config import startup  # noqa: E402  (needs Django set up first)
+from config.routing import application  # noqa: E402
 
-from config.routing import websocket_urlpatterns  # noqa: E402
+__all__ = ["application"]
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
-    }
-)
+startup.start_web_process()

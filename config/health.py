@@ -1,4 +1,5 @@
-"""/healthz: the process answers. /readyz: every dependency answers, and which engines are on."""
+"""/healthz: the process answers. /readyz: every dependency answers, the embedding model is loaded, and which
+engines are on."""
 
 import time
 import uuid
@@ -13,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django_tasks_db.models import DBTaskResult
 
 from chat.engines import engines
+from config import startup
 from config.public import public
 
 HEALTH = "a health probe: reports only whether services answer, no company data"
@@ -59,6 +61,7 @@ CHECKS = {
     "channel_layer": _check_channel_layer,
     "task_backend": _check_task_backend,
     "storage": _check_storage,
+    "embedding_model": startup.model_readiness,
 }
 
 

@@ -32,8 +32,9 @@ from datasources.sidethread import SideThread
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # texts per embed call: the model sorts each call by length, so larger calls pad less
-# Share of the progress bar each stage ends at.
-EXTRACTED, CHUNKED, EMBEDDED = 30, 35, 95
+# Share of the progress bar each stage ends at, after where a 30-page filing's time goes on 2 cores:
+# about 8% reading it, 2% chunking, 85% embedding (measured within the stage, pass by pass), 5% indexing.
+EXTRACTED, CHUNKED, EMBEDDED = 10, 12, 95
 
 
 class ProcessingFailed(Exception):
@@ -103,7 +104,6 @@ class Run:
     def __init__(self, data_source: DataSource):
         self.data_source = data_source
         self.timings: dict[str, float] = {}
-        self.last_report = 0.0
 
     def execute(self) -> None:
         with self.timed("extract"), local_copy(self.data_source) as path:
@@ -130,9 +130,11 @@ class Run:
             return None  # lexical search only
         parts = []
         for start in range(0, len(drafts), EMBED_BATCH):
-            parts.append(embedder.embed_documents([d.text for d in drafts[start:start + EMBED_BATCH]]))
-            done = min(len(drafts), start + EMBED_BATCH) / len(drafts)
-            self.report("embedding", CHUNKED + int((EMBEDDED - CHUNKED) * done))
+            def embedded(count: int, before: int = start) -> None:
+                self.report("embedding", CHUNKED + (EMBEDDED - CHUNKED) * (before + count) // len(drafts))
+
+            batch = [draft.text for draft in drafts[start:start + EMBED_BATCH]]
+            parts.append(embedder.embed_documents(batch, progress=embedded))
         return np.vstack(parts).astype(np.float32)
 
     def store(self, drafts: list[ChunkDraft], vectors: np.ndarray | None) -> tuple[list[Chunk], list[str]]:
@@ -170,11 +172,10 @@ class Run:
         events.publish(source)
 
     def report(self, stage: str, progress: int) -> None:
-        """Save and announce progress, at most a few times a second."""
-        now = time.monotonic()
-        if stage == self.data_source.stage and now - self.last_report < 0.5:
+        """Save and announce progress when it moved: at most once per percentage point, whatever the
+        file's size, and as often as the embedder finishes a forward pass (about a second on 2 cores)."""
+        if (stage, progress) == (self.data_source.stage, self.data_source.progress):
             return
-        self.last_report = now
         self.data_source.stage = stage
         self.data_source.progress = progress
         DataSource.objects.filter(pk=self.data_source.pk).update(stage=stage, progress=progress,

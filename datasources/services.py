@@ -25,6 +25,7 @@ from datasources.models import Chunk, DataSource
 from datasources.naming import display_name, storage_path
 from datasources.pipeline import stale_before
 from datasources.scanning import FileNotClean, get_scanner
+from datasources.selectors import chunk_search
 from datasources.tasks import process_data_source
 from datasources.uploads import max_upload_bytes
 
@@ -204,6 +205,11 @@ def datasource_delete(*, data_source: DataSource) -> None:
 class SweepOutcome:
     requeued: list[DataSource]
     failed: list[DataSource]
+
+
+def company_indexes_warm(*, company_id: uuid.UUID) -> None:
+    """Load this process's copies of the company's indexes, as its first question would (config.startup)."""
+    chunk_search(company_id=company_id, data_sources=DataSource.objects.all()).warm()
 
 
 def sweep_stuck() -> SweepOutcome:

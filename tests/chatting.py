@@ -6,7 +6,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from chatbots.models import Chatbot
-from config.asgi import application
+from config.routing import application
 from datasources import chunk_format
 from datasources.embedders import get_embedder
 from datasources.indexes import index_chunks

@@ -28,9 +28,11 @@ def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
 
 
-def conversation(chatbot: Chatbot, day: datetime.date, visitor: str = "", *, when=None) -> Conversation:
+def conversation(chatbot: Chatbot, day: datetime.date, visitor: str = "", *, when=None,
+                 channel: str = "") -> Conversation:
+    """A visitor's widget conversation, or a server's through the API without a visitor id."""
     return Conversation.objects.create(company=chatbot.company, chatbot=chatbot, chatbot_name=chatbot.name,
-                                       channel="widget" if visitor else "console", visitor_id=visitor,
+                                       channel=channel or ("widget" if visitor else "api"), visitor_id=visitor,
                                        created_at=when or at(day))
 
 

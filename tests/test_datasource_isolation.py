@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from config.asgi import application
+from config.routing import application
 from datasources import events
 from datasources.models import DataSource
 from tests.isolation import assert_foreign_404, assert_foreign_hidden, record, record_websocket

@@ -1,3 +1,6 @@
+from datasources.embedders import get_embedder
+
+
 def test_healthz_says_the_process_is_alive(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -5,11 +8,13 @@ def test_healthz_says_the_process_is_alive(client):
 
 
 def test_readyz_checks_each_dependency_and_names_the_engines(db, client, settings):
+    get_embedder().prepare()  # as a web process does when it starts (config.startup)
     response = client.get("/readyz/")
     body = response.json()
     assert response.status_code == 200, body
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "cache", "channel_layer", "task_backend", "storage"}
+    assert set(body["checks"]) == {"database", "cache", "channel_layer", "task_backend", "storage",
+                                   "embedding_model"}
     assert all(check["ok"] for check in body["checks"].values())
     assert body["engines"]["embedding"] == settings.EMBEDDING_BACKEND
     assert body["engines"]["vector_index"] == settings.VECTOR_BACKEND

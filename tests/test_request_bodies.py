@@ -18,7 +18,7 @@ from accounts.models import CompanyApiKey
 from accounts.services import api_key_create
 from chat.models import Message
 from chatbots.models import Chatbot
-from config.asgi import application
+from config.routing import application
 from tests.chatting import LICENCE_QUESTION, SHOP, ask, bot, chat_socket, server_key, socket_answer, widget_key
 from tests.worker_processes import WorkerProcesses
 

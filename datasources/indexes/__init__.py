@@ -59,6 +59,12 @@ class ChunkSearch:
                    for source_id, source in sources.items()}
         return cls(company_id, sources, indexes)
 
+    def warm(self) -> None:
+        """Load what a first search would: the lexical indexes came with this object, the vectors load here."""
+        embedder = get_embedder()
+        if embedder.enabled and self.sources:
+            get_vector_index().warm(company_id=self.company_id, dimension=embedder.dimension)
+
     def dense(self, question: str, top_k: int, source_ids: Collection[uuid.UUID] = ()) -> list[Match]:
         """Nearest chunks by meaning; none when no embedder is configured or it fails (lexical-only)."""
         embedder = get_embedder()

@@ -10,6 +10,9 @@
   const empty = document.getElementById("files-empty");
   const nextStep = document.getElementById("next-step");
   const POLL_MS = 2000;
+  const STATUS_WORDS = { error: "failed" };
+  // Upload-list lines of the files uploaded from this page, by data source id: each follows its file's processing.
+  const uploadLines = new Map();
 
   function formatSize(bytes) {
     if (bytes === null || bytes === undefined) return "";
@@ -20,7 +23,7 @@
   }
 
   function statusCell(ds) {
-    const cell = el("td", { class: "status" }, el("span", { class: "badge " + ds.status }, ds.status));
+    const cell = el("td", { class: "status" }, el("span", { class: "badge " + ds.status }, STATUS_WORDS[ds.status] || ds.status));
     if (ds.status === "processing") {
       cell.append(el("span", { class: "stage" }, ds.stage + " · " + ds.progress + "%"),
         el("progress", { max: "100", value: String(ds.progress) }));
@@ -37,7 +40,17 @@
         el("button", { type: "button", class: "danger", "data-action": "delete" }, "Delete")));
   }
 
+  function followUpload(ds) {
+    const line = uploadLines.get(ds.id);
+    if (!line) return;
+    line.item.classList.toggle("failed", ds.status === "error");
+    if (ds.status === "error") line.note.textContent = "failed: " + ds.error_message;
+    else if (ds.status === "ready") line.note.textContent = "ready";
+    else line.note.textContent = "uploaded · " + ds.stage + " · " + ds.progress + "%";
+  }
+
   function show(ds) {
+    followUpload(ds);
     const existing = body.querySelector('tr[data-id="' + ds.id + '"]');
     if (existing) {
       existing.dataset.status = ds.status;
@@ -70,6 +83,7 @@
       if (request.status >= 200 && request.status < 300 && data) {
         bar.value = 100;
         note.textContent = data.duplicates.length ? "already uploaded: the existing file is shown" : "uploaded";
+        if (!data.duplicates.length) data.data_sources.forEach((ds) => uploadLines.set(ds.id, { item, note }));
         data.data_sources.forEach(show);
       } else {
         item.classList.add("failed");

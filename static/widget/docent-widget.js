@@ -202,7 +202,9 @@ a{color:inherit;text-decoration:underline}
 .rate[aria-pressed=true]{opacity:1;font-weight:600;background:rgba(0,0,0,.06)}
 .comment{display:flex;gap:4px;flex-basis:100%}
 .comment input{flex:1;min-width:0;font:inherit;padding:4px}
-.typing{letter-spacing:2px}
+.preparing{font-style:italic;opacity:.75;animation:docent-preparing 1.6s ease-in-out infinite}
+@keyframes docent-preparing{50%{opacity:.4}}
+@media (prefers-reduced-motion:reduce){.preparing{animation:none}}
 .suggestions{display:flex;flex-wrap:wrap;gap:6px;padding:0 14px 10px}
 .suggestion{border:1px solid var(--primary);background:transparent;border-radius:999px;padding:5px 12px;text-align:left}
 form{display:flex;gap:8px;padding:10px 14px;border-top:1px solid rgba(127,127,127,.25)}
@@ -328,7 +330,8 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
 
   /* One answer being written: tokens are re-rendered as Markdown at most every 50 ms. */
   function answerBubble() {
-    const text = h("div", { class: "text" }, h("span", { class: "typing" }, "…"));
+    // Until the first words arrive (finding the passages, a model's first token), say what is going on.
+    const text = h("div", { class: "text" }, h("span", { class: "preparing", role: "status" }, "Preparing the answer…"));
     const node = h("div", { class: "msg bot" }, text);
     log.append(node);
     log.setAttribute("aria-busy", "true"); // screen readers announce the answer once it is complete

@@ -58,6 +58,9 @@ class VectorIndex(Protocol):
               data_source_ids: Collection[uuid.UUID], top_k: int) -> list[Match]:
         """The company's nearest chunks among these data sources, best first."""
 
+    def warm(self, *, company_id: uuid.UUID, dimension: int) -> None:
+        """Load in this process what the company's first query would (config.startup)."""
+
 
 class VectorIndexError(Exception):
     """The vector index failed; the message is worded for a person."""

@@ -232,6 +232,9 @@ class LocalVectorIndex:
         with _blas.limit(limits=1, user_api="blas"):
             return company.nearest(query, data_source_ids, top_k)
 
+    def warm(self, *, company_id, dimension: int) -> None:
+        self._company_matrix(as_uuid(company_id), dimension)
+
     def _company_matrix(self, company_id: uuid.UUID, dimension: int) -> CompanyMatrix:
         # Read the version before the rows: a write committed in between makes the cached copy
         # look older than it is (its data sources read again next time), never newer.

@@ -60,6 +60,9 @@ class PineconeVectorIndex:
             self._call("delete vectors", self._index.delete, ids=ids[start:start + MAX_IDS_PER_DELETE],
                        namespace=namespace_for(company_id))
 
+    def warm(self, *, company_id, dimension: int) -> None:
+        pass  # Pinecone holds the vectors: nothing to load in this process
+
     def query(self, *, company_id, vector: np.ndarray, data_source_ids: Collection,
               top_k: int) -> list[Match]:
         sources = [str(as_uuid(source)) for source in data_source_ids]

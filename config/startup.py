@@ -1,0 +1,71 @@
+"""A web process's start: the embedding model first, then the companies' indexes, in a side thread.
+
+The model loads as soon as the process starts, and /readyz answers 503 until it has (config.health),
+so a load balancer, or `make run`, sends no question before one can be answered at once. The indexes
+follow once the process is ready: loading them takes time in proportion to the data (about a minute
+for a million chunks), which must not delay start-up; a question for a company not warmed yet loads
+that company's indexes itself, as before. Companies are warmed least recently asked first, so that
+when the caches cannot hold them all, the busiest stay.
+"""
+
+import logging
+import threading
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Subquery
+
+from accounts.models import Company
+from chat.models import Conversation
+from datasources.embedders import get_embedder
+from datasources.models import DataSource
+from datasources.services import company_indexes_warm
+
+logger = logging.getLogger(__name__)
+
+# Why the model did not load, for /readyz; empty while it loads and once it has.
+model_failure = ""
+
+
+def start_web_process() -> threading.Thread:
+    thread = threading.Thread(target=_prepare, name="docent-start", daemon=True)
+    thread.start()
+    return thread
+
+
+def model_readiness() -> None:
+    """Raises, saying why, until this process's embedding model is loaded (a /readyz check)."""
+    if not get_embedder().prepared:
+        raise RuntimeError(model_failure or "the embedding model is still loading")
+
+
+def _prepare() -> None:
+    global model_failure
+    try:
+        get_embedder().prepare()
+    except Exception as exc:  # the process keeps serving what needs no model, and /readyz says why
+        logger.exception("The embedding model did not load")
+        model_failure = f"the embedding model did not load: {type(exc).__name__}: {exc}"
+        return
+    try:
+        warm_indexes()
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def warm_indexes() -> int:
+    """Load every company's indexes that has ready data sources, least recently asked first; how many."""
+    warmed = 0
+    for company_id in companies_least_recently_asked_first():
+        try:
+            company_indexes_warm(company_id=company_id)
+            warmed += 1
+        except Exception:  # a company left cold loads its indexes at its first question, as before
+            logger.warning("Warming the indexes of company %s failed", company_id, exc_info=True)
+    return warmed
+
+
+def companies_least_recently_asked_first() -> list:
+    last_question = Conversation.objects.filter(company=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    searchable = DataSource.objects.filter(company=OuterRef("pk"), status=DataSource.Status.READY)
+    return list(Company.objects.filter(Exists(searchable)).annotate(asked=Subquery(last_question))
+                .order_by(F("asked").asc(nulls_first=True)).values_list("id", flat=True))

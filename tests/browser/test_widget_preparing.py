@@ -1,0 +1,43 @@
+"""Between a visitor's question and the answer's first words, the widget says the answer is being prepared."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_widget_in_chromium import ANSWER_TIMEOUT_MS, script_tag, watch_errors
+from tests.embedding import QUESTIONS, make_chatbot, make_integration
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_widget_shows_the_answer_is_being_prepared_until_its_first_words(live_server, company_a, customer_site,
+                                                                              chromium):
+    integration = make_integration(make_chatbot(company_a), origins=[customer_site.origin])
+    url = customer_site.page("index.html", script_tag(live_server, integration))
+    questions = []  # the sockets asked on: this test's chat server answers when the test says so
+
+    def chat_server(socket):
+        socket.on_message(lambda message: questions.append(socket))
+
+    with chromium() as browser:
+        page = browser.new_page()
+        errors = watch_errors(page)
+        page.route_web_socket(re.compile(r".*/ws/chat/.*"), chat_server)
+        page.goto(url)
+        page.get_by_role("button", name="Chat with Acme assistant").click()
+        dialog = page.get_by_role("dialog", name="Acme assistant")
+        dialog.get_by_role("button", name=QUESTIONS[0]).click()
+        preparing = dialog.get_by_role("status").filter(has_text="Preparing the answer…")
+        expect(preparing).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+        for _ in range(100):  # Playwright hands the routed socket's frames over while the page waits
+            if questions:
+                break
+            page.wait_for_timeout(50)
+        [socket] = questions
+        socket.send('{"type": "token", "token": "Shipping is free above 50 EUR."}')
+        socket.send('{"type": "done", "session_id": "session-1", "conversation_secret": "secret-1"}')
+        expect(dialog.get_by_text("Shipping is free above 50 EUR.")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        expect(preparing).to_have_count(0)
+        assert errors == []

@@ -1,0 +1,48 @@
+"""A web process's start (config.startup): /readyz waits for the embedding model; the companies' indexes
+are loaded after it, in the background, so that the first question finds them in memory."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from config import startup
+from datasources.models import DataSource
+from datasources.selectors import chunk_search
+from tests.chatting import WAREHOUSE, add_source
+
+# The start-up thread reads with a connection of its own: it sees committed rows only.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STORED_INDEX_TABLES = ('"chunks"', '"lexical_indexes"')
+
+
+def test_readyz_is_not_ready_until_the_embedding_model_is_loaded(client, local_models, settings):
+    settings.LOCAL_EMBEDDING_BATCH_SIZE = 31  # a configuration of its own, whose model this process has not loaded
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["embedding_model"] == {
+        "ok": False, "error": "RuntimeError: the embedding model is still loading"}
+    startup.start_web_process().join()
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json()["checks"]["embedding_model"]["ok"] is True
+
+
+def first_search_reads(company) -> list[str]:
+    """The stored-index queries of a first search over the company's documents, by meaning and by words."""
+    with CaptureQueriesContext(connection) as queries:
+        search = chunk_search(company_id=company.id, data_sources=DataSource.objects.all())
+        search.dense("Who may drive a forklift?", top_k=3)
+        search.lexical(["forklift"], top_k=3)
+    return [query["sql"] for query in queries.captured_queries
+            if any(table in query["sql"] for table in STORED_INDEX_TABLES)]
+
+
+def test_the_companies_indexes_are_loaded_after_the_model_so_a_first_search_reads_none(local_models, company_a,
+                                                                                         company_b):
+    add_source(company_a, "handbook.pdf", WAREHOUSE)
+    thread = startup.start_web_process()
+    assert thread.daemon  # the process serves while it runs
+    thread.join()
+    assert first_search_reads(company_a) == []
+    add_source(company_b, "handbook.pdf", WAREHOUSE)  # after the start: loaded by its first search
+    assert first_search_reads(company_b) != []
