@@ -5,6 +5,7 @@ the heading it falls under; `Sections` collects them in reading order. An extrac
 the sandboxed child to the worker as JSON (`as_json`, `from_json`).
 """
 
+import itertools
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ class Section:
     row_number: int | None = None  # spreadsheet or CSV row, numbered as the program shows it
     table: int | None = None  # rows of one table share this number; None for prose
     caption: str = ""  # for a table row: the lines just above its table (often column headings)
+    unit: str = ""  # for a table row: the unit or scale its table states ("in millions")
 
 
 @dataclass(frozen=True)
@@ -49,19 +51,19 @@ class Sections:
         self.table_count = 0
 
     def prose(self, text: str, **where) -> None:
-        text = text.strip()
+        text = without_contents_lines(text).strip()
         if text:
             self.items.append(Section(text=text, heading=self.heading, **where))
 
-    def table(self, rows: list[tuple[str, int | None]], caption: str = "", **where) -> None:
+    def table(self, rows: list[tuple[str, int | None]], caption: str = "", unit: str = "", **where) -> None:
         self.table_count += 1
         for text, row_number in rows:
             self.items.append(Section(text=text, heading=self.heading, row_number=row_number,
-                                      table=self.table_count, caption=caption, **where))
+                                      table=self.table_count, caption=caption, unit=unit, **where))
 
     def text_with_headings(self, text: str, **where) -> None:
         """Prose whose heading lines (see `looks_like_heading`) start new sections."""
-        lines = text.split("\n")
+        lines = without_contents_lines(text).split("\n")
         # A few lines in capitals are headings; where many are, capitals are just the style.
         in_capitals = sum(map(_in_capitals, lines))
         capitals_are_headings = in_capitals <= 3 or in_capitals * 4 < sum(1 for line in lines if line.strip())
@@ -102,6 +104,42 @@ def _in_capitals(line: str) -> bool:
     if line.rstrip().endswith((".", ",", ";", ":")):
         return False
     return sum(char.isupper() for char in letters) >= 0.8 * len(letters)
+
+
+# A table of contents' or an index's line: a title, then dot leaders or a space, then a page (a
+# four-digit figure is more often a year). Such lines are short; longer ones are never tried.
+MAX_CONTENTS_LINE_CHARS = 160
+_DOT_LEADERS = re.compile(r"\w.*?(?:[.·…_] ?){4,} *(\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
+_TITLE_AND_PAGE = re.compile(r"^(?=.*[^\W\d_])[^\n]{2,90}?[^\d\s.,;:%$)] (\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
+# Titles each followed only by a page number, this many lines in a row, are a table of contents.
+CONTENTS_MIN_LINES = 3
+
+
+def without_contents_lines(text: str) -> str:
+    """`text` without table-of-contents and index lines, which point to the answer but never hold it.
+
+    A line with dot leaders to a page number is one; so is a line that is a title followed only by
+    a page number, in a run of at least CONTENTS_MIN_LINES such lines.
+    """
+    lines = text.split("\n")
+    short = [line.strip() if len(line) <= MAX_CONTENTS_LINE_CHARS else "" for line in lines]
+    dropped = [bool(_DOT_LEADERS.search(line)) for line in short]
+    listing = [leaders or bool(_TITLE_AND_PAGE.match(line)) for line, leaders in zip(short, dropped, strict=True)]
+    for start, run in _runs(listing):
+        if len(run) >= CONTENTS_MIN_LINES:
+            dropped[start:start + len(run)] = [True] * len(run)
+    return "\n".join(line for line, drop in zip(lines, dropped, strict=True) if not drop)
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, list[bool]]]:
+    """Where each run of true flags starts, and the run."""
+    runs, start = [], 0
+    for value, group in itertools.groupby(flags):
+        group = list(group)
+        if value:
+            runs.append((start, group))
+        start += len(group)
+    return runs
 
 
 def clean_text(text: str) -> str:
