@@ -109,7 +109,7 @@ def _in_capitals(line: str) -> bool:
 # A table of contents' or an index's line: a title, then dot leaders or a space, then a page (a
 # four-digit figure is more often a year). Such lines are short; longer ones are never tried.
 MAX_CONTENTS_LINE_CHARS = 160
-_DOT_LEADERS = re.compile(r"\w.*?(?:[.·…_] ?){4,} *(\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
+_DOT_LEADERS = re.compile(r"(?:[.·…_] ?){4,} *(\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
 _TITLE_AND_PAGE = re.compile(r"^(?=.*[^\W\d_])[^\n]{2,90}?[^\d\s.,;:%$)] (\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
 # Titles each followed only by a page number, this many lines in a row, are a table of contents.
 CONTENTS_MIN_LINES = 3
@@ -123,12 +123,18 @@ def without_contents_lines(text: str) -> str:
     """
     lines = text.split("\n")
     short = [line.strip() if len(line) <= MAX_CONTENTS_LINE_CHARS else "" for line in lines]
-    dropped = [bool(_DOT_LEADERS.search(line)) for line in short]
+    dropped = [_has_dot_leaders(line) for line in short]
     listing = [leaders or bool(_TITLE_AND_PAGE.match(line)) for line, leaders in zip(short, dropped, strict=True)]
     for start, run in _runs(listing):
         if len(run) >= CONTENTS_MIN_LINES:
             dropped[start:start + len(run)] = [True] * len(run)
     return "\n".join(line for line, drop in zip(lines, dropped, strict=True) if not drop)
+
+
+def _has_dot_leaders(line: str) -> bool:
+    """A title, then dot leaders to a page number ("3.2 Installation .......... 45")."""
+    leaders = _DOT_LEADERS.search(line) if "...." in line.replace(" ", "") or "…" in line else None
+    return leaders is not None and any(char.isalpha() for char in line[:leaders.start()])
 
 
 def _runs(flags: list[bool]) -> list[tuple[int, list[bool]]]:

@@ -8,10 +8,12 @@ repeat are left out, and a PDF whose metadata has no real title is named by its 
 """
 
 import ctypes
+import functools
 import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -125,10 +127,9 @@ def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]
         return []  # a damaged page: the others are still worth reading
     try:
         frame = _ReadingFrame.of(textpage)
-        grids = _find_tables(page, frame)
-        lines = _page_lines(textpage, frame) if grids else []
-        tables = [table for table in (_read_table(textpage, frame, cells, lines) for cells in grids)
-                  if table is not None]
+        lines = functools.cache(lambda: _page_lines(textpage, frame))  # read once, if a table needs them
+        tables = [table for table in (_read_table(textpage, frame, cells, lines)
+                                      for cells in _find_tables(page, frame)) if table is not None]
         runs = _interleave(textpage, tables) if tables else [(textpage.get_text_range(), None)]
         return [(_page_text(text) if table is None else text, table) for text, table in runs]
     finally:
@@ -382,7 +383,7 @@ class _Line:
 
 
 def _read_table(textpage, frame: _ReadingFrame, cell_rows: list[list[tuple | None]],
-                lines: list[_Line]) -> _PdfTable | None:
+                lines: Callable[[], list[_Line]]) -> _PdfTable | None:
     """The table's rows when it is a real grid of text; None for boxes around prose or single rows.
 
     Whether it is one is judged on the cells the table finder drew. Financial statements often
@@ -390,19 +391,22 @@ def _read_table(textpage, frame: _ReadingFrame, cell_rows: list[list[tuple | Non
     own (see `_lines_above`) are read as the table's too.
     """
     frame_rows = [[None if box is None else frame.box(*box) for box in row] for row in cell_rows]
-    if _grid(textpage, frame, frame_rows) is None:
+    drawn = _grid(textpage, frame, frame_rows)
+    if drawn is None:
         return None
+
     def holds_a_figure(box: tuple) -> bool:
         return _BARE_FIGURE.match(clean_text(textpage.get_text_bounded(*frame.box(*box)))) is not None
 
-    title, grid, header_rows = _grid(textpage, frame, _with_uncovered_columns(frame_rows, holds_a_figure))
+    filled_rows = _with_uncovered_columns(frame_rows, holds_a_figure)
+    title, grid, header_rows = drawn if filled_rows == frame_rows else _grid(textpage, frame, filled_rows)
     body = _fill_row_labels(grid[header_rows:])
     if _is_contents(body):  # claimed, so that its text is not read as prose either, but kept out
         body = []
     boxes = [box for row in frame_rows for box in row if box is not None]
     extent = (min(box[0] for box in boxes), min(box[1] for box in boxes),
               max(box[2] for box in boxes), max(box[3] for box in boxes))
-    above = _lines_above(lines, extent, _label_column_right(body)) if not header_rows and body else _LinesAbove()
+    above = _lines_above(lines(), extent, _label_column_right(body)) if not header_rows and body else _LinesAbove()
     header = [*above.header_rows, *([_filled(row) for row in grid[:header_rows]])]
     unit, header = _scale_of(header, " ".join([*title, *above.titles]))
     columns = [cell for row in body for cell in _filled(row)]
