@@ -92,6 +92,14 @@ def is_headed_row(line: str) -> bool:
     return _HEADED_ROW.search(line) is not None
 
 
+def without_headings(line: str) -> str:
+    """A table row with its figures' column headings left out ("Data Center; $ 14,514; $ 3,833"):
+    what the row itself says. Other lines come back as they are."""
+    if not is_table_row(line):
+        return line
+    return row_text([value for _, value in _heading_and_values(line)])
+
+
 def markdown_passage(text: str) -> str:
     """A passage for a reader: each run of table rows under the same column headings as a Markdown
     table (its unit line kept above it), everything else as it is. The stored text is not changed."""
