@@ -516,16 +516,16 @@ def _heading(cell: _Cell, header: list[list[_Cell]]) -> str:
 
 def _scale_of(header: list[list[_Cell]], title: str) -> tuple[str, list[list[_Cell]]]:
     """The scale a heading cell or the title states, and the headings without the cells that only state it."""
-    unit = ""
-    kept = []
-    for row in header:
-        for cell in row:
-            scale = stated_scale(cell.text)
-            if scale and len(scale) + 4 >= len(cell.text):
-                unit = unit or scale
-        kept.append([cell for cell in row if not (stated_scale(cell.text) and
-                                                  len(stated_scale(cell.text)) + 4 >= len(cell.text))])
-    return unit or stated_scale(title) or "", [row for row in kept if row]
+    scales = [cell.text for row in header for cell in row if _only_states_scale(cell.text)]
+    kept = [[cell for cell in row if not _only_states_scale(cell.text)] for row in header]
+    unit = stated_scale(scales[0]) if scales else stated_scale(title)
+    return unit or "", [row for row in kept if row]
+
+
+def _only_states_scale(text: str) -> bool:
+    """The text is a statement of scale and little else: "(In millions)", not "Revenue (in millions)"."""
+    scale = stated_scale(text)
+    return scale is not None and len(scale) + 4 >= len(text)
 
 
 # Lines above a table's grid are its own while they are this close (in line heights) to it.
@@ -544,13 +544,18 @@ class _LinesAbove:
     unit: str = ""
 
 
+def _sides(line: _Line, label_right: float) -> tuple[list[_Cell], list[_Cell]]:
+    """The line's stretches under the label column, and those over the figures' columns."""
+    labels = [cell for cell in line.cells if cell.left < label_right - 2]
+    return labels, line.cells[len(labels):]
+
+
 def _kind_of_line(line: _Line, label_right: float) -> str | None:
     """What a line set above a table's grid is to it; None for a sentence (it runs across the label
     column's end, or has words at both sides of it and no figures)."""
     if any(cell.left < label_right - 2 < label_right + 2 < cell.right for cell in line.cells):
         return None
-    labels = [cell for cell in line.cells if cell.left < label_right - 2]
-    figures = [cell for cell in line.cells if cell.left >= label_right - 2]
+    labels, figures = _sides(line, label_right)
     if not figures:
         return "title"
     if stated_scale(" ".join(cell.text for cell in figures)):
@@ -569,32 +574,29 @@ def _lines_above(lines: list[_Line], extent: tuple, label_right: float) -> _Line
     or a row of the table when they hold figures and no heading is below them.
     """
     left, top, right, _ = extent
-    found = _LinesAbove()
-    floor = top
-    kinds: list[str] = []
-    height = 0.0
+    taken: list[tuple[str, _Line]] = []
+    floor, height = top, 0.0
     for line in sorted((line for line in lines if line.bottom <= top + 1), key=lambda line: -line.bottom):
         height = max(height, line.bottom - line.top)
         kind = _kind_of_line(line, label_right)
         beside = line.cells[-1].right < left or line.cells[0].left > right
         if (floor - line.bottom > HEADING_LINE_GAP * height or kind is None or beside
-                or (kind == "row" and "header" in kinds) or len(kinds) == MAX_HEADING_LINES):
+                or (kind == "row" and any(kind == "header" for kind, _ in taken))
+                or len(taken) == MAX_HEADING_LINES):
             break
-        kinds.append(kind)
-        found.lines.append(line)
+        taken.append((kind, line))
         floor = line.top
-    while kinds and kinds[-1] == "title":  # a name above the headings is the caption's, not the table's
-        kinds.pop()
-        found.lines.pop()
-    for kind, line in reversed(list(zip(kinds, found.lines, strict=True))):
-        labels = [cell for cell in line.cells if cell.left < label_right - 2]
-        figures = [cell for cell in line.cells if cell.left >= label_right - 2]
+    while taken and taken[-1][0] == "title":  # a name above the headings is the caption's, not the table's
+        taken.pop()
+    found = _LinesAbove(lines=[line for _, line in taken])
+    for kind, line in reversed(taken):
+        labels, figures = _sides(line, label_right)
         if kind == "title":
             found.titles.append(line.text)
         elif kind == "unit":
             found.unit = found.unit or stated_scale(" ".join(cell.text for cell in figures))
         elif kind == "row":
-            label = _Cell(" ".join(cell.text for cell in labels), labels[0].left, labels[-1].right) if labels else None
+            label = _Cell(" ".join(cell.text for cell in labels), labels[0].left, labels[-1].right)
             found.body_rows.append([label, *figures])
         else:
             found.header_rows.append(figures)
