@@ -528,8 +528,10 @@ def _only_states_scale(text: str) -> bool:
     return scale is not None and len(scale) + 4 >= len(text)
 
 
-# Lines above a table's grid are its own while they are this close (in line heights) to it.
+# Lines above a table's grid are its own while they are this close (in line heights) to the line
+# below; the grid's first row may sit farther below its headings, past a rule or some padding.
 HEADING_LINE_GAP = 1.5
+FIRST_ROW_GAP = 3
 MAX_HEADING_LINES = 8
 
 
@@ -580,7 +582,8 @@ def _lines_above(lines: list[_Line], extent: tuple, label_right: float) -> _Line
         height = max(height, line.bottom - line.top)
         kind = _kind_of_line(line, label_right)
         beside = line.cells[-1].right < left or line.cells[0].left > right
-        if (floor - line.bottom > HEADING_LINE_GAP * height or kind is None or beside
+        gap = (HEADING_LINE_GAP if taken else FIRST_ROW_GAP) * height
+        if (floor - line.bottom > gap or kind is None or beside
                 or (kind == "row" and any(kind == "header" for kind, _ in taken))
                 or len(taken) == MAX_HEADING_LINES):
             break
