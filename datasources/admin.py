@@ -30,7 +30,8 @@ class DataSourceAdmin(admin.ModelAdmin):
     def extract_again(self, request, queryset):
         queued = services.datasource_refresh(data_sources=queryset)
         self.message_user(request, f"Queued {queued} ready data source(s) to be extracted again; each keeps "
-                                   "answering from its current chunks until its new ones are indexed.", messages.SUCCESS)
+                                   "answering from its current chunks until its new ones are indexed.",
+                          messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False  # files arrive through the upload API and dashboard, which validate and store them

@@ -265,7 +265,8 @@ def test_the_configured_backend_is_chosen_by_settings(settings):
 @pytest.mark.asyncio
 async def test_the_model_reads_a_table_passage_as_a_markdown_table_under_its_headings_and_unit(model_server):
     segments = passage(1, "Quarterly report › Note 15 - Segment Information\nUnit: In millions\n"
-                          "Data Center; Three Months Ended July 1, 2023: $ 14,514; Three Months Ended June 25, 2022: $ 3,833\n"
+                          "Data Center; Three Months Ended July 1, 2023: $ 14,514; "
+                          "Three Months Ended June 25, 2022: $ 3,833\n"
                           "Gaming; Three Months Ended July 1, 2023: 2,856; Three Months Ended June 25, 2022: 1,574")
     await answer("What was Data Center revenue?", [segments])
     [sent] = model_server.chat_requests()

@@ -331,7 +331,7 @@ def _page_lines(textpage, frame: _ReadingFrame) -> list["_Line"]:
 def _line(glyphs: list[tuple]) -> "_Line":
     widths = sorted(box[2] - box[0] for _, box, _, _ in glyphs)
     column_gap = COLUMN_GAP_GLYPHS * widths[len(widths) // 2]
-    cells: list["_Cell"] = []
+    cells: list[_Cell] = []
     text, start, end = "", None, None
     for _, box, char, after_space in glyphs:
         if end is not None and box[0] - end > column_gap:
