@@ -267,3 +267,15 @@ def test_a_spreadsheet_heading_over_two_columns_heads_each_and_the_title_states_
     assert row.text == ("Segment: Data Center; Three Months Ended July 1, 2023: 14514; "
                         "Three Months Ended June 25, 2022: 3833; Nine Months Ended July 1, 2023: 29121")
     assert row.unit == "in millions"
+
+
+def test_a_table_of_contents_with_wrapped_titles_and_part_headings_is_left_out_but_rows_of_figures_stay(tmp_path):
+    path = tmp_path / "filing.txt"
+    path.write_text("INDEX\nPage\nPART I. FINANCIAL INFORMATION\nItem 1. Financial Statements\n"
+                    "a) Income Statements for the Three Months Ended September 30, 2023 and\n2022 3\n"
+                    "b) Balance Sheets as of September 30, 2023 5\nPART II. OTHER INFORMATION\n"
+                    "Item 1A. Risk Factors 44\nItem 6. Exhibits 60\n\n"
+                    "Results\nGaming 73 73\nData Center 14 515\nAutomotive 261 251\n")
+    text = "\n".join(texts(extract_file(path, FileKind.TXT)))
+    assert "Risk Factors 44" not in text and "Balance Sheets as of" not in text and "2022 3" not in text
+    assert "Gaming 73 73\nData Center 14 515\nAutomotive 261 251" in text

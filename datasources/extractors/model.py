@@ -5,7 +5,6 @@ the heading it falls under; `Sections` collects them in reading order. An extrac
 the sandboxed child to the worker as JSON (`as_json`, `from_json`).
 """
 
-import itertools
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -106,28 +105,29 @@ def _in_capitals(line: str) -> bool:
     return sum(char.isupper() for char in letters) >= 0.8 * len(letters)
 
 
-# A table of contents' or an index's line: a title, then dot leaders or a space, then a page (a
-# four-digit figure is more often a year). Such lines are short; longer ones are never tried.
+# A table of contents' or an index's line: a title, then dot leaders or a space, then a page. Such
+# lines are short; longer ones are never tried.
 MAX_CONTENTS_LINE_CHARS = 160
 _DOT_LEADERS = re.compile(r"(?:[.·…_] ?){4,} *(\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
-_TITLE_AND_PAGE = re.compile(r"^(?=.*[^\W\d_])[^\n]{2,90}?[^\d\s.,;:%$)] (\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
-# Titles each followed only by a page number, this many lines in a row, are a table of contents.
+# A page number ends the line after a word or a year, not after a figure or a symbol: "Gaming 73 73"
+# and "Total assets $ 2,932 $ 3" are rows of figures.
+_AFTER_WORD_A_PAGE = re.compile(r"(?:^|\s)(?P<before>\S+) (?P<page>\d{1,3})$")
+_YEAR = re.compile(r"^(19|20)\d\d$")
+# Lines ending in page numbers in page order, at least this many and with at most CONTENTS_GAP_LINES
+# lines between two of them (a title wrapped onto a second line, a part's heading), are a table of
+# contents, when they are at least half of its lines.
 CONTENTS_MIN_LINES = 3
+CONTENTS_GAP_LINES = 2
 
 
 def without_contents_lines(text: str) -> str:
-    """`text` without table-of-contents and index lines, which point to the answer but never hold it.
-
-    A line with dot leaders to a page number is one; so is a line that is a title followed only by
-    a page number, in a run of at least CONTENTS_MIN_LINES such lines.
-    """
+    """`text` without table-of-contents and index lines, which point to the answer but never hold it:
+    a line with dot leaders to a page number, and listings of titles each followed by its page."""
     lines = text.split("\n")
     short = [line.strip() if len(line) <= MAX_CONTENTS_LINE_CHARS else "" for line in lines]
     dropped = [_has_dot_leaders(line) for line in short]
-    listing = [leaders or bool(_TITLE_AND_PAGE.match(line)) for line, leaders in zip(short, dropped, strict=True)]
-    for start, run in _runs(listing):
-        if len(run) >= CONTENTS_MIN_LINES:
-            dropped[start:start + len(run)] = [True] * len(run)
+    for start, end in _listings([_page_at_end(line) for line in short]):
+        dropped[start:end] = [True] * (end - start)
     return "\n".join(line for line, drop in zip(lines, dropped, strict=True) if not drop)
 
 
@@ -137,15 +137,28 @@ def _has_dot_leaders(line: str) -> bool:
     return leaders is not None and any(char.isalpha() for char in line[:leaders.start()])
 
 
-def _runs(flags: list[bool]) -> list[tuple[int, list[bool]]]:
-    """Where each run of true flags starts, and the run."""
-    runs, start = [], 0
-    for value, group in itertools.groupby(flags):
-        group = list(group)
-        if value:
-            runs.append((start, group))
-        start += len(group)
-    return runs
+def _page_at_end(line: str) -> int | None:
+    match = _AFTER_WORD_A_PAGE.search(line)
+    if match is None or not (any(char.isalpha() for char in match["before"]) or _YEAR.match(match["before"])):
+        return None
+    return int(match["page"])
+
+
+def _listings(pages: list[int | None]) -> list[tuple[int, int]]:
+    """(first line, line after the last) of each stretch of lines that is a table of contents."""
+    found = []
+    entries: list[int] = []  # the lines of the current stretch that end in a page number
+    for index, page in enumerate([*pages, None]):
+        close = entries and (index == len(pages) or index - entries[-1] > CONTENTS_GAP_LINES + 1
+                             or (page is not None and page < pages[entries[-1]]))
+        if close:
+            start, end = entries[0], entries[-1] + 1
+            if len(entries) >= CONTENTS_MIN_LINES and 2 * len(entries) >= end - start:
+                found.append((start, end))
+            entries = []
+        if page is not None:
+            entries.append(index)
+    return found
 
 
 def clean_text(text: str) -> str:
