@@ -219,6 +219,14 @@ def recorded_retriever(records: dict) -> Retriever:
     return lambda question, k: [Passage(text, file_name) for text, file_name in passages[k][question.text]]
 
 
+def as_read(retrieve: Retriever) -> Retriever:
+    """The passages as a reader gets them (the language model's prompt, a cited source): table rows shown as a
+    Markdown table under their headings once, not each row repeating them (datasources/chunk_format.py)."""
+    from datasources.chunk_format import markdown_passage
+
+    return lambda question, k: [Passage(markdown_passage(p.text), p.file_name) for p in retrieve(question, k)]
+
+
 def replies_of(records: dict, kind: str) -> dict[str, Reply]:
     return {record["question"]: Reply(record["text"], record["answered"])
             for record in records["replies"] if record["kind"] == kind}
@@ -248,6 +256,8 @@ def sec_scores(records: dict) -> dict:
         **common_scores(records),
         "passages docent": score(questions, recorded_retriever(records), 8, file_names)["number_recall_8000"],
         "passages anchor": score(questions, anchor_retriever(FILINGS, questions), 8, file_names)["number_recall_8000"],
+        "passages docent read": score(questions, as_read(recorded_retriever(records)), 8,
+                                      file_names)["number_recall_8000"],
         "answer head": statistics.mean(figure_share(q, replies[q.text], ANSWER_HEAD) for q in with_figures),
         "answer whole": statistics.mean(figure_share(q, replies[q.text]) for q in with_figures),
         "questions": len(questions), "with figures": len(with_figures),
@@ -261,6 +271,7 @@ def mixed_scores(records: dict) -> dict:
               "answer head": sum(span_in_answer(q, replies[q.text], ANSWER_HEAD) for q in questions),
               "answer whole": sum(span_in_answer(q, replies[q.text]) for q in questions)}
     for name, retriever in (("docent", recorded_retriever(records)),
+                            ("docent read", as_read(recorded_retriever(records))),
                             ("anchor", anchor_retriever(MIXED_DOCS, questions))):
         ranked = {k: [retriever(q, k) for q in questions] for k in DEPTHS}
         scores[f"span 8000 {name}"] = _share(mixed_docs.span_in_passages(q, p, 8_000)
@@ -319,6 +330,8 @@ def render(sec: dict, mixed: dict, when: str) -> str:
         f"SEC dev ({sec['questions']} questions, {sec['with figures']} with figures):", "",
         "| measure | Docent | anchor (LangChain default recipe) |", "|---|---|---|",
         f"| figures in passages, 8,000 chars, k = 8 | {sec['passages docent']:.3f} | {sec['passages anchor']:.3f} |",
+        f"| the same, passages as a reader gets them (tables in Markdown) | {sec['passages docent read']:.3f} | "
+        f"{sec['passages anchor']:.3f} |",
         f"| figures in the answer's first 600 characters | {sec['answer head']:.3f} | — |",
         f"| figures in the whole answer | {sec['answer whole']:.3f} | — |",
         "",
@@ -329,6 +342,8 @@ def render(sec: dict, mixed: dict, when: str) -> str:
             ("span in passages, 4,000 chars, k = 4", "span 4000"),
             ("right document among the passages, k = 4", "document 4"),
             ("right document among the passages, k = 8", "document 8"))),
+        f"| span in passages as a reader gets them (tables in Markdown), 8,000 chars, k = 8 | "
+        f"{mixed['span 8000 docent read']:.3f} | {mixed['span 8000 anchor']:.3f} |",
         f"| span in the answer's first 600 characters | {mixed['answer head']} / {mixed['questions']} | — |",
         f"| span in the whole answer | {mixed['answer whole']} / {mixed['questions']} | — |",
         "",
