@@ -266,7 +266,9 @@ def test_a_nul_in_the_dashboard_chatbot_form_is_refused_and_not_stored(owner_a, 
         assert response.status_code == 200 and "without NUL characters" in response.content.decode()
     chatbot = Chatbot.objects.get()
     assert chatbot.suggested_questions == [] and chatbot.theme["title"] == ""
-    assert staff.post(f"/chatbots/{chatbot.id}/", {**form, "theme_title": "Fine"}).status_code == 302
+    # The chatbot has no data source ticked: saving it so is confirmed, as the form asks.
+    assert staff.post(f"/chatbots/{chatbot.id}/", {**form, "theme_title": "Fine",
+                                                    "save_without_data_sources": "1"}).status_code == 302
 
 
 @pytest.mark.parametrize(("questions", "theme"), [
