@@ -27,6 +27,7 @@ from chat.retrieval import Passage, retrieve
 from chat.selectors import chatbot_conversation
 from chatbots.models import Chatbot
 from config.errors import ApiError, error_body
+from datasources.chunk_format import markdown_passage
 from datasources.services import datasource_write_text
 from integrations.models import Integration
 
@@ -202,9 +203,11 @@ class Answer:
         return list(dict.fromkeys(passage.location for passage in self.cited()))
 
     def citations(self) -> list[dict]:
+        """The passages as staff read them (console, API, conversation page): tables under their
+        headings; the stored chunk text is not changed."""
         cited = {id(passage) for passage in self.cited()}
         return [{"number": number, "file_name": p.file_name, "location": p.location, "page_number": p.page_number,
-                 "sheet": p.sheet, "row_start": p.row_start, "row_end": p.row_end, "text": p.text,
+                 "sheet": p.sheet, "row_start": p.row_start, "row_end": p.row_end, "text": markdown_passage(p.text),
                  "score": round(p.score, 4), "data_source_id": str(p.data_source_id), "cited": id(p) in cited}
                 for number, p in enumerate(self.passages, start=1)]
 

@@ -122,6 +122,20 @@ async def test_an_answer_shows_at_most_twelve_figures_however_many_rows_match(ex
 
 
 @pytest.mark.asyncio
+async def test_a_question_over_several_periods_gets_the_row_of_each_of_four_reports(extractive):
+    """A question about a change over time is answered by the same row in each period's report."""
+    reports = [passage(rank, f"Mill report {season} › Stock\nUnit: in thousands\n"
+                             f"Grain stock; {season} end: {stock:,}; Year start: 5,150\nThe mill ran two shifts.",
+                       file_name=f"mill {season}.pdf", page=3)
+               for rank, (season, stock) in enumerate((("Spring", 4_780), ("Summer", 4_320), ("Autumn", 4_610),
+                                                       ("Winter", 4_455)), start=1)]
+    pieces, _, prompt = await answer("How has the grain stock changed over the seasons?", reports)
+    text = "".join(pieces)
+    assert all(stock in text[:600] for stock in ("4,780", "4,320", "4,610", "4,455")), text
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_unit_that_is_more_than_a_scale_is_stated_once_in_its_own_words(extractive):
     table = passage(1, "Annual report › Per share data\nUnit: in millions, except per share data\n"
                        "Earnings per share; Year Ended 2024: 2.15; Year Ended 2023: 1.98")
