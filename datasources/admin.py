@@ -14,7 +14,7 @@ class DataSourceAdmin(admin.ModelAdmin):
     list_select_related = ["company"]
     autocomplete_fields = ["company", "uploaded_by"]
     readonly_fields = [field.name for field in DataSource._meta.fields if field.name not in {"name"}]
-    actions = ["reprocess"]
+    actions = ["reprocess", "extract_again"]
 
     @admin.display(description="error")
     def short_error(self, data_source):
@@ -25,6 +25,13 @@ class DataSourceAdmin(admin.ModelAdmin):
         for data_source in queryset:
             services.datasource_reprocess(data_source=data_source)
         self.message_user(request, f"Queued {queryset.count()} data source(s) for processing.", messages.SUCCESS)
+
+    @admin.action(description="Extract the selected data sources again, keeping them online")
+    def extract_again(self, request, queryset):
+        queued = services.datasource_refresh(data_sources=queryset)
+        self.message_user(request, f"Queued {queued} ready data source(s) to be extracted again; each keeps "
+                                   "answering from its current chunks until its new ones are indexed.",
+                          messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False  # files arrive through the upload API and dashboard, which validate and store them

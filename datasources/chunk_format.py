@@ -24,6 +24,7 @@ _ID_PREFIX = "datasource_"
 _ID_POSITION = "_chunk_"
 # A row whose first cell is under a column heading: "Region: West; Revenue: 1,204".
 _HEADED_ROW = re.compile(r"^[^;]{1,120}: [^;]*; ")
+_MAX_HEADING_CHARS = 120  # a longer "words: words" cell is a clause, not a heading and its value
 
 
 def chunk_id(data_source_id, position: int) -> str:
@@ -89,3 +90,73 @@ def is_table_row(line: str) -> bool:
 def is_headed_row(line: str) -> bool:
     """The line is a table row whose first cell is under a column heading."""
     return _HEADED_ROW.search(line) is not None
+
+
+def without_headings(line: str) -> str:
+    """A table row with its figures' column headings left out ("Data Center; $ 14,514; $ 3,833"):
+    what the row itself says. Other lines come back as they are."""
+    if not is_table_row(line):
+        return line
+    return row_text([value for _, value in _heading_and_values(line)])
+
+
+def markdown_passage(text: str) -> str:
+    """A passage for a reader: each run of table rows under the same column headings as a Markdown
+    table (its unit line kept above it), everything else as it is. The stored text is not changed."""
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        run = _rows_under_shared_headings(lines, index)
+        if run:
+            out.extend(_markdown_table([_heading_and_values(line) for line in run]))
+            index += len(run)
+        else:
+            out.append(lines[index])
+            index += 1
+    return "\n".join(out)
+
+
+def _heading_and_values(line: str) -> list[tuple[str, str]]:
+    """A table row's cells as (heading, value); the heading is "" for a cell without one."""
+    pairs = []
+    for cell in cells(line):
+        heading, separator, value = cell.partition(HEADING_SEPARATOR)
+        pairs.append((heading, value) if separator and len(heading) <= _MAX_HEADING_CHARS else ("", cell))
+    return pairs
+
+
+def _headings(line: str) -> list[str] | None:
+    """The row's label heading ("" when none) and the headings of its figures; None when the line
+    is not a row with every figure under a heading."""
+    if not is_table_row(line) or stated_unit(line) is not None:
+        return None
+    (label_heading, _), *figures = _heading_and_values(line)
+    if not figures or not all(heading for heading, _ in figures):
+        return None
+    return [label_heading, *(heading for heading, _ in figures)]
+
+
+def _rows_under_shared_headings(lines: list[str], start: int) -> list[str]:
+    """The rows from `start` on whose headings are all among the first row's."""
+    first = _headings(lines[start])
+    if first is None:
+        return []
+    end = start + 1
+    while end < len(lines) and (headings := _headings(lines[end])) is not None and set(headings) <= set(first):
+        end += 1
+    return lines[start:end]
+
+
+def _markdown_table(rows: list[list[tuple[str, str]]]) -> list[str]:
+    label_heading = rows[0][0][0]
+    columns = list(dict.fromkeys(heading for row in rows for heading, _ in row[1:]))
+    table = [_markdown_line([label_heading, *columns]), _markdown_line(["---"] * (len(columns) + 1))]
+    for (_, label), *figures in rows:
+        values = dict(figures)
+        table.append(_markdown_line([label, *(values.get(column, "") for column in columns)]))
+    return table
+
+
+def _markdown_line(values: list[str]) -> str:
+    return "| " + " | ".join(value.replace("|", "\\|") for value in values) + " |"

@@ -7,7 +7,7 @@ with a line naming the document and the heading it falls under, so a passage suc
 table rows included, is declared in datasources/chunk_format.py). Prose is cut at the best
 boundary near the budget (paragraph, then sentence, then line) and overlaps the chunk before a
 little; table rows are packed under their table's caption (in full in the table's first chunk,
-its opening words after that), never cut between rows, and never overlap, since each row already
+its opening words after that) and unit line, never cut between rows, and never overlap, since each row already
 stands alone.
 """
 
@@ -83,14 +83,16 @@ def chunk_document(extraction: Extraction, *, file_name: str, count_tokens: Toke
 
 def _table_drafts(rows: list[Section], title: str, file_name: str, count_tokens: TokenCounter,
                   budget: int) -> list[ChunkDraft]:
-    """One table's rows, packed under its caption in full in the first chunk, shortened after it.
+    """One table's rows, packed under its caption in full in the first chunk, shortened after it, and
+    its unit line in every chunk.
 
     A caption is often a few lines of column headings and units; repeated whole in each chunk of a
     long table it would take a third of every chunk, so later chunks keep only its opening words.
     """
-    first = _context(title, rows[0].heading, rows[0].caption, count_tokens, budget)
-    later = _context(title, rows[0].heading, rows[0].caption, count_tokens, budget,
-                     caption_share=LATER_CAPTION_SHARE)
+    unit = [chunk_format.unit_line(rows[0].unit)] if rows[0].unit else []
+    first = "\n".join([_context(title, rows[0].heading, rows[0].caption, count_tokens, budget), *unit])
+    later = "\n".join([_context(title, rows[0].heading, rows[0].caption, count_tokens, budget,
+                                caption_share=LATER_CAPTION_SHARE), *unit])
     first_budget, later_budget = budget - count_tokens(first), budget - count_tokens(later)
     units = _row_units(rows, count_tokens, min(first_budget, later_budget))
     pieces = _pack(units, later_budget, overlap=0, first_budget=first_budget)

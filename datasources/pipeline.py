@@ -1,5 +1,8 @@
 """Processing of one data source, as the worker runs it: extract ▸ chunk ▸ embed ▸ index.
 
+`refresh` runs the same stages on a ready data source without taking it offline (after an upgrade
+that extracts text better).
+
 Each run claims the data source (so two workers never process it at once), keeps a heartbeat
 while it works (so a killed run is found by the sweeper), reports stage and progress live, and
 ends `ready` or `error` with a reason a person understands.
@@ -53,6 +56,22 @@ def process(data_source_id: str) -> None:
         except Exception as exc:
             logger.exception("Processing data source %s failed", data_source.pk)
             fail(data_source, f"Processing failed unexpectedly ({type(exc).__name__}); try reprocessing.")
+
+
+def refresh(data_source_id: str) -> None:
+    """Extract, chunk and embed a ready data source again while it stays ready: its current chunks
+    keep answering until the new ones replace them in one transaction and are indexed. A run that
+    fails leaves the current chunks in place, ready, and logs why."""
+    data_source = DataSource.objects.select_related("company").filter(
+        pk=data_source_id, status=DataSource.Status.READY).first()
+    if data_source is None:
+        return  # deleted, or being processed from scratch
+    try:
+        Run(data_source).execute()
+    except Exception:
+        logger.exception("Reprocessing data source %s failed; its current chunks stay", data_source.pk)
+        DataSource.objects.filter(pk=data_source.pk, status=DataSource.Status.READY).update(stage="ready",
+                                                                                           progress=100)
 
 
 def claim(data_source_id: str) -> DataSource | None:

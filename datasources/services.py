@@ -26,7 +26,7 @@ from datasources.naming import display_name, storage_path
 from datasources.pipeline import stale_before
 from datasources.scanning import FileNotClean, get_scanner
 from datasources.selectors import chunk_search
-from datasources.tasks import process_data_source
+from datasources.tasks import process_data_source, refresh_data_source
 from datasources.uploads import max_upload_bytes
 
 logger = logging.getLogger(__name__)
@@ -183,6 +183,15 @@ def datasource_reprocess(*, data_source: DataSource, enqueue: bool = True) -> Da
         _enqueue(data_source)
     transaction.on_commit(lambda: events.publish(data_source))
     return data_source
+
+
+def datasource_refresh(*, data_sources) -> int:
+    """Queue the ready data sources among `data_sources` to be extracted and chunked again while they
+    keep answering (pipeline.refresh); returns how many were queued."""
+    ready = list(data_sources.filter(status=DataSource.Status.READY).values_list("pk", flat=True))
+    for pk in ready:
+        refresh_data_source.enqueue(str(pk))
+    return len(ready)
 
 
 def datasource_delete(*, data_source: DataSource) -> None:

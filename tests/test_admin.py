@@ -71,6 +71,20 @@ def test_the_reprocess_action_queues_the_selected_data_sources(superuser, popula
     assert DBTaskResult.objects.count() == 1
 
 
+def test_the_extract_again_action_queues_ready_data_sources_and_keeps_them_ready(superuser, populated, client):
+    from django_tasks_db.models import DBTaskResult
+
+    DataSource.objects.filter(pk=populated.pk).update(status="ready")
+    client.force_login(superuser)
+    response = client.post("/admin/datasources/datasource/",
+                           {"action": "extract_again", "_selected_action": [populated.pk]})
+    assert response.status_code == 302
+    populated.refresh_from_db()
+    assert populated.status == "ready"  # still searched until its new chunks are in
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path.endswith("refresh_data_source") and task.args_kwargs["args"] == [str(populated.pk)]
+
+
 def test_chunks_are_read_only_in_admin(superuser, client):
     from datasources.admin import ChunkAdmin
 

@@ -134,3 +134,16 @@ def test_a_new_heading_on_the_page_starts_a_chunk_when_there_is_a_choice(count_t
 
 def test_nothing_to_read_gives_no_chunks(count_tokens):
     assert chunk(Extraction(title="Empty"), count_tokens) == []
+
+
+def test_every_chunk_of_a_table_repeats_its_unit_line_before_its_rows(count_tokens):
+    rows = [Section(text=f"Segment {n}; Three Months Ended July 1, 2023: {1000 + n:,}; "
+                         f"Three Months Ended June 25, 2022: {900 + n:,}", heading="Results", page_number=2,
+                    table=1, unit="In millions") for n in range(60)]
+    chunks = chunk(Extraction(title="Quarterly report", sections=rows), count_tokens)
+    assert len(chunks) > 2
+    for draft in chunks:
+        lines = draft.text.split("\n")
+        assert lines[1] == "Unit: In millions"
+        assert all(line.startswith("Segment ") for line in lines[2:])
+        assert draft.token_count <= MINILM_MAX_TOKENS

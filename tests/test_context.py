@@ -54,7 +54,8 @@ def test_passages_are_numbered_and_delimited_with_their_location_and_the_questio
     prompt = build_prompt(chatbot=chatbot(), question=QUESTION, passages=[report, prices])
     assert [m["role"] for m in prompt.messages] == ["system", "user"]
     assert source_blocks(prompt) == [("1", "report.pdf page 2", report.text),
-                                     ("2", "prices.xlsx sheet Q3 rows 15-20", prices.text)]
+                                     ("2", "prices.xlsx sheet Q3 rows 15-20",
+                                      "Prices › Q3\n| Region | Revenue |\n| --- | --- |\n| West | 1,204 |")]
     assert prompt.passages == [report, prices]
     content = user_message(prompt)
     assert "untrusted" in content.split("<source")[0]
@@ -140,3 +141,11 @@ def test_the_best_passage_is_cut_to_fit_rather_than_dropped(settings):
 def test_every_personality_has_its_style_in_the_prompt(personality):
     prompt = build_prompt(chatbot=chatbot(personality=personality), question=QUESTION, passages=[])
     assert personality.label in prompt.messages[0]["content"]
+
+
+def test_a_passage_of_headed_table_rows_reaches_the_prompt_as_a_markdown_table_and_keeps_its_other_lines():
+    text = ("Prices › Q3\nUnit: in thousands\nRegion: West; Revenue: 1,204; Units: 330\nRegion: East; Revenue: 980\n"
+            "Inventories; 4,779; 5,159\nPrices rose in the West.")
+    [(_, _, shown)] = source_blocks(build_prompt(chatbot=chatbot(), question=QUESTION, passages=[passage(1, text)]))
+    assert shown == ("Prices › Q3\nUnit: in thousands\n| Region | Revenue | Units |\n| --- | --- | --- |\n"
+                     "| West | 1,204 | 330 |\n| East | 980 |  |\nInventories; 4,779; 5,159\nPrices rose in the West.")

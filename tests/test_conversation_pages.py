@@ -115,6 +115,18 @@ def test_the_transcript_is_not_repeated_as_notifications(member_a, history):
     assert body.count("What must forklift drivers hold?") == 1
 
 
+def test_a_cited_table_passage_is_shown_as_a_table_under_its_headings_and_unit(member_a, support):
+    item = conversation(support, ("What was Data Center revenue?", "$14,514 million [1]", True, ""))
+    message = item.messages.get(role="assistant")
+    message.citations = [{"location": "report.pdf page 24", "score": 0.7, "cited": True,
+                          "text": "Report › Segments\nUnit: In millions\n"
+                                  "Data Center; Three Months Ended July 1, 2023: $ 14,514; Q2 <b>x</b>: 3,833"}]
+    message.save()
+    body = listed(logged_in(member_a).get(f"/conversations/{item.pk}/"))
+    assert ("Unit: In millions\n|  | Three Months Ended July 1, 2023 | Q2 &lt;b&gt;x&lt;/b&gt; |\n| --- | --- | --- |\n"
+            "| Data Center | $ 14,514 | 3,833 |") in body  # escaped like any text
+
+
 def test_the_csv_export_has_every_message_of_the_filtered_conversations(member_a, history):
     response = logged_in(member_a).get("/conversations/export.csv", {"chatbot": str(history["answered"].chatbot_id)})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")

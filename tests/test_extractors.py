@@ -11,6 +11,7 @@ import pytest
 from datasources.extractors import extract_file
 from datasources.extractors.pdf import extract_pdf
 from datasources.filetypes import FileKind, RejectedFile
+from tests.pdf_documents import quarterly_report
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PDFS = SHARED / "corpus" / "pdf"
@@ -113,13 +114,14 @@ def test_table_text_is_not_repeated_in_the_page_text():
     assert mentions[0].text.startswith("Notice Date: 06/22/2015; Effective: 03/25/2016;")
 
 
-def test_a_financial_statement_row_keeps_its_column_headings_nearby():
+def test_a_financial_statement_row_carries_its_full_column_headings_and_its_table_its_unit():
     extraction = extract_pdf(SHARED / "bench" / "sec-10-q" / "docs" / "2022 Q3 AAPL.pdf", "2022 Q3 AAPL.pdf")
     row = next(section for section in extraction.sections if section.text.startswith("Total net sales"))
-    assert row.text == "Total net sales; 82,959; 81,434; 304,182; 282,457"
+    assert row.text == ("Total net sales; Three Months Ended June 25, 2022: 82,959; Three Months Ended June 26, 2021: "
+                        "81,434; Nine Months Ended June 25, 2022: 304,182; Nine Months Ended June 26, 2021: 282,457")
     assert row.page_number == 4
     assert row.heading == "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)"
-    assert "Three Months Ended Nine Months Ended June 25, 2022 June 26, 2021" in row.caption
+    assert row.unit.startswith("In millions, except number of shares")
 
 
 def test_no_doubled_glyphs():
@@ -213,3 +215,67 @@ def test_plain_text_headings_in_capitals(tmp_path):
         ("REFUND POLICY", "Refunds are paid within 30 days.\nAsk support for help."),
         ("SHIPPING", "We ship worldwide."),
     ]
+
+
+def test_a_pdf_table_row_carries_its_two_row_headings_and_its_table_the_unit_stated_above_it(tmp_path):
+    extraction = extract_pdf(quarterly_report(tmp_path / "report.pdf"), "report.pdf")
+    rows = [section for section in extraction.sections if section.table is not None]
+    assert [row.text for row in rows] == [
+        "Data Center; Three Months Ended July 1, 2023: 14,514; Three Months Ended June 25, 2022: 3,833",
+        "Gaming; Three Months Ended July 1, 2023: 2,856; Three Months Ended June 25, 2022: 1,574",
+        "Gross margin; Three Months Ended July 1, 2023: 74.0%; Three Months Ended June 25, 2022: 70.1%",
+    ]
+    assert {row.unit for row in rows} == {"In millions"}
+    prose = "\n".join(section.text for section in extraction.sections if section.table is None)
+    assert "Three Months Ended" not in prose  # the headings are the table's, not a line of text
+
+
+def test_table_of_contents_lines_running_headers_and_page_numbers_are_left_out(tmp_path):
+    extraction = extract_pdf(quarterly_report(tmp_path / "report.pdf"), "report.pdf")
+    text = "\n".join(texts(extraction))
+    assert ".........." not in text and "3.2 Installation" not in text
+    assert "Acme Corp | Quarterly Report" not in text and "Page 2" not in text
+    assert "Installation takes about an hour" in text
+    assert "This report covers the quarter ended July 1, 2023" in text
+
+
+def test_a_table_of_contents_drawn_as_a_table_is_left_out():
+    filing = texts(extract_pdf(SHARED / "bench" / "sec-10-q" / "docs" / "2022 Q3 AAPL.pdf", "2022 Q3 AAPL.pdf"))
+    assert not any(text.startswith("Item 1A.;") for text in filing)
+
+
+def test_lines_of_titles_each_followed_by_a_page_number_are_a_table_of_contents(tmp_path):
+    path = tmp_path / "manual.txt"
+    path.write_text("User manual\n\nSafety 3\nInstallation 12\nWarranty 40\n\n"
+                    "Installation takes about an hour.\nThe warranty lasts 2\nyears.\n")
+    text = "\n".join(texts(extract_file(path, FileKind.TXT)))
+    assert "Installation 12" not in text and "Warranty 40" not in text
+    assert "The warranty lasts 2\nyears." in text  # one line ending in a figure is prose
+
+
+def test_a_spreadsheet_heading_over_two_columns_heads_each_and_the_title_states_the_unit(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Results"
+    sheet.append(["Results by segment (in millions)"])
+    sheet.append(["", "Three Months Ended", "", "Nine Months Ended"])
+    sheet.append(["Segment", "July 1, 2023", "June 25, 2022", "July 1, 2023"])
+    sheet.append(["Data Center", 14514, 3833, 29121])
+    path = tmp_path / "results.xlsx"
+    workbook.save(path)
+    row = extract_file(path, FileKind.XLSX).sections[0]
+    assert row.text == ("Segment: Data Center; Three Months Ended July 1, 2023: 14514; "
+                        "Three Months Ended June 25, 2022: 3833; Nine Months Ended July 1, 2023: 29121")
+    assert row.unit == "in millions"
+
+
+def test_a_table_of_contents_with_wrapped_titles_and_part_headings_is_left_out_but_rows_of_figures_stay(tmp_path):
+    path = tmp_path / "filing.txt"
+    path.write_text("INDEX\nPage\nPART I. FINANCIAL INFORMATION\nItem 1. Financial Statements\n"
+                    "a) Income Statements for the Three Months Ended September 30, 2023 and\n2022 3\n"
+                    "b) Balance Sheets as of September 30, 2023 5\nPART II. OTHER INFORMATION\n"
+                    "Item 1A. Risk Factors 44\nItem 6. Exhibits 60\n\n"
+                    "Results\nGaming 73 73\nData Center 14 515\nAutomotive 261 251\n")
+    text = "\n".join(texts(extract_file(path, FileKind.TXT)))
+    assert "Risk Factors 44" not in text and "Balance Sheets as of" not in text and "2022 3" not in text
+    assert "Gaming 73 73\nData Center 14 515\nAutomotive 261 251" in text

@@ -403,3 +403,21 @@ def test_the_configured_backend_is_chosen_by_settings(settings):
     settings.ANSWER_BACKEND, settings.OPENAI_CHAT_MODEL = "openai", "gpt-test"
     assert (get_generator().mode, get_generator().model) == ("openai", "gpt-test")
     assert get_generator(chatbot(model="gpt-4o")).model == "gpt-4o"
+
+
+@pytest.mark.asyncio
+async def test_the_model_reads_a_table_passage_as_a_markdown_table_under_its_headings_and_unit(model_server):
+    segments = passage(1, "Quarterly report › Note 15 - Segment Information\nUnit: In millions\n"
+                          "Data Center; Three Months Ended July 1, 2023: $ 14,514; "
+                          "Three Months Ended June 25, 2022: $ 3,833\n"
+                          "Gaming; Three Months Ended July 1, 2023: 2,856; Three Months Ended June 25, 2022: 1,574")
+    await answer("What was Data Center revenue?", [segments])
+    [sent] = model_server.chat_requests()
+    content = sent["messages"][-1]["content"]
+    assert ("Unit: In millions\n"
+            "|  | Three Months Ended July 1, 2023 | Three Months Ended June 25, 2022 |\n"
+            "| --- | --- | --- |\n"
+            "| Data Center | $ 14,514 | $ 3,833 |\n"
+            "| Gaming | 2,856 | 1,574 |") in content
+    system = sent["messages"][0]["content"]
+    assert "its row, its period and its unit, and its citation [n]" in system

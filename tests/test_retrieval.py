@@ -184,6 +184,8 @@ def test_a_row_of_figures_is_named_when_the_question_uses_every_word_of_its_labe
 
 @pytest.mark.parametrize("line, label", [
     ("Inventories; 4,779; 5,159", ["inventory"]),
+    ("Data Center; Three Months Ended July 1, 2023: $ 14,514; Three Months Ended June 25, 2022: $ 3,833",
+     ["data", "center"]),  # the column headings name the columns, not the row
     ("Research and development 4,109 4,362", ["research", "development"]),
     ("iPhone $ 39,669 $ 40,665", ["iphone"]),
     ("Q1 2022 Q1 2023", None),  # a header of periods: years are not figures

@@ -22,6 +22,7 @@ class Section:
     row_number: int | None = None  # spreadsheet or CSV row, numbered as the program shows it
     table: int | None = None  # rows of one table share this number; None for prose
     caption: str = ""  # for a table row: the lines just above its table (often column headings)
+    unit: str = ""  # for a table row: the unit or scale its table states ("in millions")
 
 
 @dataclass(frozen=True)
@@ -49,19 +50,19 @@ class Sections:
         self.table_count = 0
 
     def prose(self, text: str, **where) -> None:
-        text = text.strip()
+        text = without_contents_lines(text).strip()
         if text:
             self.items.append(Section(text=text, heading=self.heading, **where))
 
-    def table(self, rows: list[tuple[str, int | None]], caption: str = "", **where) -> None:
+    def table(self, rows: list[tuple[str, int | None]], caption: str = "", unit: str = "", **where) -> None:
         self.table_count += 1
         for text, row_number in rows:
             self.items.append(Section(text=text, heading=self.heading, row_number=row_number,
-                                      table=self.table_count, caption=caption, **where))
+                                      table=self.table_count, caption=caption, unit=unit, **where))
 
     def text_with_headings(self, text: str, **where) -> None:
         """Prose whose heading lines (see `looks_like_heading`) start new sections."""
-        lines = text.split("\n")
+        lines = without_contents_lines(text).split("\n")
         # A few lines in capitals are headings; where many are, capitals are just the style.
         in_capitals = sum(map(_in_capitals, lines))
         capitals_are_headings = in_capitals <= 3 or in_capitals * 4 < sum(1 for line in lines if line.strip())
@@ -102,6 +103,62 @@ def _in_capitals(line: str) -> bool:
     if line.rstrip().endswith((".", ",", ";", ":")):
         return False
     return sum(char.isupper() for char in letters) >= 0.8 * len(letters)
+
+
+# A table of contents' or an index's line: a title, then dot leaders or a space, then a page. Such
+# lines are short; longer ones are never tried.
+MAX_CONTENTS_LINE_CHARS = 160
+_DOT_LEADERS = re.compile(r"(?:[.·…_] ?){4,} *(\d{1,3}|[ivxlc]{1,6})$", re.IGNORECASE)
+# A page number ends the line after a word or a year, not after a figure or a symbol: "Gaming 73 73"
+# and "Total assets $ 2,932 $ 3" are rows of figures.
+_AFTER_WORD_A_PAGE = re.compile(r"(?:^|\s)(?P<before>\S+) (?P<page>\d{1,3})$")
+_YEAR = re.compile(r"^(19|20)\d\d$")
+# Lines ending in page numbers in page order, at least this many and with at most CONTENTS_GAP_LINES
+# lines between two of them (a title wrapped onto a second line, a part's heading), are a table of
+# contents, when they are at least half of its lines.
+CONTENTS_MIN_LINES = 3
+CONTENTS_GAP_LINES = 2
+
+
+def without_contents_lines(text: str) -> str:
+    """`text` without table-of-contents and index lines, which point to the answer but never hold it:
+    a line with dot leaders to a page number, and listings of titles each followed by its page."""
+    lines = text.split("\n")
+    short = [line.strip() if len(line) <= MAX_CONTENTS_LINE_CHARS else "" for line in lines]
+    dropped = [_has_dot_leaders(line) for line in short]
+    for start, end in _listings([_page_at_end(line) for line in short]):
+        dropped[start:end] = [True] * (end - start)
+    return "\n".join(line for line, drop in zip(lines, dropped, strict=True) if not drop)
+
+
+def _has_dot_leaders(line: str) -> bool:
+    """A title, then dot leaders to a page number ("3.2 Installation .......... 45")."""
+    leaders = _DOT_LEADERS.search(line) if "...." in line.replace(" ", "") or "…" in line else None
+    return leaders is not None and any(char.isalpha() for char in line[:leaders.start()])
+
+
+def _page_at_end(line: str) -> int | None:
+    match = _AFTER_WORD_A_PAGE.search(line)
+    if match is None or not (any(char.isalpha() for char in match["before"]) or _YEAR.match(match["before"])):
+        return None
+    return int(match["page"])
+
+
+def _listings(pages: list[int | None]) -> list[tuple[int, int]]:
+    """(first line, line after the last) of each stretch of lines that is a table of contents."""
+    found = []
+    entries: list[int] = []  # the lines of the current stretch that end in a page number
+    for index, page in enumerate([*pages, None]):
+        close = entries and (index == len(pages) or index - entries[-1] > CONTENTS_GAP_LINES + 1
+                             or (page is not None and page < pages[entries[-1]]))
+        if close:
+            start, end = entries[0], entries[-1] + 1
+            if len(entries) >= CONTENTS_MIN_LINES and 2 * len(entries) >= end - start:
+                found.append((start, end))
+            entries = []
+        if page is not None:
+            entries.append(index)
+    return found
 
 
 def clean_text(text: str) -> str:

@@ -8,14 +8,17 @@ repeat are left out, and a PDF whose metadata has no real title is named by its 
 """
 
 import ctypes
+import functools
+import itertools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from datasources.extractors.model import DEFAULT_MAX_PAGES, Extraction, Sections, clean_text, title_from_name
-from datasources.extractors.tables import is_figure, render_row
+from datasources.extractors.tables import is_figure, render_headed_cells, stated_scale
 from datasources.filetypes import RejectedFile
 
 # A page drawn with more vector shapes than this is a drawing or a hostile file, not a table.
@@ -41,8 +44,10 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
                 if table is None:
                     sections.text_with_headings(text, page_number=number)
                 else:
-                    caption = " ".join(filter(None, [_caption(sections, number), table.title]))
-                    sections.table(table.rows, caption=caption, page_number=number)
+                    above = _caption(sections, number)
+                    caption = " ".join(filter(None, [above, table.title]))
+                    sections.table(table.rows, caption=caption, unit=table.unit or stated_scale(above) or "",
+                                   page_number=number)
         return Extraction(title=_pdf_title(document, file_name), sections=sections.items,
                           page_count=page_count)
     finally:
@@ -122,8 +127,9 @@ def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]
         return []  # a damaged page: the others are still worth reading
     try:
         frame = _ReadingFrame.of(textpage)
-        tables = [table for table in (_read_table(textpage, frame, cells) for cells in _find_tables(page, frame))
-                  if table is not None]
+        lines = functools.cache(lambda: _page_lines(textpage, frame))  # read once, if a table needs them
+        tables = [table for table in (_read_table(textpage, frame, cells, lines)
+                                      for cells in _find_tables(page, frame)) if table is not None]
         runs = _interleave(textpage, tables) if tables else [(textpage.get_text_range(), None)]
         return [(_page_text(text) if table is None else text, table) for text, table in runs]
     finally:
@@ -294,91 +300,346 @@ def _box_edges(box: tuple[float, float, float, float]) -> list[dict]:
             edge(x0, x0, top, bottom, "v"), edge(x1, x1, top, bottom, "v")]
 
 
+# Stretches of a line farther apart than this many glyph widths are in different columns (the
+# spaces of justified text stretch to about two).
+COLUMN_GAP_GLYPHS = 3
+
+
+def _page_lines(textpage, frame: _ReadingFrame) -> list["_Line"]:
+    """The page's lines of text, top to bottom, each cut into stretches at its wide gaps."""
+    import pypdfium2.raw as pdfium_c
+
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    x, y = ctypes.c_double(), ctypes.c_double()
+    glyphs = []
+    after_space = False
+    for index in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
+        char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
+        if char.isspace():
+            after_space = True
+            continue
+        if not (pdfium_c.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top)
+                and pdfium_c.FPDFText_GetCharOrigin(textpage.raw, index, x, y)):
+            continue
+        baseline = round(x.value * frame.s - y.value * frame.c)
+        glyphs.append((baseline, frame.box(left.value, bottom.value, right.value, top.value), char, after_space))
+        after_space = False
+    glyphs.sort(key=lambda glyph: (glyph[0], glyph[1][0]))
+    return [_line(list(group)) for _, group in itertools.groupby(glyphs, key=lambda glyph: glyph[0])]
+
+
+def _line(glyphs: list[tuple]) -> "_Line":
+    widths = sorted(box[2] - box[0] for _, box, _, _ in glyphs)
+    column_gap = COLUMN_GAP_GLYPHS * widths[len(widths) // 2]
+    cells: list[_Cell] = []
+    text, start, end = "", None, None
+    for _, box, char, after_space in glyphs:
+        if end is not None and box[0] - end > column_gap:
+            cells.append(_Cell(text, start, end))
+            text, start = "", None
+        text += (" " if text and after_space else "") + char
+        start = box[0] if start is None else start
+        end = box[2]
+    cells.append(_Cell(text, start, end))
+    return _Line(cells=cells, top=min(box[1] for _, box, _, _ in glyphs),
+                 bottom=max(box[3] for _, box, _, _ in glyphs))
+
+
 @dataclass
 class _PdfTable:
     rows: list[tuple[str, int | None]]
     bounds: tuple[float, float, float, float]  # left, bottom, right, top in user space
-    title: str  # a row spanning the whole table above its header
+    title: str  # a row spanning the whole table above its header, or a group's name over its rows
+    unit: str  # the scale its headings state ("In millions"), or ""
 
     def holds(self, x: float, y: float) -> bool:
         left, bottom, right, top = self.bounds
         return left <= x <= right and bottom <= y <= top
 
 
-def _read_table(textpage, frame: _ReadingFrame, cell_rows: list[list[tuple | None]]) -> _PdfTable | None:
-    """The table's rows when it is a real grid of text; None for boxes around prose or single rows."""
-    grid = [[None if box is None else clean_text(textpage.get_text_bounded(*box)) for box in row]
-            for row in cell_rows]
-    grid = _unstack_rows(grid)
-    grid = _drop_empty_columns([row for row in grid if any(row)])
+@dataclass(frozen=True)
+class _Cell:
+    """A cell's text and where it lies across the page, in the reading frame."""
+
+    text: str
+    left: float
+    right: float
+
+    def overlap(self, other: "_Cell") -> float:
+        return min(self.right, other.right) - max(self.left, other.left)
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A line of the page's text as the stretches its wide gaps separate, in the reading frame."""
+
+    cells: list[_Cell]
+    top: float
+    bottom: float
+
+    @property
+    def text(self) -> str:
+        return " ".join(cell.text for cell in self.cells)
+
+
+def _read_table(textpage, frame: _ReadingFrame, cell_rows: list[list[tuple | None]],
+                lines: Callable[[], list[_Line]]) -> _PdfTable | None:
+    """The table's rows when it is a real grid of text; None for boxes around prose or single rows.
+
+    Whether it is one is judged on the cells the table finder drew. Financial statements often
+    rule only their figures: the heading lines set just above a grid without a heading row of its
+    own (see `_lines_above`) are read as the table's too.
+    """
+    frame_rows = [[None if box is None else frame.box(*box) for box in row] for row in cell_rows]
+    drawn = _grid(textpage, frame, frame_rows)
+    if drawn is None:
+        return None
+
+    def holds_a_figure(box: tuple) -> bool:
+        return _BARE_FIGURE.match(clean_text(textpage.get_text_bounded(*frame.box(*box)))) is not None
+
+    filled_rows = _with_uncovered_columns(frame_rows, holds_a_figure)
+    title, grid, header_rows = drawn if filled_rows == frame_rows else _grid(textpage, frame, filled_rows)
+    body = _fill_row_labels(grid[header_rows:])
+    if _is_contents(body):  # claimed, so that its text is not read as prose either, but kept out
+        body = []
+    boxes = [box for row in frame_rows for box in row if box is not None]
+    extent = (min(box[0] for box in boxes), min(box[1] for box in boxes),
+              max(box[2] for box in boxes), max(box[3] for box in boxes))
+    above = _lines_above(lines(), extent, _label_column_right(body)) if not header_rows and body else _LinesAbove()
+    header = [*above.header_rows, *([_filled(row) for row in grid[:header_rows]])]
+    unit, header = _scale_of(header, " ".join([*title, *above.titles]))
+    columns = [cell for row in body for cell in _filled(row)]
+    unruled = [[cell and _widened(cell, columns) for cell in row] for row in above.body_rows]
+    rows = [(render_headed_cells([(_heading(cell, header), cell.text) for cell in _filled(row)]), None)
+            for row in [*unruled, *body]]
+    top = min([extent[1], *(line.top for line in above.lines)])
+    return _PdfTable(rows=[row for row in rows if row[0]], bounds=frame.box(extent[0], top, extent[2], extent[3]),
+                     title=" ".join([*title, *above.titles]), unit=above.unit or unit)
+
+
+def _grid(textpage, frame: _ReadingFrame, frame_rows: list[list[tuple | None]]
+          ) -> tuple[list[str], list[list["_Cell | None"]], int] | None:
+    """The table's title rows, its rows of cells and how many of them are headings; None when it
+    is not a real grid of text."""
+    grid = [[None if box is None else _Cell(clean_text(textpage.get_text_bounded(*frame.box(*box))), box[0], box[2])
+             for box in row] for row in frame_rows]
+    grid = _drop_empty_columns([row for row in _unstack_rows(grid) if any(cell and cell.text for cell in row)])
     title = []
-    while len(grid) > 2 and sum(1 for cell in grid[0] if cell) == 1:  # a title across the table
-        title.append(next(cell for cell in grid.pop(0) if cell))
+    while len(grid) > 2 and len(_filled(grid[0])) == 1:  # a title across the table
+        title.append(_filled(grid.pop(0))[0].text)
     if len(grid) < 2:
         return None
     header_rows = _header_row_count(grid)
-    body = _fill_row_labels(grid[header_rows:])
     # A grid whose rows are mostly one cell is a frame around text, which reads better as text.
-    rows_with_two_cells = sum(1 for row in body if sum(1 for cell in row if cell) >= 2)
-    if rows_with_two_cells < max(1, len(body) / 2):
+    rows_with_two_cells = sum(1 for row in grid[header_rows:] if len(_filled(row)) >= 2)
+    if rows_with_two_cells < max(1, (len(grid) - header_rows) / 2):
         return None
-    header = _merged_header(grid[:header_rows]) if header_rows else []
-    rows = [(render_row(header, [cell or "" for cell in row]), None) for row in body]
-    boxes = [box for row in cell_rows for box in row if box is not None]
-    bounds = (min(box[0] for box in boxes), min(box[1] for box in boxes),
-              max(box[2] for box in boxes), max(box[3] for box in boxes))
-    return _PdfTable(rows=[row for row in rows if row[0]], bounds=bounds, title=" ".join(title))
+    return title, grid, header_rows
 
 
-def _unstack_rows(grid: list[list[str | None]]) -> list[list[str | None]]:
+# A table of contents lists at least this many titles, each followed only by its page number.
+CONTENTS_MIN_ROWS = 3
+
+
+def _is_contents(body: list[list[_Cell | None]]) -> bool:
+    """The rows are titles ("Item 1A.", "Risk Factors") each followed only by a page number, in page
+    order: a table of contents."""
+    rows = [_filled(row) for row in body]
+    rows = [row for row in rows if len(row) >= 2]
+    pages = [row[-1].text for row in rows]
+    if len(rows) < CONTENTS_MIN_ROWS or not all(page.isdigit() and len(page) <= 3 for page in pages):
+        return False
+    titles_only = all(any(char.isalpha() for char in cell.text) for row in rows for cell in row[:-1])
+    return titles_only and [int(page) for page in pages] == sorted(int(page) for page in pages)
+
+
+def _filled(row: list[_Cell | None]) -> list[_Cell]:
+    return [cell for cell in row if cell and cell.text]
+
+
+# What a hole in a row of figures holds when the row just drew no cell there: "21", "(6)", "$", "%".
+_BARE_FIGURE = re.compile(r"^[$€£¥]?\s?\(?[-+]?\d[\d,.]*\)?\s?%?$|^[$€£¥%]$")
+
+
+def _with_uncovered_columns(rows: list[list[tuple | None]], holds_a_figure) -> list[list[tuple | None]]:
+    """Rows with a box wherever no cell of the table lies over a column of the row and a figure does.
+
+    The table finder leaves a hole (None) both where a cell spans the columns to its right (or the
+    rows below it) and where a row draws no cell at all ("Statutory rate; 21 %" under a row of
+    shaded figures); a figure in the second kind would be lost.
+    """
+    columns = [next((row[index] for row in rows if index < len(row) and row[index]), None)
+               for index in range(max(len(row) for row in rows))]
+    boxes = [box for row in rows for box in row if box]
+    filled = []
+    for row in rows:
+        present = [box for box in row if box]
+        top, bottom = min(box[1] for box in present), max(box[3] for box in present)
+        holes = [None if box or column is None else (column[0], top, column[2], bottom)
+                 for box, column in zip(row, columns, strict=False)]
+        filled.append([box or (hole if hole and not any(_covers(other, hole) for other in boxes)
+                               and holds_a_figure(hole) else None)
+                       for box, hole in zip(row, holes, strict=True)])
+    return filled
+
+
+def _covers(box: tuple, hole: tuple) -> bool:
+    """The box reaches over part of the hole (boxes as left, top, right, bottom)."""
+    return (min(box[2], hole[2]) - max(box[0], hole[0]) > 1
+            and min(box[3], hole[3]) - max(box[1], hole[1]) > 1)
+
+
+def _label_column_right(body: list[list[_Cell | None]]) -> float:
+    """Where the column of row labels ends."""
+    rights = sorted(row[0].right for row in body if row and row[0])
+    return rights[len(rights) // 2] if rights else 0.0
+
+
+def _widened(cell: _Cell, columns: list[_Cell]) -> _Cell:
+    """A figure set above the grid, as wide as the grid's cells under it (its headings span those)."""
+    under = [column for column in columns if column.overlap(cell) > 0]
+    if not under:
+        return cell
+    return replace(cell, left=min(column.left for column in under), right=max(column.right for column in under))
+
+
+def _heading(cell: _Cell, header: list[list[_Cell]]) -> str:
+    """The cell's column heading: from each heading row, the heading set most over it, top to bottom."""
+    parts: list[str] = []
+    for heading_row in header:
+        best = max(heading_row, key=cell.overlap, default=None)
+        if best is not None and cell.overlap(best) > 0 and best.text not in parts:
+            parts.append(best.text)
+    return " ".join(parts)
+
+
+def _scale_of(header: list[list[_Cell]], title: str) -> tuple[str, list[list[_Cell]]]:
+    """The scale a heading cell or the title states, and the headings without the cells that only state it."""
+    scales = [cell.text for row in header for cell in row if _only_states_scale(cell.text)]
+    kept = [[cell for cell in row if not _only_states_scale(cell.text)] for row in header]
+    unit = stated_scale(scales[0]) if scales else stated_scale(title)
+    return unit or "", [row for row in kept if row]
+
+
+def _only_states_scale(text: str) -> bool:
+    """The text is a statement of scale and little else: "(In millions)", not "Revenue (in millions)"."""
+    scale = stated_scale(text)
+    return scale is not None and len(scale) + 4 >= len(text)
+
+
+# Lines above a table's grid are its own while they are this close (in line heights) to the line
+# below; the grid's first row may sit farther below its headings, past a rule or some padding.
+HEADING_LINE_GAP = 1.5
+FIRST_ROW_GAP = 3
+MAX_HEADING_LINES = 8
+
+
+@dataclass
+class _LinesAbove:
+    """What the lines set just above a table's grid hold for it."""
+
+    lines: list[_Line] = field(default_factory=list)
+    header_rows: list[list[_Cell]] = field(default_factory=list)
+    body_rows: list[list[_Cell | None]] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    unit: str = ""
+
+
+def _sides(line: _Line, label_right: float) -> tuple[list[_Cell], list[_Cell]]:
+    """The line's stretches under the label column, and those over the figures' columns."""
+    labels = [cell for cell in line.cells if cell.left < label_right - 2]
+    return labels, line.cells[len(labels):]
+
+
+def _kind_of_line(line: _Line, label_right: float) -> str | None:
+    """What a line set above a table's grid is to it; None for a sentence (it runs across the label
+    column's end, or has words at both sides of it and no figures)."""
+    if any(cell.left < label_right - 2 < label_right + 2 < cell.right for cell in line.cells):
+        return None
+    labels, figures = _sides(line, label_right)
+    if not figures:
+        return "title"
+    if stated_scale(" ".join(cell.text for cell in figures)):
+        return "unit"
+    if any(is_figure(cell.text) for cell in figures):
+        return "row" if labels else None
+    return None if labels else "header"
+
+
+def _lines_above(lines: list[_Line], extent: tuple, label_right: float) -> _LinesAbove:
+    """The heading rows, unit, group names and unruled first rows in the lines just above the grid.
+
+    A line belongs to the table while it is close to the line below it and none of its stretches
+    runs across the end of the label column, as a sentence does. A line under the label column
+    alone names a group of rows ("Revenue:"); stretches over the figures' columns are headings,
+    or a row of the table when they hold figures and no heading is below them.
+    """
+    left, top, right, _ = extent
+    taken: list[tuple[str, _Line]] = []
+    floor, height = top, 0.0
+    for line in sorted((line for line in lines if line.bottom <= top + 1), key=lambda line: -line.bottom):
+        height = max(height, line.bottom - line.top)
+        kind = _kind_of_line(line, label_right)
+        beside = line.cells[-1].right < left or line.cells[0].left > right
+        gap = (HEADING_LINE_GAP if taken else FIRST_ROW_GAP) * height
+        if (floor - line.bottom > gap or kind is None or beside
+                or (kind == "row" and any(kind == "header" for kind, _ in taken))
+                or len(taken) == MAX_HEADING_LINES):
+            break
+        taken.append((kind, line))
+        floor = line.top
+    while taken and taken[-1][0] == "title":  # a name above the headings is the caption's, not the table's
+        taken.pop()
+    found = _LinesAbove(lines=[line for _, line in taken])
+    for kind, line in reversed(taken):
+        labels, figures = _sides(line, label_right)
+        if kind == "title":
+            found.titles.append(line.text)
+        elif kind == "unit":
+            found.unit = found.unit or stated_scale(" ".join(cell.text for cell in figures))
+        elif kind == "row":
+            label = _Cell(" ".join(cell.text for cell in labels), labels[0].left, labels[-1].right)
+            found.body_rows.append([label, *figures])
+        else:
+            found.header_rows.append(figures)
+    return found
+
+
+def _unstack_rows(grid: list[list[_Cell | None]]) -> list[list[_Cell | None]]:
     """Split a row whose every cell holds the same number of lines: rows drawn without rules."""
     result = []
     for row in grid:
-        line_counts = {len(cell.split("\n")) for cell in row if cell}
-        if len(line_counts) == 1 and (count := line_counts.pop()) > 1 and sum(1 for cell in row if cell) > 1:
-            split = [cell.split("\n") if cell else [cell] * count for cell in row]
+        line_counts = {len(cell.text.split("\n")) for cell in row if cell and cell.text}
+        if len(line_counts) == 1 and (count := line_counts.pop()) > 1 and len(_filled(row)) > 1:
+            split = [[replace(cell, text=text) for text in cell.text.split("\n")] if cell and cell.text
+                     else [cell] * count for cell in row]
             result.extend([column[line] for column in split] for line in range(count))
         else:
-            result.append([cell.replace("\n", " ") if cell else cell for cell in row])
+            result.append([replace(cell, text=cell.text.replace("\n", " ")) if cell else cell for cell in row])
     return result
 
 
-def _drop_empty_columns(grid: list[list[str | None]]) -> list[list[str | None]]:
+def _drop_empty_columns(grid: list[list[_Cell | None]]) -> list[list[_Cell | None]]:
     if not grid:
         return grid
     width = max(len(row) for row in grid)
-    used = [any(index < len(row) and row[index] for row in grid) for index in range(width)]
-    return [[cell for cell, keep in zip(row, used, strict=True) if keep] for row in grid]
+    used = [any(index < len(row) and row[index] and row[index].text for row in grid) for index in range(width)]
+    return [[cell for cell, keep in zip(row, used, strict=False) if keep] for row in grid]
 
 
-def _header_row_count(grid: list[list[str | None]]) -> int:
+def _header_row_count(grid: list[list[_Cell | None]]) -> int:
     """Leading rows without figures, up to three; none when the first row already holds figures.
 
     In a table of words only, the first row names the columns.
     """
-    figures = [any(cell and is_figure(cell) for cell in row) for row in grid]
+    figures = [any(is_figure(cell.text) for cell in _filled(row)) for row in grid]
     if not any(figures):
         return 1
     return min(figures.index(True), 3)
 
 
-def _merged_header(header_rows: list[list[str | None]]) -> list[str]:
-    """One label per column; a label whose cell spans columns to its right labels them all."""
-    filled = []
-    for row in header_rows:
-        spanned, previous = [], None
-        for cell in row:
-            previous = previous if cell is None else cell
-            spanned.append(previous or "")
-        filled.append(spanned)
-    labels = []
-    for column in zip(*filled, strict=True):
-        parts = [part for index, part in enumerate(column) if part and part not in column[:index]]
-        labels.append(" ".join(parts))
-    return labels
-
-
-def _fill_row_labels(rows: list[list[str | None]]) -> list[list[str | None]]:
+def _fill_row_labels(rows: list[list[_Cell | None]]) -> list[list[_Cell | None]]:
     """A row label spanning rows (None below it in the first column) labels each of them."""
     label = None
     filled = []

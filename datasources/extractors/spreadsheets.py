@@ -14,11 +14,13 @@ from datasources.extractors.model import (
     exception_words,
     title_from_name,
 )
-from datasources.extractors.tables import CURRENCY, is_figure, render_row
+from datasources.extractors.tables import CURRENCY, is_figure, render_row, stated_scale
 from datasources.filetypes import RejectedFile, decode_text, sniff_csv_dialect
 
 # Rows before the first row of two or more cells are a title, not the header.
 HEADER_SEARCH_ROWS = 10
+# A heading may stand over others ("Three Months Ended" over two dates), a few rows deep at most.
+MAX_HEADER_ROWS = 3
 
 
 class _RowBudget:
@@ -88,24 +90,56 @@ def _sheet_sections(rows, sheet: str, sections: Sections, budget: _RowBudget) ->
     """Add one sheet's rows, numbered, as a table under the sheet's name."""
     sections.heading = sheet
     title_lines: list[tuple[str, int]] = []
-    header: list[str] | None = None
-    data: list[tuple[str, int]] = []
+    header_rows: list[list[str]] = []
+    data: list[tuple[list[str], int]] = []
     for row_number, cells in rows:
         cells = [cell.strip() for cell in cells]
         if not any(cells):
             continue
         budget.take()
         filled = sum(1 for cell in cells if cell)
-        if header is None and not data and len(title_lines) < HEADER_SEARCH_ROWS and filled < 2:
+        if not header_rows and not data and len(title_lines) < HEADER_SEARCH_ROWS and filled < 2:
             title_lines.append((" ".join(cell for cell in cells if cell), row_number))
-        elif header is None and not data and not any(is_figure(cell) for cell in cells):
-            header = [cell or f"Column {_column_letter(index)}" for index, cell in enumerate(cells)]
+        elif not data and _continues_header(header_rows, cells):
+            header_rows.append(cells)
         else:
-            data.append((render_row(header or [], cells), row_number))
-    if header is None:  # no row names the columns: each row stands as it is
-        sections.table(title_lines + data, sheet=sheet)
+            data.append((cells, row_number))
+    header = _merged_header(header_rows)
+    titles = " ".join(text for text, _ in title_lines)
+    unit = next(filter(None, map(stated_scale, [titles, *header])), "")
+    rendered = [(render_row(header, cells), row_number) for cells, row_number in data]
+    if not header_rows:  # no row names the columns: each row stands as it is
+        sections.table(title_lines + rendered, unit=unit, sheet=sheet)
     else:
-        sections.table(data, caption=" ".join(text for text, _ in title_lines), sheet=sheet)
+        sections.table(rendered, caption=titles, unit=unit, sheet=sheet)
+
+
+def _continues_header(header_rows: list[list[str]], cells: list[str]) -> bool:
+    """The row (without figures) names columns: the first such row, or one under a heading that
+    spans columns (left blank to its right), up to MAX_HEADER_ROWS."""
+    if any(is_figure(cell) for cell in cells) or len(header_rows) == MAX_HEADER_ROWS:
+        return False
+    return not header_rows or "" in header_rows[-1][1:]
+
+
+def _merged_header(header_rows: list[list[str]]) -> list[str]:
+    """One heading per column, its rows merged top to bottom; a heading above others labels the
+    blank cells to its right, which it spans."""
+    width = max((len(row) for row in header_rows), default=0)
+    spanned = []
+    for row in header_rows[:-1]:
+        label, filled = "", []
+        for cell in row + [""] * (width - len(row)):
+            label = cell or label
+            filled.append(label)
+        spanned.append(filled)
+    rows = [*spanned, *header_rows[-1:]]
+    header = []
+    for index in range(width):
+        parts = [row[index] for row in rows if index < len(row) and row[index]]
+        heading = " ".join(dict.fromkeys(parts))
+        header.append(heading or f"Column {_column_letter(index)}")
+    return header
 
 
 def _column_letter(index: int) -> str:

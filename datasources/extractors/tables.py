@@ -1,11 +1,23 @@
-"""Tables: rows rendered so that each stands alone ("Region: West; Revenue: 1,204")."""
+"""Tables: rows rendered so that each stands alone ("Region: West; Revenue: 1,204").
+
+A figure is written under its column's full heading, the heading rows merged top to bottom
+("Three Months Ended July 1, 2023: $ 35,383"); a "$" set in a column of its own joins the figure
+after it, a "%" the figure before it, so neither is ever a cell of its own.
+"""
 
 import re
 
 from datasources import chunk_format
 
 CURRENCY = {"$", "€", "£", "¥"}
+PERCENT = "%"
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+# Dates written in words ("July 1, 2023", "Oct. 29") and period names ("Q3", "FY2024") head columns
+# of figures; a bare year, once removed, leaves nothing of them.
+_NAMED_DATE = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b,?")
+_PERIOD_NAME = re.compile(r"\b(Q[1-4]|H[12]|FY\s?(\d\d)?)\b")
+# A table's statement of its scale: "(In millions)", "(dollars in thousands, except per share data)".
+_SCALE = re.compile(r"\(?\s*(?:[\w$€£¥]+\s+)?in\s+(?:thousands|millions|billions)\b[^()\n:]*\)?", re.IGNORECASE)
 
 
 def table_rows(rows: list[list[str]]) -> list[tuple[str, None]]:
@@ -21,9 +33,15 @@ def table_rows(rows: list[list[str]]) -> list[tuple[str, None]]:
 
 
 def render_row(header: list[str], cells: list[str]) -> str:
-    """Cells under the same header (a heading spanning columns) are read together."""
+    """A row whose cells sit under the header's labels, column by column."""
+    return render_headed_cells([(header[index].strip() if index < len(header) else "", value)
+                                for index, value in enumerate(cells)])
+
+
+def render_headed_cells(pairs: list[tuple[str, str]]) -> str:
+    """A row of (heading, value) cells; cells under the same heading (one spanning columns) are read together."""
     groups: list[tuple[str, list[str]]] = []
-    for label, value in _labelled_values(header, cells):
+    for label, value in _joined_symbols(pairs):
         if groups and label and groups[-1][0] == label:
             groups[-1][1].append(value)
         else:
@@ -32,21 +50,31 @@ def render_row(header: list[str], cells: list[str]) -> str:
                                   for label, values in groups])
 
 
-def _labelled_values(header: list[str], cells: list[str]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
+def _joined_symbols(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    joined: list[tuple[str, str]] = []
     pending_symbol = ""
-    for index, value in enumerate(cells):
+    for label, value in pairs:
         value = value.strip()
-        if value in CURRENCY:  # "$" in a column of its own belongs to the figure after it
+        if value in CURRENCY:
             pending_symbol = value + " "
-            continue
-        if value:
-            label = header[index].strip() if index < len(header) else ""
-            pairs.append((label, pending_symbol + value))
+        elif value == PERCENT and joined and not joined[-1][1].endswith(PERCENT):
+            joined[-1] = (joined[-1][0], joined[-1][1] + PERCENT)
+        elif value:
+            joined.append((label, pending_symbol + value))
             pending_symbol = ""
-    return pairs
+    return joined
 
 
 def is_figure(cell: str) -> bool:
-    """A cell holding a number or a date, as opposed to a label (a bare year may be a label)."""
-    return any(char.isdigit() for char in _YEAR.sub("", cell))
+    """A cell holding a number or a numeric date, as opposed to a label (a bare year, a date in
+    words or a period's name may be a column's heading)."""
+    words = _PERIOD_NAME.sub("", _NAMED_DATE.sub("", _YEAR.sub("", cell)))
+    return any(char.isdigit() for char in words)
+
+
+def stated_scale(text: str) -> str | None:
+    """The scale a table's heading or the line above it states ("in millions, except per share data")."""
+    match = _SCALE.search(text)
+    if match is None:
+        return None
+    return match.group(0).strip(" ()").rstrip(" ,;.")

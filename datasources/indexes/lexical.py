@@ -157,7 +157,11 @@ def row_label(line: str, tokens: list[str] | None = None) -> list[str] | None:
     words ("Q" of "Q3"); a label's first word has a capital (one in lower case continues a sentence:
     "period 1 (46) 15"; "iPhone" is a name), and a label holding function words other than
     connectives is a phrase, not a row's name ("during the period 28 (19)", "Other, net (264)",
-    "Revenue down $1.2B or 8%")."""
+    "Revenue down $1.2B or 8%"). A table row's column headings name its columns, not the row: they
+    are left out."""
+    unheaded = chunk_format.without_headings(line)
+    if unheaded != line:
+        line, tokens = unheaded, None
     tokens = tokenize(line) if tokens is None else tokens
     figures = sum(1 for token in tokens if token[0].isdigit() and not _YEAR.fullmatch(token))
     if figures < ROW_FIGURES or not tokens[-1][0].isdigit():

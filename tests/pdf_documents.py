@@ -1,0 +1,87 @@
+"""Small PDFs written by hand for the tests: pages of Helvetica text and ruled boxes, placed in points."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FONT_SIZE = 9
+
+
+@dataclass
+class Page:
+    commands: list[bytes] = field(default_factory=list)
+
+    def text(self, x: float, y: float, words: str) -> "Page":
+        escaped = words.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        self.commands.append(f"BT /F1 {FONT_SIZE} Tf {x} {y} Td ({escaped}) Tj ET".encode("latin-1"))
+        return self
+
+    def right_aligned(self, right: float, y: float, words: str) -> "Page":
+        """Text ending about at `right` (Helvetica's digits are 0.556 em wide)."""
+        return self.text(right - len(words) * 0.556 * FONT_SIZE, y, words)
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> "Page":
+        self.commands.append(f"0.5 w {left} {bottom} {right - left} {top - bottom} re S".encode())
+        return self
+
+
+def write_pdf(path: Path, pages: list[Page]) -> Path:
+    """A PDF of the pages (US Letter), its cross-references right."""
+    count = len(pages)
+    kids = " ".join(f"{3 + 2 * index} 0 R" for index in range(count))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode()]
+    font = 3 + 2 * count
+    for index, page in enumerate(pages):
+        content = b"\n".join(page.commands)
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * index} 0 R "
+                       f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode())
+        objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+def quarterly_report(path: Path) -> Path:
+    """Four pages under a running header and page number: a table of contents, then a results table
+    whose headings (two rows, over ruled figures) and unit are set above its grid, with a "%" in
+    cells of their own; then prose."""
+    pages = [Page() for _ in range(4)]
+    for number, page in enumerate(pages, start=1):
+        page.text(50, 760, "Acme Corp | Quarterly Report")
+        page.text(300, 30, f"Page {number}")
+    contents = pages[0]
+    contents.text(50, 700, "Contents")
+    for line, (title, page_number) in enumerate([("1 Overview", 2), ("2 Results of operations", 3),
+                                                ("3.2 Installation", 4)]):
+        contents.text(50, 680 - 14 * line, f"{title} .......... {page_number}")
+    contents.text(50, 600, "This report covers the quarter ended July 1, 2023 for all of our regions.")
+    results = pages[1]
+    results.text(50, 700, "Results of operations")
+    results.text(50, 680, "The following table shows our results by segment for the periods of the quarter compared.")
+    results.text(290, 650, "Three Months Ended")
+    results.text(262, 638, "July 1, 2023")
+    results.text(342, 638, "June 25, 2022")
+    results.text(300, 626, "(In millions)")
+    columns = [(50, 250), (250, 320), (320, 332), (332, 400), (400, 412)]
+    for row, (label, first, second) in enumerate([("Data Center", "14,514", "3,833"), ("Gaming", "2,856", "1,574"),
+                                                  ("Gross margin", "74.0", "70.1")]):
+        top = 618 - 14 * row
+        for left, right in columns:
+            results.box(left, top - 14, right, top)
+        results.text(54, top - 10, label)
+        results.right_aligned(318, top - 10, first)
+        results.right_aligned(398, top - 10, second)
+        if label == "Gross margin":
+            results.text(322, top - 10, "%")
+            results.text(402, top - 10, "%")
+    pages[2].text(50, 700, "Our Data Center platform grew with demand for accelerated computing this quarter.")
+    pages[3].text(50, 700, "Installation takes about an hour; follow the steps in the guide that came with the unit.")
+    return write_pdf(path, pages)
