@@ -8,7 +8,7 @@ from accounts.models import Company
 from analytics.aggregation import Figures, day_bounds, raw_figures, term_hash, utc_day
 from analytics.models import DailyStats, DailyTerm, RolledUpDay
 from chat.models import Conversation
-from config.routers import analytics_reads
+from config.routers import analytics_reads, await_replica
 
 # Only activity older than this is rolled up, so a message still being written is never skipped.
 SETTLING = datetime.timedelta(minutes=10)
@@ -25,12 +25,14 @@ def settled_before(now: datetime.datetime | None = None) -> datetime.datetime:
 def rollup_day(*, day: datetime.date, now: datetime.datetime | None = None) -> None:
     """Store every company's figures of one UTC day up to ten minutes ago, replacing earlier ones.
 
-    The figures are read from the replica (when configured) and stored on the primary: what settled ten
-    minutes ago has reached any replica that lags less than that."""
+    The figures are read from the replica (when configured) once it has replayed all the primary has
+    written, and stored on the primary. A replica too far behind stops the roll-up (ReplicaBehind) before
+    it changes anything: a later one does the day."""
     start, day_end = day_bounds(day, day)
     end = min(day_end, settled_before(now))
     if end <= start:
         return
+    await_replica()
     with analytics_reads():
         company_ids = list(Company.objects.values_list("id", flat=True))
     for company_id in company_ids:

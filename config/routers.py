@@ -6,15 +6,17 @@ which a visitor's chat writes and must read back at once), so the caller does: c
 there only: the replica copies the primary's schema through streaming replication.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA = "replica"
+REPLICA_CATCH_UP_SECONDS = 30.0
 
 _reading_analytics: ContextVar[bool] = ContextVar("reading_analytics", default=False)
 
@@ -37,6 +39,30 @@ def reads_analytics(function: Callable) -> Callable:
         with analytics_reads():
             return function(*args, **kwargs)
     return wrapper
+
+
+class ReplicaBehind(Exception):
+    pass
+
+
+def await_replica() -> None:
+    """Return once the replica has replayed everything the primary has written so far (at once when no
+    replica is configured); raise ReplicaBehind after REPLICA_CATCH_UP_SECONDS."""
+    if REPLICA not in settings.DATABASES:
+        return
+    written = _one_value(DEFAULT_DB_ALIAS, "SELECT pg_current_wal_lsn()")
+    deadline = time.monotonic() + REPLICA_CATCH_UP_SECONDS
+    while not _one_value(REPLICA, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [written]):
+        if time.monotonic() > deadline:
+            raise ReplicaBehind(f"The replica has not replayed the primary's WAL up to {written} "
+                                f"within {REPLICA_CATCH_UP_SECONDS:g} s.")
+        time.sleep(0.02)
+
+
+def _one_value(alias: str, sql: str, params=()):
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 class ReplicaRouter:

@@ -24,7 +24,8 @@ from analytics import services
 from analytics.aggregation import utc_day
 from analytics.models import DailyStats
 from chat.models import Conversation, Message
-from config.routers import REPLICA
+from config import routers
+from config.routers import REPLICA, ReplicaBehind, await_replica
 from tests.chatting import LICENCE_QUESTION, WAREHOUSE, add_source, ask, bot, widget_key
 from tests.replication import primary_and_replica
 from tests.test_analytics_api import conversation, exchange
@@ -35,7 +36,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-REPLAY_TIMEOUT = 10  # seconds; a local standby replays within milliseconds
+REPLAY_TIMEOUT = 10  # seconds; a local standby pauses within milliseconds
 
 
 @contextmanager
@@ -102,22 +103,12 @@ def _one_value(alias: str, sql: str, params=()):
         return cursor.fetchone()[0]
 
 
-def _until(condition, what: str) -> None:
-    deadline = time.monotonic() + REPLAY_TIMEOUT
-    while not condition():
-        assert time.monotonic() < deadline, f"the replica did not {what} within {REPLAY_TIMEOUT} s"
-        time.sleep(0.02)
-
-
-def _caught_up() -> None:
-    """Wait until the replica has replayed everything the primary has written so far."""
-    written = _one_value(DEFAULT_DB_ALIAS, "SELECT pg_current_wal_lsn()")
-    _until(lambda: _one_value(REPLICA, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [written]), "catch up")
-
-
 def _pause_replay() -> None:
     _one_value(REPLICA, "SELECT pg_wal_replay_pause()::text")
-    _until(lambda: _one_value(REPLICA, "SELECT pg_get_wal_replay_pause_state()") == "paused", "pause")
+    deadline = time.monotonic() + REPLAY_TIMEOUT
+    while _one_value(REPLICA, "SELECT pg_get_wal_replay_pause_state()") != "paused":
+        assert time.monotonic() < deadline, f"the replica did not pause within {REPLAY_TIMEOUT} s"
+        time.sleep(0.02)
 
 
 def _resume_replay() -> None:
@@ -137,7 +128,7 @@ def _reads_of(queries: CaptureQueriesContext, table: str) -> list[str]:
 def test_the_dashboard_reads_the_chats_from_the_replica(owner, staff):
     chatbot = bot(owner.company)
     exchange(conversation(chatbot, utc_day(timezone.now()), "v1"), "What are your opening hours?", latency=120)
-    _caught_up()
+    await_replica()
     with CaptureQueriesContext(connections[REPLICA]) as on_replica, \
             CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary:
         api_questions = _questions(staff)
@@ -158,7 +149,7 @@ def test_a_visitors_chat_is_written_to_the_primary_and_reaches_the_dashboard_thr
     assert response.status_code == 200, response.content
     assert on_replica.captured_queries == []
     assert Message.objects.using(DEFAULT_DB_ALIAS).filter(company=owner.company, role="user").count() == 1
-    _caught_up()
+    await_replica()
     assert _questions(staff) == 1
 
 
@@ -166,14 +157,14 @@ def test_an_analytics_page_shows_the_replicas_older_figures_while_it_lags(owner,
     chatbot = bot(owner.company)
     today = utc_day(timezone.now())
     exchange(conversation(chatbot, today, "v1"), "What are your opening hours?", latency=120)
-    _caught_up()
+    await_replica()
     _pause_replay()
     exchange(conversation(chatbot, today, "v2"), "Do you ship abroad?", latency=150)
     page = staff.get(f"/chatbots/{chatbot.id}/analytics/")
     assert page.status_code == 200 and "do you ship abroad" not in page.content.decode()
     assert _questions(staff) == 1
     _resume_replay()
-    _caught_up()
+    await_replica()
     assert _questions(staff) == 2
 
 
@@ -181,8 +172,25 @@ def test_the_rollup_reads_the_chats_from_the_replica_and_stores_its_figures_on_t
     chatbot = bot(owner.company)
     settled = timezone.now() - 2 * services.SETTLING
     exchange(conversation(chatbot, utc_day(settled), "v1", when=settled), "Opening hours?", latency=120)
-    _caught_up()
+    await_replica()
     with CaptureQueriesContext(connections[REPLICA]) as on_replica:
         services.rollup_day(day=utc_day(settled))
     assert _reads_of(on_replica, Message._meta.db_table)
     assert DailyStats.objects.using(DEFAULT_DB_ALIAS).get(chatbot=chatbot, console=False).questions == 1
+
+
+def test_the_rollup_waits_for_a_lagging_replica_and_changes_nothing_if_it_stays_behind(owner, monkeypatch):
+    monkeypatch.setattr(routers, "REPLICA_CATCH_UP_SECONDS", 0.3)
+    chatbot = bot(owner.company)
+    settled = timezone.now() - 2 * services.SETTLING
+    exchange(conversation(chatbot, utc_day(settled), "v1", when=settled), "Opening hours?", latency=120)
+    await_replica()
+    services.rollup_day(day=utc_day(settled))
+    _pause_replay()
+    exchange(conversation(chatbot, utc_day(settled), "v2", when=settled), "Do you ship abroad?", latency=150)
+    with pytest.raises(ReplicaBehind):
+        services.rollup_day(day=utc_day(settled))
+    assert DailyStats.objects.get(chatbot=chatbot, console=False).questions == 1
+    _resume_replay()
+    services.rollup_day(day=utc_day(settled))
+    assert DailyStats.objects.get(chatbot=chatbot, console=False).questions == 2
