@@ -30,7 +30,8 @@ print(len(servers), connection.pool.get_stats()["pool_max"] if connection.pool e
 
 def _test_database_url() -> str:
     db = connection.settings_dict
-    return f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{host}/{db['NAME']}"
 
 
 def test_with_a_pool_size_requests_reuse_the_pools_connections():
