@@ -13,6 +13,7 @@ from analytics.models import DailyStats, DailyTerm, RolledUpDay
 from analytics.services import SETTLING, settled_before
 from chat.models import Conversation, Message
 from chatbots.models import Chatbot
+from config.routers import reads_analytics
 from datasources.models import DataSource
 from integrations.models import Integration
 
@@ -52,6 +53,7 @@ class Period:
         return [self.start + datetime.timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
 
+@reads_analytics
 def company_overview(*, company: Company) -> dict:
     """The numbers on the dashboard's first page."""
     data_sources = DataSource.objects.filter(company=company)
@@ -69,18 +71,20 @@ def _counted(include_console: bool) -> bool | None:
     return None if include_console else False
 
 
+@reads_analytics
 def latest_conversations(*, company: Company, chatbot: Chatbot | None = None,
-                         include_console: bool = False) -> QuerySet[Conversation]:
+                         include_console: bool = False) -> list[Conversation]:
     """The conversations started last, each with its first question."""
     first_question = (Message.objects.filter(conversation=OuterRef("pk"), role=Message.Role.USER)
                       .order_by("created_at").values("content")[:1])
     conversations = Conversation.objects.filter(console_chats(_counted(include_console)), company=company)
     if chatbot is not None:
         conversations = conversations.filter(chatbot=chatbot)
-    return conversations.annotate(first_question=Subquery(first_question)).order_by("-created_at")[
-        :LATEST_CONVERSATIONS]
+    return list(conversations.annotate(first_question=Subquery(first_question)).order_by("-created_at")[
+        :LATEST_CONVERSATIONS])
 
 
+@reads_analytics
 def analytics_report(*, company: Company, period: Period, chatbot: Chatbot | None = None,
                      include_console: bool = False) -> dict:
     """The company's (or one chatbot's) activity over the period: the daily roll-up, plus what came after it;

@@ -8,6 +8,7 @@ from accounts.models import Company
 from analytics.aggregation import Figures, day_bounds, raw_figures, term_hash, utc_day
 from analytics.models import DailyStats, DailyTerm, RolledUpDay
 from chat.models import Conversation
+from config.routers import analytics_reads, await_replica
 
 # Only activity older than this is rolled up, so a message still being written is never skipped.
 SETTLING = datetime.timedelta(minutes=10)
@@ -22,17 +23,25 @@ def settled_before(now: datetime.datetime | None = None) -> datetime.datetime:
 
 @transaction.atomic
 def rollup_day(*, day: datetime.date, now: datetime.datetime | None = None) -> None:
-    """Store every company's figures of one UTC day up to ten minutes ago, replacing earlier ones."""
+    """Store every company's figures of one UTC day up to ten minutes ago, replacing earlier ones.
+
+    The figures are read from the replica (when configured) once it has replayed all the primary has
+    written, and stored on the primary. A replica too far behind stops the roll-up (ReplicaBehind) before
+    it changes anything: a later one does the day."""
     start, day_end = day_bounds(day, day)
     end = min(day_end, settled_before(now))
     if end <= start:
         return
-    for company_id in Company.objects.values_list("id", flat=True):
+    await_replica()
+    with analytics_reads():
+        company_ids = list(Company.objects.values_list("id", flat=True))
+    for company_id in company_ids:
         DailyStats.objects.filter(company_id=company_id, day=day).delete()
         DailyTerm.objects.filter(company_id=company_id, kind__in=DailyTerm.Kind.values, day=day).delete()
         for console in (False, True):
-            _store_day(company_id, day, console, raw_figures(company_id=company_id, start=start, end=end,
-                                                             console=console))
+            with analytics_reads():
+                figures = raw_figures(company_id=company_id, start=start, end=end, console=console)
+            _store_day(company_id, day, console, figures)
     RolledUpDay.objects.update_or_create(day=day, defaults={"until": end, "rolled_up_at": timezone.now()})
 
 

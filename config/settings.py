@@ -92,11 +92,35 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------
+def _database(variable: str, url: str) -> dict:
+    try:
+        return dj_database_url.parse(url, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several types for an unparsable URL
+        raise ImproperlyConfigured(f"Environment variable {variable} is invalid: {exc}") from None
+
+
+def _postgres_pool_options() -> dict:
+    """Django's psycopg pool when DB_POOL_MAX_SIZE is set: each process keeps up to that many connections open
+    and lends them per request, instead of opening one (a TCP and TLS handshake, a login) per request. Off by
+    default: every process holds its pool against the server's connection limit, which the operator sizes, and
+    behind PgBouncer or Supabase's pooler the app needs none."""
+    max_size = envint("DB_POOL_MAX_SIZE", 0, minimum=0)
+    if not max_size:
+        return {}
+    min_size = envint("DB_POOL_MIN_SIZE", min(2, max_size), minimum=0)
+    if min_size > max_size:
+        raise ImproperlyConfigured(f"Environment variable DB_POOL_MIN_SIZE={min_size} is invalid: expected "
+                                   f"at most DB_POOL_MAX_SIZE ({max_size}).")
+    if envint("DB_CONN_MAX_AGE", 0, minimum=0):
+        raise ImproperlyConfigured("DB_CONN_MAX_AGE and DB_POOL_MAX_SIZE exclude each other: with a pool, "
+                                   "connections go back to it after each request.")
+    return {"pool": {"min_size": min_size, "max_size": max_size}}
+
+
+# Read whatever the database, so a bad value fails at once.
+POSTGRES_POOL_OPTIONS = _postgres_pool_options()
 DATABASE_URL = envstr("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'docent.sqlite3'}"
-try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
-except Exception as exc:  # dj-database-url raises several types for an unparsable URL
-    raise ImproperlyConfigured(f"Environment variable DATABASE_URL is invalid: {exc}") from None
+DATABASES = {"default": _database("DATABASE_URL", DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process and the task worker write concurrently: WAL lets readers go on while one
     # writes, and IMMEDIATE transactions take the write lock up front instead of failing late.
@@ -109,6 +133,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-docent-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0, minimum=0)
+    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **POSTGRES_POOL_OPTIONS}
+# A streaming replica of the primary, for the analytics reads (config/routers.py); the primary serves all
+# else. In tests the alias mirrors the primary: a test that needs a real replica configures one itself.
+DATABASE_REPLICA_URL = envurl("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql"))
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL: it replicates the primary.")
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
+    DATABASES["replica"].update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], TEST={"MIRROR": "default"},
+                                OPTIONS={**DATABASES["replica"].get("OPTIONS", {}), **POSTGRES_POOL_OPTIONS})
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, rate limits -----------------------------------------------------

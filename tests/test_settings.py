@@ -28,6 +28,8 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     ("MAX_UPLOAD_MB", "lots"),
     ("REDIS_URL", "localhost:6379"),
     ("DATABASE_URL", "nosuchdb://x"),
+    ("DATABASE_REPLICA_URL", "replica.example.com"),
+    ("DB_POOL_MAX_SIZE", "many"),
     ("VECTOR_BACKEND", "faiss-on-the-moon"),
     ("RELEVANCE_FLOOR", "high"),
     ("CSRF_TRUSTED_ORIGINS", "docent.example.com"),
