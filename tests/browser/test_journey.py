@@ -77,6 +77,10 @@ def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, 
 
             # Upload a PDF and watch it become ready, without reloading the page.
             page.get_by_role("link", name="Data sources").click()
+            # A click waits for the next page to begin, not for its script: a file chosen before the script
+            # listens would never be sent (seen on a loaded machine).
+            expect(page).to_have_url(f"{docent}/files/")
+            page.wait_for_load_state()
             page.locator("#file-input").set_input_files(str(PDF))
             row = page.locator("#files-body tr", has_text=PDF.name)
             expect(row.locator(".badge")).to_have_text("processing", timeout=SLOW_MS)
