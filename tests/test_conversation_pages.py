@@ -121,7 +121,8 @@ def test_a_cited_table_passage_is_shown_as_stored_with_its_headings_and_unit_esc
     item = conversation(support, ("What was Data Center revenue?", "$14,514 million [1]", True, ""))
     message = item.messages.get(role="assistant")
     message.citations = [{"location": "report.pdf page 24", "score": 0.7, "cited": True,
-                          "text": "Report › Segments\nUnit: In millions\n|  | Three Months Ended July 1, 2023 | Q2 <b>x</b> |\n"
+                          "text": "Report › Segments\nUnit: In millions\n"
+                                  "|  | Three Months Ended July 1, 2023 | Q2 <b>x</b> |\n"
                                   "| --- | --- | --- |\n| Data Center | $ 14,514 | 3,833 |"}]
     message.save()
     body = listed(logged_in(member_a).get(f"/conversations/{item.pk}/"))
