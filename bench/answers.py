@@ -40,9 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import ingest, mixed_docs
+from bench.answer_measures import ANSWER_HEAD, MAX_FIGURES, Reply, figure_share, refused, span_in_answer
 from bench.chat_retrieval import FILINGS, UNANSWERABLE
 from bench.ingest import Collection
-from bench.measures import Passage, Question, Retriever, figures_in, load_questions, number_recall, score
+from bench.measures import Passage, Retriever, load_questions, score
 
 CACHE_DIR = ingest.PROJECT_ROOT / "var" / "bench"
 MIXED_DOCS = Collection(mixed_docs.DOCS_DIR, CACHE_DIR / "mixed-docs" / "docent", CACHE_DIR / "mixed-docs" / "anchor")
@@ -53,46 +54,8 @@ HEADING = "## Answers (make bench-answers)"
 COMMAND = "make bench-answers"
 SEC, MIXED = "sec-10-q", "mixed-docs"
 COLLECTIONS = {SEC: FILINGS, MIXED: MIXED_DOCS}
-ANSWER_HEAD = 600  # the characters of an answer a visitor reads first
-MAX_FIGURES = 12  # an answer showing more figures than this is padding, not an answer
 DEPTHS = (4, 8)
 ANSWERABLE, UNANSWERABLE_KIND, NEAR_MISS = "answerable", "unanswerable", "near miss"
-
-
-# --- Scoring an answer ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Reply:
-    """What the chatbot said to one question, and whether it says it answered."""
-
-    text: str
-    answered: bool
-
-    @property
-    def figures(self) -> int:
-        """The distinct figures it shows, by the SEC set's rule (three significant digits or more, not years)."""
-        return len(figures_in(self.text))
-
-    @property
-    def counts(self) -> bool:
-        """An answer, and not padding: a refusal or a wall of figures answers nothing."""
-        return self.answered and self.figures <= MAX_FIGURES
-
-
-def figure_share(question: Question, reply: Reply, chars: int | None = None) -> float:
-    """The share of the question's expected figures in the reply's first `chars` characters (all of it: None)."""
-    if not reply.counts:
-        return 0.0
-    shown = reply.text[:chars]
-    return number_recall(question, [Passage(shown, "")], len(shown))
-
-
-def span_in_answer(question: mixed_docs.SpanQuestion, reply: Reply, chars: int | None = None) -> bool:
-    return reply.counts and mixed_docs.spans.contains(reply.text[:chars], question.span)
-
-
-def refused(replies: list[Reply]) -> int:
-    return sum(1 for reply in replies if not reply.answered)
 
 
 # --- The questions each set's chatbot is asked ---------------------------------------------------

@@ -1,7 +1,7 @@
 """The answer measures of `make bench-answers` (bench/answers.py) on answers written by hand: a figure or
 span found or not, within the first characters or further on, padding and refusals counted as misses."""
 
-from bench.answers import ANSWER_HEAD, MAX_FIGURES, Reply, figure_share, refused, span_in_answer
+from bench.answer_measures import ANSWER_HEAD, MAX_FIGURES, Reply, figure_share, refused, span_in_answer
 from bench.measures import Question, figures_in
 from bench.mixed_docs import SpanQuestion
 

@@ -1,0 +1,46 @@
+"""How `make bench-answers` (bench/answers.py) scores the answer a visitor reads: the expected figures (the
+filings) or the answer span (mixed-docs) in its first characters or in all of it, with a refusal and an
+answer showing more than MAX_FIGURES figures (padding is not an answer) counted as misses. Kept apart from
+the benchmark's loading, so the suite checks these rules without the benchmark's extra packages."""
+
+from dataclasses import dataclass
+
+from bench import mixed_docs
+from bench.measures import Passage, Question, figures_in, number_recall
+
+ANSWER_HEAD = 600  # the characters of an answer a visitor reads first
+MAX_FIGURES = 12  # an answer showing more figures than this is padding, not an answer
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the chatbot said to one question, and whether it says it answered."""
+
+    text: str
+    answered: bool
+
+    @property
+    def figures(self) -> int:
+        """The distinct figures it shows, by the SEC set's rule (three significant digits or more, not years)."""
+        return len(figures_in(self.text))
+
+    @property
+    def counts(self) -> bool:
+        """An answer, and not padding: a refusal or a wall of figures answers nothing."""
+        return self.answered and self.figures <= MAX_FIGURES
+
+
+def figure_share(question: Question, reply: Reply, chars: int | None = None) -> float:
+    """The share of the question's expected figures in the reply's first `chars` characters (all of it: None)."""
+    if not reply.counts:
+        return 0.0
+    shown = reply.text[:chars]
+    return number_recall(question, [Passage(shown, "")], len(shown))
+
+
+def span_in_answer(question: mixed_docs.SpanQuestion, reply: Reply, chars: int | None = None) -> bool:
+    return reply.counts and mixed_docs.spans.contains(reply.text[:chars], question.span)
+
+
+def refused(replies: list[Reply]) -> int:
+    return sum(1 for reply in replies if not reply.answered)
