@@ -36,6 +36,11 @@ def write_pdf(path: Path, pages: list[Page]) -> Path:
                        f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode())
         objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    return write_objects(path, objects)
+
+
+def write_objects(path: Path, objects: list[bytes]) -> Path:
+    """A PDF of these objects, numbered from 1 (the first is the catalog), its cross-references right."""
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
