@@ -1,4 +1,4 @@
-"""Staff sessions for the browser tests."""
+"""Staff sessions for the browser tests, and what a page does wrong while one runs."""
 
 from django.test import Client
 
@@ -16,3 +16,10 @@ def signed_in(browser, cookie: dict, **options):
     context = browser.new_context(**options)
     context.add_cookies([cookie])
     return context
+
+
+def watch_errors(page) -> list[str]:
+    """The page's uncaught script errors, collected as they happen."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

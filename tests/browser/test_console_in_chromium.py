@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.sessions import signed_in, staff_cookie
+from tests.browser.sessions import signed_in, staff_cookie, watch_errors
 from tests.chatting import LICENCE_QUESTION
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,8 +13,7 @@ def test_staff_see_the_answer_with_the_passages_and_scores(live_server, owner_a,
     cookie = staff_cookie(owner_a, live_server.url)
     with chromium() as browser:
         page = signed_in(browser, cookie).new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        errors = watch_errors(page)
         page.goto(f"{live_server.url}/chatbots/{handbook_bot.id}/console/")
         page.get_by_label("Your question").fill(LICENCE_QUESTION)
         page.get_by_role("button", name="Ask").click()

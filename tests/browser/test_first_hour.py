@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from chatbots.models import Chatbot
 from datasources.models import DataSource
 from integrations import refusals
-from tests.browser.sessions import signed_in, staff_cookie
+from tests.browser.sessions import signed_in, staff_cookie, watch_errors
 from tests.browser.test_widget_in_chromium import script_tag
 from tests.embedding import make_chatbot, make_integration
 
@@ -81,8 +81,7 @@ def test_the_owner_previews_the_widget_on_docent_and_reads_the_refused_sites(liv
     cookie = staff_cookie(owner_a, live_server.url)
     with chromium() as browser:
         page = signed_in(browser, cookie).new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        errors = watch_errors(page)
         page.goto(f"{live_server.url}/chatbots/{chatbot.id}/integrations/")
         card = page.locator("section.integration", has_text="Website widget")
         expect(card.locator(".refusals")).to_contain_text(

@@ -17,6 +17,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from chat.models import Message
+from tests.browser.sessions import watch_errors
 from tests.ingestion import CORPUS
 from tests.worker_processes import WorkerProcesses
 
@@ -60,8 +61,7 @@ def test_sign_up_to_a_rated_answer_on_a_customers_site(customer_site, chromium, 
         processes.start()  # the db_worker
         with chromium() as browser:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
+            errors = watch_errors(page)
             shot = Shots(page)
 
             # Sign up: the new company lands in its own dashboard.

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from chat.models import Conversation, Message
 from chatbots.models import DEFAULT_FALLBACK_MESSAGE
 from integrations.models import Integration
+from tests.browser.sessions import watch_errors
 from tests.embedding import QUESTIONS, make_chatbot, make_integration
 
 pytestmark = pytest.mark.browser
@@ -51,10 +52,15 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def watch_errors(page) -> list[str]:
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
+def ask_the_first_suggestion(page, url: str, chat_server):
+    """The widget on the page at `url`, its chat socket answered by `chat_server` (Playwright's routed
+    socket) instead of Docent, opened and asked its first suggested question: its dialog."""
+    page.route_web_socket(re.compile(r".*/ws/chat/.*"), chat_server)
+    page.goto(url)
+    page.get_by_role("button", name="Chat with Acme assistant").click()
+    dialog = page.get_by_role("dialog", name="Acme assistant")
+    dialog.get_by_role("button", name=QUESTIONS[0]).click()
+    return dialog
 
 
 def test_the_widget_on_a_customers_site(live_server, company_a, customer_site, chromium, capsys):
@@ -217,11 +223,7 @@ def test_an_answer_streams_in_over_the_websocket_as_safe_markdown(live_server, c
     with chromium() as browser:
         page = browser.new_page()
         errors = watch_errors(page)
-        page.route_web_socket(re.compile(r".*/ws/chat/.*"), chat_server)
-        page.goto(url)
-        page.get_by_role("button", name="Chat with Acme assistant").click()
-        dialog = page.get_by_role("dialog", name="Acme assistant")
-        dialog.get_by_role("button", name=QUESTIONS[0]).click()
+        dialog = ask_the_first_suggestion(page, url, chat_server)
         expect(dialog.get_by_text("shipping.pdf page 2")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
 
         visitor_id = page.evaluate("localStorage.getItem('docent:visitor')")

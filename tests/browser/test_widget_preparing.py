@@ -1,12 +1,11 @@
 """Between a visitor's question and the answer's first words, the widget says the answer is being prepared."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_widget_in_chromium import ANSWER_TIMEOUT_MS, script_tag, watch_errors
-from tests.embedding import QUESTIONS, make_chatbot, make_integration
+from tests.browser.sessions import watch_errors
+from tests.browser.test_widget_in_chromium import ANSWER_TIMEOUT_MS, ask_the_first_suggestion, script_tag
+from tests.embedding import make_chatbot, make_integration
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +22,7 @@ def test_the_widget_shows_the_answer_is_being_prepared_until_its_first_words(liv
     with chromium() as browser:
         page = browser.new_page()
         errors = watch_errors(page)
-        page.route_web_socket(re.compile(r".*/ws/chat/.*"), chat_server)
-        page.goto(url)
-        page.get_by_role("button", name="Chat with Acme assistant").click()
-        dialog = page.get_by_role("dialog", name="Acme assistant")
-        dialog.get_by_role("button", name=QUESTIONS[0]).click()
+        dialog = ask_the_first_suggestion(page, url, chat_server)
         preparing = dialog.get_by_role("status").filter(has_text="Preparing the answer…")
         expect(preparing).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
 
