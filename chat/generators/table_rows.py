@@ -18,8 +18,6 @@ from datasources.indexes.lexical import tokenize
 # A cell's value that is one figure: "$ 14,514", "(1,204)", "15.7 %", "-3.2", "1,204.5 €", or a dash for none.
 _FIGURE = re.compile(r"^(?:[-−–(]?\s*[$€£¥]?\s*\(?\d[\d,]*(?:\.\d+)?\)?\s*%?\s*[$€£¥]?\)?|[-−–—])$")
 _DIGIT = re.compile(r"\d")
-_SYMBOL_BEFORE = {"$", "€", "£", "¥"}  # a cell holding only one of these belongs to the next cell
-_SYMBOL_AFTER = {"%"}  # and one holding only this to the previous one
 _SPACE_IN_FIGURE = re.compile(r"(?<=[$€£¥(])\s+(?=[\d(])|(?<=\d)\s+(?=%)")
 # A unit that is only a scale ("in millions", "$ in millions") is said after each figure ("$14,514 million"); any other
 # ("in millions, except per share data", "USD") once, after the label, in its own words.
@@ -65,7 +63,7 @@ def parse(line: str, unit: str | None = None) -> Row | None:
         return None
     label: list[str] = []
     figures: list[Figure] = []
-    for cell in _joined_symbols(chunk_format.cells(line)):
+    for _, cell in chunk_format.joined_symbols([("", cell) for cell in chunk_format.cells(line)]):
         heading, _, value = cell.rpartition(_HEADING)
         if _FIGURE.match(value.strip()):
             figures.append(Figure(heading.strip(), value.strip()))
@@ -74,23 +72,6 @@ def parse(line: str, unit: str | None = None) -> Row | None:
     if not label or not any(_DIGIT.search(figure.value) for figure in figures):
         return None
     return Row(chunk_format.CELL_SEPARATOR.join(label), figures, unit)
-
-
-def _joined_symbols(cells: list[str]) -> list[str]:
-    """The cells with a lone "%" joined to the figure before it and a lone "$" to the one after it, as
-    extraction split them: "15.7 %; %; 10.8; %" is "15.7 %; 10.8 %"."""
-    joined: list[str] = []
-    pending = ""
-    for cell in (cell.strip() for cell in cells):
-        if cell in _SYMBOL_BEFORE:
-            pending = cell + " "
-        elif cell in _SYMBOL_AFTER:
-            if joined and not joined[-1].endswith(cell):
-                joined[-1] += " " + cell
-        elif cell:
-            joined.append(pending + cell)
-            pending = ""
-    return joined
 
 
 def chosen_figures(row: Row, wanted: set[str], most: int) -> list[Figure]:

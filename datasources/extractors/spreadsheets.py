@@ -7,6 +7,7 @@ import re
 import warnings
 from pathlib import Path
 
+from datasources.chunk_format import CURRENCY
 from datasources.extractors.model import (
     DEFAULT_MAX_ROWS,
     Extraction,
@@ -14,7 +15,7 @@ from datasources.extractors.model import (
     exception_words,
     title_from_name,
 )
-from datasources.extractors.tables import CURRENCY, is_figure, render_row, stated_scale
+from datasources.extractors.tables import is_figure, render_row, stated_scale
 from datasources.filetypes import RejectedFile, decode_text, sniff_csv_dialect
 
 # Rows before the first row of two or more cells are a title, not the header.

@@ -9,8 +9,6 @@ import re
 
 from datasources import chunk_format
 
-CURRENCY = {"$", "€", "£", "¥"}
-PERCENT = "%"
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 # Dates written in words ("July 1, 2023", "Oct. 29") and period names ("Q3", "FY2024") head columns
 # of figures; a bare year, once removed, leaves nothing of them.
@@ -41,28 +39,13 @@ def render_row(header: list[str], cells: list[str]) -> str:
 def render_headed_cells(pairs: list[tuple[str, str]]) -> str:
     """A row of (heading, value) cells; cells under the same heading (one spanning columns) are read together."""
     groups: list[tuple[str, list[str]]] = []
-    for label, value in _joined_symbols(pairs):
+    for label, value in chunk_format.joined_symbols(pairs):
         if groups and label and groups[-1][0] == label:
             groups[-1][1].append(value)
         else:
             groups.append((label, [value]))
     return chunk_format.row_text([chunk_format.headed_cell(label, " ".join(values)) if label else " ".join(values)
                                   for label, values in groups])
-
-
-def _joined_symbols(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    joined: list[tuple[str, str]] = []
-    pending_symbol = ""
-    for label, value in pairs:
-        value = value.strip()
-        if value in CURRENCY:
-            pending_symbol = value + " "
-        elif value == PERCENT and joined and not joined[-1][1].endswith(PERCENT):
-            joined[-1] = (joined[-1][0], joined[-1][1] + PERCENT)
-        elif value:
-            joined.append((label, pending_symbol + value))
-            pending_symbol = ""
-    return joined
 
 
 def is_figure(cell: str) -> bool:
