@@ -10,7 +10,6 @@ printed and written to docs/BENCHMARKS.md under its own heading.
 
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -30,6 +29,7 @@ import numpy as np
 from bench.ingest_anchor import load_model
 from bench.measures import SEC_10_Q_DIR, Passage, Question, load_questions, score
 from bench.runstats import RunStats
+from config.sources import source_digest
 from datasources.embedders.local import cpu_has_bf16
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -95,12 +95,7 @@ class Collection:
 
 def chunker_digest() -> str:
     """SHA-256 over the source of CHUNKER_CODE, file by file in a fixed order."""
-    digest = hashlib.sha256()
-    for entry in CHUNKER_CODE:
-        path = PROJECT_ROOT / entry
-        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(str(source.relative_to(PROJECT_ROOT)).encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()
+    return source_digest(CHUNKER_CODE)
 
 
 @dataclass(frozen=True)

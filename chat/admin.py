@@ -5,7 +5,7 @@ from chat.models import Conversation, ImprovedAnswer, Message
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["created_at", "role", "content", "sources", "mode", "answered", "interrupted", "latency_ms"]
+    fields = ["created_at", "role", "content", "sources", "mode", "answered", "interrupted", "cached", "latency_ms"]
     readonly_fields = fields
     extra = 0
     can_delete = False

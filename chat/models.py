@@ -105,6 +105,8 @@ class Message(models.Model):
     answered = models.BooleanField(null=True, help_text="False when the documents held no answer.")
     interrupted = models.BooleanField(default=False, help_text="The visitor left or the answer failed mid-way: "
                                                                "the content is what was written until then.")
+    cached = models.BooleanField(default=False, help_text="Served from the answer cache: the same first question "
+                                                          "was answered before from the same documents and settings.")
     latency_ms = models.PositiveIntegerField(null=True, help_text="From the question to the whole answer.")
     first_token_ms = models.PositiveIntegerField(null=True, help_text="From the question to the answer's first words.")
     prompt_tokens = models.PositiveIntegerField(default=0)

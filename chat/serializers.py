@@ -44,6 +44,8 @@ class ChatResponseSerializer(serializers.Serializer):
     citations = CitationSerializer(many=True)
     mode = serializers.ChoiceField(choices=Message.Mode.choices, help_text="Which kind of answerer wrote it.")
     answered = serializers.BooleanField(help_text="False when the documents held no answer (the fallback message).")
+    cached = serializers.BooleanField(help_text="True when the answer came from the answer cache: the same first "
+                                                "question was answered before from the same documents and settings.")
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -56,7 +58,7 @@ class MessageSerializer(serializers.ModelSerializer):
 class StaffMessageSerializer(MessageSerializer):
     class Meta(MessageSerializer.Meta):
         fields = [*MessageSerializer.Meta.fields, "citations", "latency_ms", "first_token_ms", "prompt_tokens",
-                  "completion_tokens", "model"]
+                  "completion_tokens", "model", "cached"]
 
 
 class ConversationSerializer(serializers.ModelSerializer):

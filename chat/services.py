@@ -4,7 +4,9 @@
 retrieve the chatbot's passages, build the prompt, stream the generator's words, then name the
 sources and store the answer with its latency, tokens and mode. The answer is stored whatever
 happens: when the generator fails or the visitor leaves mid-way, what was written so far is
-kept, marked interrupted.
+kept, marked interrupted. A conversation's first question asked before of the same chatbot, its
+documents and settings unchanged, is answered from the answer cache (chat/answer_cache.py) in
+the same events, and stored marked cached.
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from chat import answer_cache
 from chat.context import MAX_VISITOR_CONTEXT_CHARS, Prompt, build_prompt
 from chat.generators import Generation, GenerationError, get_generator
 from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
@@ -188,10 +191,17 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     answered: bool = True
+    cached: bool = False
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    def kept(self) -> dict:
+        """What the answer cache keeps of a finished answer: all that is sent and stored but its timings
+        and tokens, which a cached answer does not spend."""
+        return {"text": self.text, "mode": self.mode, "model": self.model, "answered": self.answered,
+                "passages": self.passages}
 
     def cited(self) -> list[Passage]:
         """The passages the answer cites by number ([1], [2] …); all of them when it cites none."""
@@ -216,7 +226,7 @@ def finish_turn(turn: Turn, answer: Answer, *, interrupted: bool = False) -> Mes
     return _store(
         turn.conversation, role=Message.Role.ASSISTANT, content=answer.text, mode=answer.mode, model=answer.model,
         sources=answer.sources(), citations=answer.citations(),
-        answered=answer.answered, interrupted=interrupted,
+        answered=answer.answered, interrupted=interrupted, cached=answer.cached,
         latency_ms=round((time.monotonic() - turn.started) * 1000), first_token_ms=answer.first_token_ms,
         prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
 
@@ -264,18 +274,19 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     """Answer one question: `token` events as the answer is written, then `sources` and `done`
     (or `error`). Each event carries the conversation's session id, and the first turn of a visitor's
     conversation its secret too."""
-    turn = await in_thread(begin_turn)(asker, question)
+    turn, cache_key, kept = await in_thread(_begin)(asker, question)
     session = turn.session()
     answer = Answer()
     stored = False
     try:
-        async for text in coalesced(_written(asker, question, turn, answer), every=TOKEN_FRAME_SECONDS):
+        pieces = _recalled(kept, turn, answer) if kept is not None else _written(asker, question, turn, answer)
+        async for text in coalesced(pieces, every=TOKEN_FRAME_SECONDS):
             yield Event("token", {"token": text, **session})
         yield Event("sources", {"sources": answer.sources(), "citations": answer.citations(), **session})
-        message = await in_thread(finish_turn)(turn, answer)
+        message = await in_thread(_finished)(turn, answer, cache_key)
         stored = True
-        yield Event("done", {"mode": answer.mode, "answered": answer.answered, "message_id": str(message.id),
-                             "latency_ms": message.latency_ms, **session})
+        yield Event("done", {"mode": answer.mode, "answered": answer.answered, "cached": answer.cached,
+                             "message_id": str(message.id), "latency_ms": message.latency_ms, **session})
         return
     except GenerationError as error:
         failure = error_body("answer_failed", str(error))
@@ -286,6 +297,35 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
         if not stored:  # it failed, or the visitor left mid-answer: keep what was written
             await asyncio.shield(in_thread(finish_turn)(turn, answer, interrupted=True))
     yield Event("error", {**failure, **session})
+
+
+def _begin(asker: Asker, question: Question) -> tuple[Turn, str, dict | None]:
+    """The question stored as a turn; the key its answer is cached under ("" when it is not the first question
+    of its conversation, or comes with the visitor's context); the cached answer, if there is one."""
+    turn = begin_turn(asker, question)
+    if turn.history or question.context or not answer_cache.enabled():
+        return turn, "", None
+    key = answer_cache.cache_key(chatbot=asker.chatbot, message=question.message)
+    return turn, key, answer_cache.recall(key)
+
+
+def _finished(turn: Turn, answer: Answer, cache_key: str) -> Message:
+    """The whole answer stored, and cached under `cache_key` unless it came from the cache or has no key."""
+    message = finish_turn(turn, answer)
+    if cache_key and not answer.cached:
+        try:
+            answer_cache.remember(cache_key, answer.kept())
+        except Exception:  # the next asker gets a fresh answer; this one has it already
+            logger.exception("Caching the answer of conversation %s failed", turn.conversation.pk)
+    return message
+
+
+async def _recalled(kept: dict, turn: Turn, answer: Answer) -> AsyncIterator[str]:
+    answer.mode, answer.model, answer.answered = kept["mode"], kept["model"], kept["answered"]
+    answer.passages, answer.cached = list(kept["passages"]), True
+    _note_first_token(answer, turn)
+    answer.parts.append(kept["text"])
+    yield kept["text"]
 
 
 async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer) -> AsyncIterator[str]:
@@ -368,7 +408,8 @@ async def coalesced(pieces: AsyncIterator[str], *, every: float) -> AsyncIterato
 
 async def collect(events: AsyncIterator[Event]) -> dict:
     """The whole answer at once, for POST /api/chat: the spec's response plus citations and mode."""
-    result = {"response": "", "sources": [], "citations": [], "session_id": "", "mode": "", "answered": None}
+    result = {"response": "", "sources": [], "citations": [], "session_id": "", "mode": "", "answered": None,
+              "cached": False}
     async for event in events:
         result["session_id"] = event.data["session_id"]
         if "conversation_secret" in event.data:
@@ -379,6 +420,7 @@ async def collect(events: AsyncIterator[Event]) -> dict:
             result["sources"], result["citations"] = event.data["sources"], event.data["citations"]
         elif event.type == "done":
             result["mode"], result["answered"] = event.data["mode"], event.data["answered"]
+            result["cached"] = event.data["cached"]
         elif event.type == "error":
             failure = event.data["error"]
             raise ApiError(failure["message"], code=failure["code"], status_code=502)

@@ -157,7 +157,12 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-        }
+        },
+        "queries": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:queries",
+        },
     }
     CHANNEL_LAYERS = {
         "default": {
@@ -174,7 +179,11 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "queries": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "queries",
+                    "OPTIONS": {"MAX_ENTRIES": envint("QUERY_CACHE_MAX_ENTRIES", 2000, minimum=1)}},
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # django-ratelimit refuses a per-process cache because counters would not be shared between
     # processes. Without REDIS_URL Docent runs one web process (one Daphne), so every request is
@@ -193,6 +202,12 @@ SOCKETS_PER_ADDRESS = envint("SOCKETS_PER_ADDRESS", 100, minimum=1)
 SOCKET_COUNTS_BACKEND = "config.sockets.RedisSocketCounts" if REDIS_URL else "config.sockets.LocalSocketCounts"
 # Earlier turns of the conversation given to the answerer with each question.
 CHAT_HISTORY_TURNS = envint("CHAT_HISTORY_TURNS", 10, minimum=0)
+# Caching for frequent queries (the "queries" cache, apart from the rate-limit counters so that it never
+# pushes them out): how long an answer to a conversation's first question (chat/answer_cache.py) and a
+# question's embedding (datasources/embedders/) are kept. Their keys change with anything that changes
+# the result, so these only bound the memory used; 0 turns each cache off.
+ANSWER_CACHE_SECONDS = envint("ANSWER_CACHE_SECONDS", 86_400, minimum=0)
+QUESTION_EMBEDDING_CACHE_SECONDS = envint("QUESTION_EMBEDDING_CACHE_SECONDS", 86_400, minimum=0)
 
 # --- Tasks ---------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,6 +1,6 @@
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from accounts.models import Company, User
@@ -29,12 +29,18 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with empty rate-limit counters, caches and open-socket counts, whatever ran
-    before it (a socket a test left open would otherwise count against the next test's caps)."""
-    cache.clear()
+    """Each test starts with empty rate-limit counters, caches (cached answers and question vectors too) and
+    open-socket counts, whatever ran before it (a socket a test left open would otherwise count against the
+    next test's caps)."""
+    _clear_caches()
     sockets.socket_counts_reset()
     yield
-    cache.clear()
+    _clear_caches()
+
+
+def _clear_caches():
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

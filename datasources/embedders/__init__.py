@@ -6,6 +6,7 @@ still returns an object, whose `enabled` is False, so chunking works the same an
 the dense path by asking one question instead of comparing backend names.
 """
 
+import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -13,6 +14,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import caches
 
 from config.backends import configured
 
@@ -63,6 +65,29 @@ class EmbeddingError(Exception):
 def get_embedder() -> Embedder:
     """The configured embedder, one per configuration and process (the local model loads once)."""
     return configured(BACKENDS, settings.EMBEDDING_BACKEND)
+
+
+def embedder_identity(embedder: Embedder) -> str:
+    """What decides an embedder's vectors: its kind, model and dimension."""
+    return f"{type(embedder).__name__}:{embedder.model}:{embedder.dimension}"
+
+
+def embed_question(embedder: Embedder, text: str) -> np.ndarray:
+    """The question's vector, from the shared "queries" cache when this embedder embedded the very same text
+    before (for QUESTION_EMBEDDING_CACHE_SECONDS; 0 embeds every time). Keyed by the exact text, not by a
+    normalised one: a vector is a function of every character embedded, and retrieval must not depend on
+    which spelling of a question came first."""
+    seconds = settings.QUESTION_EMBEDDING_CACHE_SECONDS
+    if not seconds:
+        return embedder.embed_query(text)
+    key = f"question-vector:{embedder_identity(embedder)}:{hashlib.sha256(text.encode()).hexdigest()}"
+    cache = caches["queries"]
+    kept = cache.get(key)
+    if kept is not None:
+        return np.frombuffer(kept, dtype=np.float32)
+    vector = np.asarray(embedder.embed_query(text), dtype=np.float32)
+    cache.set(key, vector.tobytes(), seconds)
+    return vector
 
 
 class LexicalOnly:

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from datasources.embedders import EmbeddingError, get_embedder
+from datasources.embedders import EmbeddingError, embed_question, get_embedder
 from datasources.indexes import lexical
 from datasources.indexes.lexical import SourceIndex
 from datasources.indexes.vector import Match, VectorIndexError, VectorRecord, get_vector_index
@@ -71,7 +71,7 @@ class ChunkSearch:
         if not embedder.enabled:
             return []
         try:
-            return get_vector_index().query(company_id=self.company_id, vector=embedder.embed_query(question),
+            return get_vector_index().query(company_id=self.company_id, vector=embed_question(embedder, question),
                                             data_source_ids=list(source_ids or self.sources), top_k=top_k)
         except (EmbeddingError, VectorIndexError):
             logger.warning("Dense search failed; answering from lexical search alone", exc_info=True)

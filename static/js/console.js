@@ -44,8 +44,13 @@
       done(event) {
         const mode = { extractive: "quoted from the documents", openai: "written by the language model",
           fallback: "fallback message: nothing relevant found" }[event.mode] || event.mode;
-        node.append(el("div", { class: "console-meta" }, "Answer " + mode +
-          (event.latency_ms !== undefined ? " · " + event.latency_ms + " ms" : "")));
+        const meta = el("div", { class: "console-meta" }, "Answer " + mode +
+          (event.latency_ms !== undefined ? " · " + event.latency_ms + " ms" : ""));
+        if (event.cached) {
+          meta.append(" · ", el("span", { class: "console-cached", title: "The same first question was answered " +
+            "before from the same documents and settings: this answer comes from the answer cache." }, "cached"));
+        }
+        node.append(meta);
         reveal(node);
       },
       fail(message) {

@@ -1,0 +1,79 @@
+"""The answer cache: a conversation's first question, asked again of the same chatbot, answered from the cache.
+
+Only a first question without the visitor's `context` is cached: any other answer also depends on what
+came before or on what the page sent. The key holds everything an answer is made from: the company,
+the chatbot, the question as the one normaliser (chat/questions.py) writes it, the answer backend and
+model, the embedder and its relevance floor, the vector index, the chatbot's settings, its searched
+data sources with the time each last changed, and the answering code's digest. So any change is
+simply a new key, in every process at once (the "queries" cache is Redis when REDIS_URL is set), and
+old entries expire unread (ANSWER_CACHE_SECONDS; 0 turns the cache off). A company's or a chatbot's
+answers can never be another's: both ids are in the key.
+
+The cache is consulted only once the asker is authorised and the question counted against the rate
+limits, exactly as for a fresh answer; a cached answer is stored as a message of its own like any
+other (marked `cached`), so conversations and analytics see it.
+"""
+
+import functools
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.cache import caches
+
+from chat.generators import get_generator
+from chat.questions import normalized_question
+from chatbots.models import Chatbot
+from config.sources import source_digest
+from datasources.embedders import embedder_identity, get_embedder
+from datasources.models import DataSource
+from datasources.selectors import searched_versions
+
+# The code an answer comes from: retrieval, prompts and generators in chat; chunks, indexes and embedders
+# in datasources; the chatbot's fields in chatbots.
+ANSWERING_CODE = ("chat", "chatbots", "datasources")
+# Chatbot fields that only change how the chatbot looks, or when it changed: every other one is in the key,
+# so a field added later counts until it is listed here.
+NOT_IN_ANSWERS = frozenset({"id", "company", "created_at", "updated_at", "description", "welcome_message",
+                            "theme", "suggested_questions"})
+
+
+def cache_key(*, chatbot: Chatbot, message: str) -> str:
+    """The key of the answer to `message` as a conversation's first question to the chatbot, as it is now."""
+    generator, embedder = get_generator(chatbot), get_embedder()
+    state = {
+        "question": normalized_question(message, limit=None),
+        "answers": [generator.mode, generator.model],
+        "embedder": [embedder_identity(embedder), embedder.relevance_floor],
+        "vectors": settings.VECTOR_BACKEND,
+        "chatbot": _settings_of(chatbot),
+        "data_sources": searched_versions(company_id=chatbot.company_id,
+                                          data_sources=DataSource.objects.filter(chatbots=chatbot)),
+        "code": code_version(),
+    }
+    digest = hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+    return f"answer:{chatbot.company_id}:{chatbot.id}:{digest}"
+
+
+def recall(key: str) -> dict | None:
+    """What `remember` kept under the key, if it is still there."""
+    return caches["queries"].get(key)
+
+
+def remember(key: str, answer: dict) -> None:
+    caches["queries"].set(key, answer, settings.ANSWER_CACHE_SECONDS)
+
+
+def enabled() -> bool:
+    return settings.ANSWER_CACHE_SECONDS > 0
+
+
+@functools.cache
+def code_version() -> str:
+    """The digest of ANSWERING_CODE, read once per process: a deployment that changes it starts afresh."""
+    return source_digest(ANSWERING_CODE)
+
+
+def _settings_of(chatbot: Chatbot) -> dict:
+    return {field.attname: getattr(chatbot, field.attname) for field in chatbot._meta.concrete_fields
+            if field.name not in NOT_IN_ANSWERS}
