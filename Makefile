@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-answers bench-chunks bench-search bench-load bench-analytics bench-revocation clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-answers bench-chunks bench-search bench-load bench-analytics bench-revocation bench-cache clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
 SYSTEM_PACKAGES := clamav-daemon chromium
@@ -104,6 +104,11 @@ bench-analytics: install
 bench-revocation: install
 	@$(PY) -c 'import websockets' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.socket_revocation
+
+# CPU per answer served from the answer cache beside a fresh one (bench/answer_cache.py): two mixed-docs statements
+# loaded into a throwaway SQLite database, then asked through the answer flow; about a minute.
+bench-cache: install
+	$(PY) -m bench.answer_cache
 
 clean:
 	rm -rf var/test-* .pytest_cache

@@ -20,6 +20,7 @@ import json
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 
 from chat.generators import get_generator
 from chat.questions import normalized_question
@@ -27,7 +28,6 @@ from chatbots.models import Chatbot
 from config.sources import source_digest
 from datasources.embedders import embedder_identity, get_embedder
 from datasources.models import DataSource
-from datasources.selectors import searched_versions
 
 # The code an answer comes from: retrieval, prompts and generators in chat; chunks, indexes and embedders
 # in datasources; the chatbot's fields in chatbots.
@@ -47,8 +47,7 @@ def cache_key(*, chatbot: Chatbot, message: str) -> str:
         "embedder": [embedder_identity(embedder), embedder.relevance_floor],
         "vectors": settings.VECTOR_BACKEND,
         "chatbot": _settings_of(chatbot),
-        "data_sources": searched_versions(company_id=chatbot.company_id,
-                                          data_sources=DataSource.objects.filter(chatbots=chatbot)),
+        "data_sources": _searched_versions(chatbot),
         "code": code_version(),
     }
     digest = hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
@@ -72,6 +71,22 @@ def enabled() -> bool:
 def code_version() -> str:
     """The digest of ANSWERING_CODE, read once per process: a deployment that changes it starts afresh."""
     return source_digest(ANSWERING_CODE)
+
+
+def _searched_versions(chatbot: Chatbot) -> list[tuple[str, str]]:
+    """(id, updated_at) of the data sources the chatbot's answers search: its own, of its company, ready, as
+    `chunk_search` takes them. The set changes when one is attached, detached, deleted or processed again, and
+    `updated_at` when its processing ends. One statement written out: the ORM took 0.7 ms of CPU to compile
+    this join, a fifth of a cached answer's (bench/answer_cache.py)."""
+    uuid_field = DataSource._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id, s.updated_at FROM {DataSource._meta.db_table} s "
+            f"JOIN {Chatbot.data_sources.through._meta.db_table} link ON link.data_source_id = s.id "
+            "WHERE link.chatbot_id = %s AND s.company_id = %s AND s.status = %s ORDER BY s.id",
+            [uuid_field.get_db_prep_value(chatbot.id, connection), uuid_field.get_db_prep_value(
+                chatbot.company_id, connection), DataSource.Status.READY])
+        return [(str(source_id), str(updated_at)) for source_id, updated_at in cursor.fetchall()]
 
 
 def _settings_of(chatbot: Chatbot) -> dict:

@@ -156,26 +156,32 @@ class Turn:
 @transaction.atomic
 def begin_turn(asker: Asker, question: Question) -> Turn:
     """Store the question in the asker's conversation (a new one unless theirs was named)."""
-    conversation, secret = conversation_to_continue(asker, question), ""
-    if conversation is None:
-        conversation = Conversation(
-            company_id=asker.chatbot.company_id, chatbot=asker.chatbot, chatbot_name=asker.chatbot.name,
-            channel=asker.channel, integration=asker.integration, staff_user=asker.staff_user,
-            visitor_id=asker.visitor_id)
-        if asker.is_visitor:
-            secret = conversation.issue_secret()
-        conversation.save(force_insert=True)
-    earlier = list(conversation.messages.order_by("-created_at").values_list("role", "content")
-                   [: settings.CHAT_HISTORY_TURNS * 2])
-    message = _store(conversation, role=Message.Role.USER, content=question.message)
-    return Turn(conversation=conversation, question=message, history=earlier[::-1], secret=secret)
+    conversation = conversation_to_continue(asker, question)
+    if conversation is not None:
+        earlier = list(conversation.messages.order_by("-created_at").values_list("role", "content")
+                       [: settings.CHAT_HISTORY_TURNS * 2])
+        message = _store(conversation, role=Message.Role.USER, content=question.message)
+        return Turn(conversation=conversation, question=message, history=earlier[::-1])
+    now, secret = timezone.now(), ""
+    conversation = Conversation(
+        company_id=asker.chatbot.company_id, chatbot=asker.chatbot, chatbot_name=asker.chatbot.name,
+        channel=asker.channel, integration=asker.integration, staff_user=asker.staff_user,
+        visitor_id=asker.visitor_id, created_at=now, updated_at=now)
+    if asker.is_visitor:
+        secret = conversation.issue_secret()
+    conversation.save(force_insert=True)
+    message = _store(conversation, role=Message.Role.USER, content=question.message, at=now)
+    return Turn(conversation=conversation, question=message, history=[], secret=secret)
 
 
-def _store(conversation: Conversation, **fields) -> Message:
-    now = timezone.now()
+def _store(conversation: Conversation, *, at=None, **fields) -> Message:
+    """A message of the conversation, which is marked updated at its time; `at`: the time the conversation was
+    written with already (a new one's first message)."""
+    now = at or timezone.now()
     message = Message.objects.create(conversation=conversation, company_id=conversation.company_id,
                                      chatbot_id=conversation.chatbot_id, created_at=now, **fields)
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    if at is None:
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     return message
 
 
@@ -274,19 +280,23 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     """Answer one question: `token` events as the answer is written, then `sources` and `done`
     (or `error`). Each event carries the conversation's session id, and the first turn of a visitor's
     conversation its secret too."""
-    turn, cache_key, kept = await in_thread(_begin)(asker, question)
+    turn, cache_key, recalled = await in_thread(_begin)(asker, question)
     session = turn.session()
+    if recalled is not None:  # stored already: the whole answer goes out at once
+        answer, message = recalled
+        yield Event("token", {"token": answer.text, **session})
+        yield _sources_event(answer, session)
+        yield _done_event(answer, message, session)
+        return
     answer = Answer()
     stored = False
     try:
-        pieces = _recalled(kept, turn, answer) if kept is not None else _written(asker, question, turn, answer)
-        async for text in coalesced(pieces, every=TOKEN_FRAME_SECONDS):
+        async for text in coalesced(_written(asker, question, turn, answer), every=TOKEN_FRAME_SECONDS):
             yield Event("token", {"token": text, **session})
-        yield Event("sources", {"sources": answer.sources(), "citations": answer.citations(), **session})
+        yield _sources_event(answer, session)
         message = await in_thread(_finished)(turn, answer, cache_key)
         stored = True
-        yield Event("done", {"mode": answer.mode, "answered": answer.answered, "cached": answer.cached,
-                             "message_id": str(message.id), "latency_ms": message.latency_ms, **session})
+        yield _done_event(answer, message, session)
         return
     except GenerationError as error:
         failure = error_body("answer_failed", str(error))
@@ -299,14 +309,21 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     yield Event("error", {**failure, **session})
 
 
-def _begin(asker: Asker, question: Question) -> tuple[Turn, str, dict | None]:
+def _begin(asker: Asker, question: Question) -> tuple[Turn, str, tuple[Answer, Message] | None]:
     """The question stored as a turn; the key its answer is cached under ("" when it is not the first question
-    of its conversation, or comes with the visitor's context); the cached answer, if there is one."""
+    of its conversation, or comes with the visitor's context); and when the answer is in the cache, that
+    answer, stored already (one trip to a worker thread for the whole of a cached answer)."""
     turn = begin_turn(asker, question)
     if turn.history or question.context or not answer_cache.enabled():
         return turn, "", None
     key = answer_cache.cache_key(chatbot=asker.chatbot, message=question.message)
-    return turn, key, answer_cache.recall(key)
+    kept = answer_cache.recall(key)
+    if kept is None:
+        return turn, key, None
+    answer = Answer(mode=kept["mode"], model=kept["model"], passages=kept["passages"], parts=[kept["text"]],
+                    answered=kept["answered"], cached=True)
+    _note_first_token(answer, turn)
+    return turn, key, (answer, finish_turn(turn, answer))
 
 
 def _finished(turn: Turn, answer: Answer, cache_key: str) -> Message:
@@ -320,12 +337,13 @@ def _finished(turn: Turn, answer: Answer, cache_key: str) -> Message:
     return message
 
 
-async def _recalled(kept: dict, turn: Turn, answer: Answer) -> AsyncIterator[str]:
-    answer.mode, answer.model, answer.answered = kept["mode"], kept["model"], kept["answered"]
-    answer.passages, answer.cached = list(kept["passages"]), True
-    _note_first_token(answer, turn)
-    answer.parts.append(kept["text"])
-    yield kept["text"]
+def _sources_event(answer: Answer, session: dict) -> Event:
+    return Event("sources", {"sources": answer.sources(), "citations": answer.citations(), **session})
+
+
+def _done_event(answer: Answer, message: Message, session: dict) -> Event:
+    return Event("done", {"mode": answer.mode, "answered": answer.answered, "cached": answer.cached,
+                          "message_id": str(message.id), "latency_ms": message.latency_ms, **session})
 
 
 async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer) -> AsyncIterator[str]:

@@ -132,8 +132,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One test database per test run, so runs side by side (and their worker subprocesses) never collide.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-docent-{os.getpid()}.sqlite3")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0, minimum=0)
     DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **POSTGRES_POOL_OPTIONS}
+# Seconds a connection is reused. Each question's database work runs in a worker thread, which otherwise opens a
+# connection of its own every time: on SQLite, about 1.5 ms of CPU per question (docs/BENCHMARKS.md, "Answer cache").
+DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0, minimum=0)
 # A streaming replica of the primary, for the analytics reads (config/routers.py); the primary serves all
 # else. In tests the alias mirrors the primary: a test that needs a real replica configures one itself.
 DATABASE_REPLICA_URL = envurl("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql"))

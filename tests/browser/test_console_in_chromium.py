@@ -40,3 +40,23 @@ def test_the_console_shows_the_newest_answer(live_server, owner_a, handbook_bot,
         newest = log.locator(".console-msg.bot").last
         expect(newest.locator("p")).to_be_in_viewport()
         expect(newest.locator(".console-meta")).to_be_in_viewport()
+
+
+def test_an_answer_from_the_cache_is_marked_cached(live_server, owner_a, handbook_bot, chromium):
+    cookie = staff_cookie(owner_a, live_server.url)
+    with chromium() as browser:
+        page = signed_in(browser, cookie).new_page()
+        errors = watch_errors(page)
+        page.goto(f"{live_server.url}/chatbots/{handbook_bot.id}/console/")
+        log = page.get_by_role("log", name="Conversation")
+        page.get_by_label("Your question").fill(LICENCE_QUESTION)
+        page.get_by_role("button", name="Ask").click()
+        expect(log.locator(".console-meta")).to_have_count(1, timeout=20_000)
+        expect(log.locator(".console-cached")).to_have_count(0)
+        page.get_by_role("button", name="New conversation").click()  # the same first question again
+        page.get_by_label("Your question").fill(LICENCE_QUESTION)
+        page.get_by_role("button", name="Ask").click()
+        expect(log.locator(".console-meta")).to_have_count(1, timeout=20_000)
+        expect(log.locator(".console-meta").last).to_contain_text("cached")
+        expect(log.locator(".console-msg.bot p").last).to_contain_text("current licence")
+        assert errors == []
