@@ -5,6 +5,9 @@ The language model is the local OpenAI-speaking server (tests/fakes/openai_serve
 received tell how many answers were written rather than recalled.
 """
 
+import json
+from urllib.request import Request, urlopen
+
 import pytest
 from asgiref.sync import sync_to_async
 
@@ -208,3 +211,17 @@ async def test_a_cached_answer_streams_the_frames_of_a_fresh_one(model_bot, lang
     assert fresh[-1]["cached"] is False and cached[-1]["cached"] is True
     assert cached[-1]["conversation_secret"] != fresh[-1]["conversation_secret"]  # each visitor their own
     assert len(language_model.chat_requests()) == 1
+
+
+def test_an_answer_cached_by_one_web_process_is_served_by_another(two_web_processes, company_a):
+    chatbot = bot(company_a)  # no documents: its fallback message, cached like any answer
+    key = server_key(chatbot)
+    body = json.dumps({"chatbot_id": str(chatbot.id), "message": LICENCE_QUESTION}).encode()
+    answers = []
+    for url in two_web_processes:
+        request = Request(f"{url}/api/chat", data=body, method="POST", headers={
+            "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        with urlopen(request, timeout=60) as response:
+            answers.append(json.load(response))
+    assert [answer["cached"] for answer in answers] == [False, True]
+    assert answers[1]["response"] == answers[0]["response"] == chatbot.fallback_message
