@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from datasources.chunk_format import CURRENCY
 from datasources.extractors.model import DEFAULT_MAX_PAGES, Extraction, Sections, clean_text, title_from_name
 from datasources.extractors.tables import is_figure, render_headed_cells, stated_scale
 from datasources.filetypes import RejectedFile
@@ -334,7 +335,9 @@ def _line(glyphs: list[tuple]) -> "_Line":
     cells: list[_Cell] = []
     text, start, end = "", None, None
     for _, box, char, after_space in glyphs:
-        if end is not None and box[0] - end > column_gap:
+        # A currency sign set after a figure opens the next column's figure ("40,665 $ 39,570").
+        opens_figure = char in CURRENCY and after_space and text[-1:].isdigit()
+        if end is not None and (box[0] - end > column_gap or opens_figure):
             cells.append(_Cell(text, start, end))
             text, start = "", None
         text += (" " if text and after_space else "") + char
