@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from asgiref.sync import sync_to_async
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -14,7 +15,17 @@ from django.test import Client
 from chatbots.models import Chatbot
 from datasources.naming import storage_path
 from integrations.documents import DocumentLinks
-from tests.chatting import LICENCE_QUESTION, WAREHOUSE, add_source, ask, bot, server_sent_events, widget_key
+from tests.chatting import (
+    LICENCE_QUESTION,
+    WAREHOUSE,
+    add_source,
+    ask,
+    bot,
+    chat_socket,
+    server_sent_events,
+    socket_answer,
+    widget_key,
+)
 from tests.isolation import assert_foreign_404
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_models")]
@@ -93,6 +104,19 @@ def test_the_streamed_answer_carries_the_links_too(shown):
     [sources] = [event for event in server_sent_events(response) if event["type"] == "sources"]
     assert sources["source_urls"][0].startswith("http://testserver/api/documents/")
     assert _open(sources["source_urls"][0]).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_the_widgets_socket_and_the_staff_console_carry_the_links_too(shown, owner_a):
+    visitor = chat_socket(shown, key=await sync_to_async(widget_key)(shown))
+    staff = await sync_to_async(chat_socket)(shown, user=owner_a, origin="http://testserver")
+    for socket in (visitor, staff):
+        connected, code = await socket.connect()
+        assert connected, code
+        [sources] = [frame for frame in await socket_answer(socket, LICENCE_QUESTION) if frame["type"] == "sources"]
+        assert sources["source_urls"][0].startswith("http://testserver/api/documents/")
+        assert [citation["url"] for citation in sources["citations"] if citation["cited"]] == sources["source_urls"]
+        await socket.disconnect()
 
 
 def test_a_file_other_than_a_pdf_is_only_ever_a_download(company_a):
