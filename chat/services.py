@@ -29,6 +29,7 @@ from chatbots.models import Chatbot
 from config.errors import ApiError, error_body
 from datasources.chunk_format import markdown_passage
 from datasources.services import datasource_write_text
+from integrations.documents import DocumentLinks, document_links
 from integrations.models import Integration
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Asker:
     integration: Integration | None = None
     staff_user: object | None = None
     visitor_id: str = ""  # for analytics only: the visitor's browser sends whatever it likes
+    origin: str = ""  # Docent's own origin as the asker reached it, where links to cited documents point
 
     @property
     def is_visitor(self) -> bool:
@@ -212,6 +214,22 @@ class Answer:
                 for number, p in enumerate(self.passages, start=1)]
 
 
+def linked_citations(citations: list[dict], links: DocumentLinks | None) -> list[dict]:
+    """The citations, each with the `url` of its document, or None unless the chatbot lets visitors open
+    its documents. Made each time citations are sent (a link expires), never stored."""
+    return [{**citation, "url": links.url(citation["data_source_id"], citation.get("page_number"))
+             if links is not None and citation.get("data_source_id") else None} for citation in citations]
+
+
+def source_urls(sources: list[str], citations: list[dict]) -> list[str | None]:
+    """Beside each source ("report.pdf page 2"), the url of the document the answer cites there, or None."""
+    urls: dict[str, str | None] = {}
+    for citation in citations:
+        if citation.get("cited", True):
+            urls.setdefault(citation.get("location"), citation.get("url"))
+    return [urls.get(source) for source in sources]
+
+
 def finish_turn(turn: Turn, answer: Answer, *, interrupted: bool = False) -> Message:
     return _store(
         turn.conversation, role=Message.Role.ASSISTANT, content=answer.text, mode=answer.mode, model=answer.model,
@@ -271,7 +289,10 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     try:
         async for text in coalesced(_written(asker, question, turn, answer), every=TOKEN_FRAME_SECONDS):
             yield Event("token", {"token": text, **session})
-        yield Event("sources", {"sources": answer.sources(), "citations": answer.citations(), **session})
+        sources = answer.sources()
+        citations = linked_citations(answer.citations(), document_links(asker.chatbot, asker.origin))
+        yield Event("sources", {"sources": sources, "source_urls": source_urls(sources, citations),
+                                "citations": citations, **session})
         message = await in_thread(finish_turn)(turn, answer)
         stored = True
         yield Event("done", {"mode": answer.mode, "answered": answer.answered, "message_id": str(message.id),
@@ -368,7 +389,8 @@ async def coalesced(pieces: AsyncIterator[str], *, every: float) -> AsyncIterato
 
 async def collect(events: AsyncIterator[Event]) -> dict:
     """The whole answer at once, for POST /api/chat: the spec's response plus citations and mode."""
-    result = {"response": "", "sources": [], "citations": [], "session_id": "", "mode": "", "answered": None}
+    result = {"response": "", "sources": [], "source_urls": [], "citations": [], "session_id": "", "mode": "",
+              "answered": None}
     async for event in events:
         result["session_id"] = event.data["session_id"]
         if "conversation_secret" in event.data:
@@ -376,7 +398,8 @@ async def collect(events: AsyncIterator[Event]) -> dict:
         if event.type == "token":
             result["response"] += event.data["token"]
         elif event.type == "sources":
-            result["sources"], result["citations"] = event.data["sources"], event.data["citations"]
+            for name in ("sources", "source_urls", "citations"):
+                result[name] = event.data[name]
         elif event.type == "done":
             result["mode"], result["answered"] = event.data["mode"], event.data["answered"]
         elif event.type == "error":

@@ -185,6 +185,8 @@ RATELIMIT_USE_CACHE = "default"
 # Questions to a chatbot, counted per key and per client address; each company also has its plan's limit.
 CHAT_RATE_PER_KEY = envrate("CHAT_RATE_PER_KEY", "60/m")
 CHAT_RATE_PER_IP = envrate("CHAT_RATE_PER_IP", "20/m")
+# Cited documents opened through a chatbot's source links (integrations.documents), per client address.
+DOCUMENT_RATE_PER_IP = envrate("DOCUMENT_RATE_PER_IP", "60/m")
 CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 # Open WebSockets per key (a widget's visitors together, or one staff member) and per client address;
 # counted across web processes in Redis when it is configured (config.sockets).
