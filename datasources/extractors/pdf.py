@@ -26,7 +26,8 @@ from datasources.filetypes import RejectedFile
 MAX_SHAPES_FOR_TABLES = 5_000
 
 
-def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGES) -> Extraction:
+def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGES,
+                on_page: Callable[[int, int], None] | None = None) -> Extraction:
     import pypdfium2 as pdfium
 
     try:
@@ -37,7 +38,11 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
         page_count = len(document)
         if page_count > max_pages:
             raise RejectedFile(f"The PDF has {page_count:,} pages, over the {max_pages:,}-page limit.")
-        pages = [_read_pdf_page(document, index) for index in range(page_count)]
+        pages = []
+        for index in range(page_count):
+            pages.append(_read_pdf_page(document, index))
+            if on_page is not None:
+                on_page(index + 1, page_count)
         _drop_running_lines(pages)
         sections = Sections()
         for number, runs in enumerate(pages, start=1):
