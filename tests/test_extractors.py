@@ -82,6 +82,13 @@ def test_pdf_text_comes_with_page_numbers():
     assert "Airworthiness Directives" in first_page
 
 
+def test_each_pdf_page_read_is_told_with_the_page_count():
+    heard = []
+    extract_file(PDFS / "federal-register-2020-17221.pdf", FileKind.PDF,
+                 on_page=lambda done, total: heard.append((done, total)))
+    assert heard == [(page, 15) for page in range(1, 16)]
+
+
 def test_a_header_and_footer_repeated_on_every_page_are_left_out():
     text = "\n".join(texts(extract_pdf(PDFS / "federal-register-2020-17221.pdf", "fr.pdf")))
     assert "Federal Register / Vol. 85, No. 152" not in text  # atop every page, with its page number
