@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from tests.fakes.http import serve
-from tests.fakes.webhook_receiver import Receiver, running_receiver
+from tests.fakes.webhook_receiver import Receiver
 from tests.ingestion import run_worker
 from tests.webhooks import only_delivery, run_webhooks_worker
 from webhooks import services, signing
@@ -21,21 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 READY = EventType.DATA_SOURCE_READY
 REPORT = {"id": "8d5e0a0c-0000-4000-8000-000000000001", "name": "report.pdf", "status": "ready"}
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the receiver listens on 127.0.0.1
-    settings.WEBHOOK_TIMEOUT_SECONDS = 1
-    with running_receiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def endpoint(owner_a, receiver) -> Endpoint:
-    issued = services.endpoint_create(company=owner_a.company, created_by=owner_a, url=receiver.url, events=[READY])
-    receiver.secrets.append(issued.secret)
-    return issued.record
 
 
 def emit_ready(endpoint: Endpoint) -> None:
