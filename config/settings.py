@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import envbool, envchoice, envdecimal, envfloat, envint, envlist, envrate, envstr, envurl
@@ -321,6 +322,12 @@ PROCESSING_MAX_ATTEMPTS = envint("PROCESSING_MAX_ATTEMPTS", 3, minimum=1)
 WEBHOOK_SECRET_KEYS = envlist("WEBHOOK_SECRET_KEYS") or (
     [base64.urlsafe_b64encode(hashlib.sha256(b"docent-webhooks:" + SECRET_KEY.encode()).digest()).decode()]
     if DEBUG else [])
+for _key in WEBHOOK_SECRET_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured("Environment variable WEBHOOK_SECRET_KEYS is invalid: expected Fernet keys "
+                                   "(32 url-safe base64-encoded bytes each), separated by commas.") from None
 # A rotated signing secret keeps signing beside the new one this long.
 WEBHOOK_SECRET_GRACE_HOURS = envint("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0)
 # Total time for one delivery attempt (connecting takes at most 5 seconds of it).

@@ -145,3 +145,12 @@ def test_a_delivery_of_another_endpoint_is_404_through_mine(staff, owner_a, endp
     response = staff.post(f"/api/webhooks/{mine}/deliveries/{only_delivery().id}/resend")
     assert response.status_code == 404
     assert staff.post(f"/api/webhooks/{mine}/deliveries/not-a-uuid/resend").status_code == 404
+
+
+def test_without_the_environments_key_webhooks_say_they_are_not_set_up(staff, settings):
+    settings.WEBHOOK_SECRET_KEYS = []  # DEBUG off and WEBHOOK_SECRET_KEYS unset
+    response = create(staff)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "webhooks_unavailable"
+    assert "WEBHOOK_SECRET_KEYS" in response.json()["error"]["message"]
+    assert not Endpoint.objects.exists()

@@ -1,4 +1,5 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -66,7 +67,8 @@ class EndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CompanyS
         page = self.paginate_queryset(selectors.delivery_list(endpoint=self.get_object()))
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @extend_schema(request=None, responses={202: DeliverySerializer},
+                   parameters=[OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH)])
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/.]+)/resend")
     def resend(self, request, pk=None, delivery_id=None):
         """Send the delivery's event again (same event id), as a new delivery."""

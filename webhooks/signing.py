@@ -16,7 +16,6 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from config.errors import ApiError
 
@@ -62,11 +61,7 @@ def _cipher(keys: tuple[str, ...]) -> MultiFernet:
     if not keys:
         raise SecretsUnavailable("Webhooks are not set up on this server: its operator must set "
                                  "WEBHOOK_SECRET_KEYS (see the README).")
-    try:
-        return MultiFernet([Fernet(key) for key in keys])
-    except ValueError:
-        raise ImproperlyConfigured("Environment variable WEBHOOK_SECRET_KEYS is invalid: expected Fernet keys "
-                                   "(32 url-safe base64-encoded bytes each), separated by commas.") from None
+    return MultiFernet([Fernet(key) for key in keys])  # each checked when the settings were read
 
 
 def cipher() -> MultiFernet:
