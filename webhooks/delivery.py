@@ -78,6 +78,9 @@ def _send(delivery: Delivery) -> tuple[int | None, str, str]:
                               timeout=settings.WEBHOOK_TIMEOUT_SECONDS, max_body=MAX_RESPONSE_BYTES)
     except (network.Refused, network.SendFailed, signing.SecretsUnavailable) as exc:
         return None, "", str(exc)
+    except Exception as exc:  # a delivery must end logged and retried, never stuck pending
+        logger.exception("Webhook delivery %s failed unexpectedly", delivery.pk)
+        return None, "", f"Sending failed unexpectedly ({type(exc).__name__}); it will be tried again."
     text = answer.body.decode("utf-8", errors="replace")
     if 200 <= answer.status < 300:
         return answer.status, text, ""
