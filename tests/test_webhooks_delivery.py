@@ -8,6 +8,8 @@ import socket
 import pytest
 import time_machine
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from tests.fakes.http import serve
 from tests.fakes.webhook_receiver import Receiver
@@ -217,3 +219,24 @@ def test_a_name_resolving_to_an_inner_address_is_refused_at_send_time(endpoint, 
     assert delivery.status == "pending" and delivery.response_code is None
     assert delivery.error.startswith(f"hooks.customer.test ({address}) is ")
 
+
+
+def test_a_delivery_whose_worker_was_killed_mid_attempt_is_sent_when_a_worker_starts(endpoint, receiver):
+    emit_ready(endpoint)
+    # A worker took the task and was killed: it stays RUNNING for ever, and the delivery pending.
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5), tick=True):
+        run_webhooks_worker()
+        assert only_delivery().status == "succeeded" and len(receiver.requests) == 1
+        run_webhooks_worker()  # a waiting retry or a finished delivery is not sent again
+    assert len(receiver.requests) == 1
+
+
+def test_a_delivery_waiting_for_its_retry_is_not_queued_twice(endpoint, receiver):
+    receiver.answer(500)
+    emit_ready(endpoint)
+    run_webhooks_worker()
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2), tick=True):
+        run_webhooks_worker()
+    assert len(receiver.requests) == 2 and only_delivery().status == "succeeded"
+    assert DBTaskResult.objects.count() == 2  # the first attempt and its retry, nothing queued again

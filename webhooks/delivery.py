@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from accounts.roles import Role
@@ -54,6 +56,18 @@ def attempt(delivery_id: str) -> datetime | None:
     _finish(delivery, Delivery.Status.FAILED)
     _endpoint_failed(delivery.endpoint)
     return None
+
+
+def recover_lost() -> list[Delivery]:
+    """Deliveries whose task will never run: its worker was killed mid-attempt (the task stays RUNNING far
+    longer than an attempt can take) or it was never queued. Run when a webhooks worker starts; the caller
+    queues them again (a receiver may then get an event twice: event ids tell)."""
+    lost_before = timezone.now() - timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=lost_before).filter(
+        task_path__startswith="webhooks.").update(status=TaskResultStatus.FAILED, finished_at=timezone.now())
+    alive = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).values("id")
+    return list(Delivery.objects.filter(status=Delivery.Status.PENDING, created_at__lt=lost_before)
+                .exclude(task_id__in=alive))
 
 
 def signing_secrets(endpoint: Endpoint) -> list[str]:

@@ -94,6 +94,8 @@ class Delivery(models.Model):
     error = models.TextField(blank=True, default="", help_text="Why the last attempt failed, in words.")
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.UUIDField(null=True, blank=True, editable=False, help_text="Its queued task, to recover it "
+                                                                                "if a worker dies mid-attempt.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

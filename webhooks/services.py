@@ -17,7 +17,7 @@ from accounts.models import Company
 from config.errors import ApiError
 from webhooks import network, signing
 from webhooks.models import Delivery, Endpoint, Event, EventType
-from webhooks.tasks import deliver
+from webhooks.tasks import queue
 
 SHOWN_ONCE = ("Copy this signing secret now: it is shown only once. Docent keeps it encrypted to sign "
               "deliveries and cannot show it again; rotate it to get a new one.")
@@ -116,6 +116,6 @@ def delivery_resend(*, delivery: Delivery) -> Delivery:
 def _queue(deliveries: list[Delivery]) -> None:
     def enqueue():
         for delivery in deliveries:
-            deliver.enqueue(str(delivery.id))
+            queue(str(delivery.id))
 
     transaction.on_commit(enqueue)

@@ -6,15 +6,19 @@ from django_tasks_db.management.commands.db_worker import Command as DatabaseWor
 
 from datasources.embedders import get_embedder
 from datasources.services import sweep_stuck
+from webhooks.tasks import QUEUE as WEBHOOKS_QUEUE
+from webhooks.tasks import requeue_lost
 
 
 class Command(DatabaseWorkerCommand):
     """django-tasks-db's worker, which first recovers processing runs that a previous worker lost, and loads
-    the embedding model before it takes a task, so that the first file does not wait for it. A worker of other
-    queues only (webhook deliveries) does neither."""
+    the embedding model before it takes a task, so that the first file does not wait for it. A worker of the
+    webhooks queue first queues again the deliveries a killed worker left behind."""
 
     def handle(self, *args, **options):
-        if not processes_files(options):
+        if serves(options, WEBHOOKS_QUEUE) and (lost := requeue_lost()):
+            self.stdout.write(f"Queued again {lost} webhook deliveries that a stopped worker left unfinished.")
+        if not serves(options, DEFAULT_TASK_QUEUE_NAME):
             return super().handle(*args, **options)
         outcome = sweep_stuck()
         if outcome.requeued or outcome.failed:
@@ -25,9 +29,9 @@ class Command(DatabaseWorkerCommand):
         return super().handle(*args, **options)
 
 
-def processes_files(options) -> bool:
+def serves(options, queue: str) -> bool:
     queues = options["queue_name"].split(",")
-    return DEFAULT_TASK_QUEUE_NAME in queues or "*" in queues
+    return queue in queues or "*" in queues
 
 
 def runs_tasks(options) -> bool:
