@@ -31,6 +31,8 @@ from datasources.chunk_format import markdown_passage
 from datasources.services import datasource_write_text
 from integrations.documents import DocumentLinks, document_links
 from integrations.models import Integration
+from webhooks.models import EventType
+from webhooks.services import emit
 
 logger = logging.getLogger(__name__)
 
@@ -231,12 +233,16 @@ def source_urls(sources: list[str], citations: list[dict]) -> list[str | None]:
 
 
 def finish_turn(turn: Turn, answer: Answer, *, interrupted: bool = False) -> Message:
-    return _store(
+    message = _store(
         turn.conversation, role=Message.Role.ASSISTANT, content=answer.text, mode=answer.mode, model=answer.model,
         sources=answer.sources(), citations=answer.citations(),
         answered=answer.answered, interrupted=interrupted,
         latency_ms=round((time.monotonic() - turn.started) * 1000), first_token_ms=answer.first_token_ms,
         prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
+    if not answer.answered and not interrupted:  # the fallback message, or the model said it is not sure
+        emit(company_id=message.company_id, type=EventType.CONVERSATION_UNANSWERED,
+             data=_webhook_answer(message, question=turn.question.content))
+    return message
 
 
 def message_rate(*, conversation: Conversation, message_id, rating: str, comment: str = "") -> Message:
@@ -246,7 +252,27 @@ def message_rate(*, conversation: Conversation, message_id, rating: str, comment
         raise ApiError("No such answer in this conversation.", code="not_found", status_code=404)
     answer.feedback, answer.feedback_comment, answer.feedback_at = rating, comment.strip(), timezone.now()
     answer.save(update_fields=["feedback", "feedback_comment", "feedback_at"])
+    question = conversation.messages.filter(role=Message.Role.USER, created_at__lte=answer.created_at).last()
+    emit(company_id=answer.company_id, type=EventType.FEEDBACK_CREATED,
+         data={**_webhook_answer(answer, question=question.content if question else ""),
+               "feedback": {"rating": answer.feedback, "comment": answer.feedback_comment,
+                            "created_at": answer.feedback_at.isoformat()}})
     return answer
+
+
+def _webhook_answer(answer: Message, *, question: str) -> dict:
+    """An answer and its question as the company's webhooks receive them: what the conversation is, never
+    what opens it (its session id or secret)."""
+    conversation = answer.conversation
+    return {
+        "conversation": {"id": str(conversation.id),
+                         "chatbot_id": str(conversation.chatbot_id) if conversation.chatbot_id else None,
+                         "chatbot_name": conversation.chatbot_name, "channel": conversation.channel,
+                         "created_at": conversation.created_at.isoformat()},
+        "question": question,
+        "answer": {"id": str(answer.id), "content": answer.content, "mode": answer.mode, "answered": answer.answered,
+                   "sources": answer.sources, "created_at": answer.created_at.isoformat()},
+    }
 
 
 @transaction.atomic

@@ -94,6 +94,7 @@ def fail(data_source: DataSource, reason: str) -> None:
     data_source.processed_at = timezone.now()
     data_source.save(update_fields=["status", "stage", "error_message", "processed_at", "updated_at"])
     events.publish(data_source)
+    events.announce_outcome(data_source)
 
 
 def stale_before(now: datetime | None = None) -> datetime:
@@ -182,6 +183,7 @@ class Run:
 
     def finish(self, extraction, embedder, chunk_count: int) -> None:
         source = self.data_source
+        became_ready = source.status != DataSource.Status.READY  # not a refresh of a ready one
         source.status = DataSource.Status.READY
         source.stage = "ready"
         source.progress = 100
@@ -194,6 +196,8 @@ class Run:
         source.processed_at = timezone.now()
         source.save()
         events.publish(source)
+        if became_ready:
+            events.announce_outcome(source)
 
     def report(self, stage: str, progress: int) -> None:
         """Save and announce progress when it moved: at most once per percentage point, whatever the
