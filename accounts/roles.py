@@ -16,6 +16,7 @@ class Capability(StrEnum):
     MANAGE_CONTENT = "manage_content"  # upload and manage data sources and chatbots
     MANAGE_INTEGRATIONS = "manage_integrations"  # widget/iframe/API integrations: origins, rotate, revoke
     MANAGE_KEYS = "manage_keys"  # company API keys
+    MANAGE_WEBHOOKS = "manage_webhooks"  # webhook endpoints, their secrets and delivery logs
     MANAGE_MEMBERS = "manage_members"  # invite, remove, change roles
     MANAGE_COMPANY = "manage_company"  # company name, logo, plan
     CHANGE_OWNER = "change_owner"
@@ -23,8 +24,8 @@ class Capability(StrEnum):
 
 
 _MEMBER = {Capability.READ, Capability.MANAGE_CONTENT}
-_ADMIN = _MEMBER | {Capability.MANAGE_INTEGRATIONS, Capability.MANAGE_KEYS, Capability.MANAGE_MEMBERS,
-                    Capability.MANAGE_COMPANY}
+_ADMIN = _MEMBER | {Capability.MANAGE_INTEGRATIONS, Capability.MANAGE_KEYS, Capability.MANAGE_WEBHOOKS,
+                    Capability.MANAGE_MEMBERS, Capability.MANAGE_COMPANY}
 _OWNER = _ADMIN | {Capability.CHANGE_OWNER, Capability.DELETE_COMPANY}
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {

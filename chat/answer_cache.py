@@ -32,10 +32,11 @@ from datasources.models import DataSource
 # The code an answer comes from: retrieval, prompts and generators in chat; chunks, indexes and embedders
 # in datasources; the chatbot's fields in chatbots.
 ANSWERING_CODE = ("chat", "chatbots", "datasources")
-# Chatbot fields that only change how the chatbot looks, or when it changed: every other one is in the key,
-# so a field added later counts until it is listed here.
+# Chatbot fields that only change how the chatbot looks, what is added to an answer as it is sent (links to
+# its documents), or when it changed: every other one is in the key, so a field added later counts until it is
+# listed here.
 NOT_IN_ANSWERS = frozenset({"id", "company", "created_at", "updated_at", "description", "welcome_message",
-                            "theme", "suggested_questions"})
+                            "theme", "suggested_questions", "show_source_documents"})
 
 
 def cache_key(*, chatbot: Chatbot, message: str) -> str:

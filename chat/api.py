@@ -30,6 +30,7 @@ from chat.serializers import (
 )
 from config.errors import ApiError
 from integrations.access import site_origin
+from integrations.documents import document_links
 
 NO_CREDENTIALS = ("Send the chatbot's key (Authorization: Bearer dct_pk_… from a website, dct_sk_… from a "
                   "server) or sign in.")
@@ -53,7 +54,7 @@ class ChatEndpoint(APIView):
                                              own_origin=site_origin(request), visitor_id=visitor_id)
         if not request.user.is_authenticated:
             raise ApiError(NO_CREDENTIALS, code="not_authenticated", status_code=status.HTTP_401_UNAUTHORIZED)
-        return callers.staff_asker(request, chatbot_id)
+        return callers.staff_asker(request, chatbot_id, site_origin(request))
 
     def question(self) -> tuple[services.Asker, services.Question]:
         data = self.request.data
@@ -132,7 +133,8 @@ class ConversationView(ConversationEndpoint):
                    summary="A conversation's messages")
     def get(self, request, session_id: str):
         conversation = self.conversation(session_id)
-        return Response(ConversationSerializer(conversation, context={"staff": not self.key()}).data)
+        links = document_links(conversation.chatbot, site_origin(request)) if conversation.chatbot else None
+        return Response(ConversationSerializer(conversation, context={"staff": not self.key(), "links": links}).data)
 
 
 class FeedbackView(ConversationEndpoint):

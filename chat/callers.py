@@ -42,7 +42,8 @@ def integration_asker(*, chatbot_id, key: str, origin: str | None, own_origin: s
             raise Http404
     channel = {"widget": Conversation.Channel.WIDGET, "iframe": Conversation.Channel.IFRAME}.get(
         granted.integration.type, Conversation.Channel.API)
-    return Asker(chatbot=granted.chatbot, channel=channel, integration=granted.integration, visitor_id=visitor_id)
+    return Asker(chatbot=granted.chatbot, channel=channel, integration=granted.integration, visitor_id=visitor_id,
+                 origin=own_origin or "")
 
 
 def staff_chatbot(request, chatbot_id) -> Chatbot:
@@ -61,9 +62,10 @@ def staff_may_read(request, company_id) -> bool:
     return company is not None and company.id == company_id and request_allows(request, Capability.READ)
 
 
-def staff_asker(request, chatbot_id) -> Asker:
+def staff_asker(request, chatbot_id, own_origin: str) -> Asker:
     channel = Conversation.Channel.API if getattr(request, "auth", None) is not None else Conversation.Channel.CONSOLE
-    return Asker(chatbot=staff_chatbot(request, chatbot_id), channel=channel, staff_user=request.user)
+    return Asker(chatbot=staff_chatbot(request, chatbot_id), channel=channel, staff_user=request.user,
+                 origin=own_origin)
 
 
 def credential(asker: Asker) -> str:

@@ -67,7 +67,7 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
         user = current_user(self.scope)
         if not user.is_authenticated:
             raise Http404
-        return callers.staff_asker(StaffScope(user), chatbot_id)
+        return callers.staff_asker(StaffScope(user), chatbot_id, own_origin or "")
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.refused:

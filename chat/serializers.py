@@ -1,6 +1,10 @@
 from rest_framework import serializers
 
 from chat.models import MAX_FEEDBACK_COMMENT_LENGTH, Conversation, Message
+from chat.services import linked_citations, source_urls
+
+SOURCE_URLS_HELP = ("Beside each source, a link that opens its document (a PDF at the cited page), valid 24 hours; "
+                    "null unless the chatbot lets visitors open its cited documents.")
 
 
 class ChatRequestSerializer(serializers.Serializer):
@@ -31,11 +35,15 @@ class CitationSerializer(serializers.Serializer):
     score = serializers.FloatField()
     data_source_id = serializers.UUIDField()
     cited = serializers.BooleanField(help_text="Whether the answer cites it.")
+    url = serializers.URLField(allow_null=True, help_text="A link that opens the document (a PDF at this page), "
+                                                          "valid 24 hours; null unless the chatbot lets visitors "
+                                                          "open its cited documents.")
 
 
 class ChatResponseSerializer(serializers.Serializer):
     response = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField(), help_text='Such as "report.pdf page 2".')
+    source_urls = serializers.ListField(child=serializers.URLField(allow_null=True), help_text=SOURCE_URLS_HELP)
     session_id = serializers.CharField()
     conversation_secret = serializers.CharField(
         required=False, help_text="Only in the answer that started a conversation through a publishable key: keep "
@@ -49,16 +57,31 @@ class ChatResponseSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    """A message; its links to cited documents are made afresh when the context holds the chatbot's `links`."""
+
+    source_urls = serializers.SerializerMethodField(help_text=SOURCE_URLS_HELP)
+
     class Meta:
         model = Message
-        fields = ["id", "role", "content", "sources", "created_at", "mode", "answered", "interrupted", "feedback",
-                  "feedback_comment"]
+        fields = ["id", "role", "content", "sources", "source_urls", "created_at", "mode", "answered", "interrupted",
+                  "feedback", "feedback_comment"]
+
+    def get_source_urls(self, message) -> list[str | None]:
+        return source_urls(message.sources, self.linked_citations(message))
+
+    def linked_citations(self, message) -> list[dict]:
+        return linked_citations(message.citations or [], self.context.get("links"))
 
 
 class StaffMessageSerializer(MessageSerializer):
+    citations = serializers.SerializerMethodField()
+
     class Meta(MessageSerializer.Meta):
         fields = [*MessageSerializer.Meta.fields, "citations", "latency_ms", "first_token_ms", "prompt_tokens",
                   "completion_tokens", "model", "cached"]
+
+    def get_citations(self, message) -> list[dict]:
+        return self.linked_citations(message)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -72,7 +95,7 @@ class ConversationSerializer(serializers.ModelSerializer):
 
     def get_messages(self, conversation) -> list[dict]:
         serializer = StaffMessageSerializer if self.context.get("staff") else MessageSerializer
-        return serializer(conversation.messages.order_by("created_at"), many=True).data
+        return serializer(conversation.messages.order_by("created_at"), many=True, context=self.context).data
 
 
 class FeedbackSerializer(serializers.Serializer):

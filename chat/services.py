@@ -32,7 +32,10 @@ from chatbots.models import Chatbot
 from config.errors import ApiError, error_body
 from datasources.chunk_format import markdown_passage
 from datasources.services import datasource_write_text
+from integrations.documents import DocumentLinks, document_links
 from integrations.models import Integration
+from webhooks.models import EventType
+from webhooks.services import emit
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class Asker:
     integration: Integration | None = None
     staff_user: object | None = None
     visitor_id: str = ""  # for analytics only: the visitor's browser sends whatever it likes
+    origin: str = ""  # Docent's own origin as the asker reached it, where links to cited documents point
 
     @property
     def is_visitor(self) -> bool:
@@ -228,13 +232,33 @@ class Answer:
                 for number, p in enumerate(self.passages, start=1)]
 
 
+def linked_citations(citations: list[dict], links: DocumentLinks | None) -> list[dict]:
+    """The citations, each with the `url` of its document, or None unless the chatbot lets visitors open
+    its documents. Made each time citations are sent (a link expires), never stored."""
+    return [{**citation, "url": links.url(citation["data_source_id"], citation.get("page_number"))
+             if links is not None and citation.get("data_source_id") else None} for citation in citations]
+
+
+def source_urls(sources: list[str], citations: list[dict]) -> list[str | None]:
+    """Beside each source ("report.pdf page 2"), the url of the document the answer cites there, or None."""
+    urls: dict[str, str | None] = {}
+    for citation in citations:
+        if citation.get("cited", True):
+            urls.setdefault(citation.get("location"), citation.get("url"))
+    return [urls.get(source) for source in sources]
+
+
 def finish_turn(turn: Turn, answer: Answer, *, interrupted: bool = False) -> Message:
-    return _store(
+    message = _store(
         turn.conversation, role=Message.Role.ASSISTANT, content=answer.text, mode=answer.mode, model=answer.model,
         sources=answer.sources(), citations=answer.citations(),
         answered=answer.answered, interrupted=interrupted, cached=answer.cached,
         latency_ms=round((time.monotonic() - turn.started) * 1000), first_token_ms=answer.first_token_ms,
         prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens)
+    if not answer.answered and not interrupted:  # the fallback message, or the model said it is not sure
+        emit(company_id=message.company_id, type=EventType.CONVERSATION_UNANSWERED,
+             data=_webhook_answer(message, question=turn.question.content))
+    return message
 
 
 def message_rate(*, conversation: Conversation, message_id, rating: str, comment: str = "") -> Message:
@@ -244,7 +268,27 @@ def message_rate(*, conversation: Conversation, message_id, rating: str, comment
         raise ApiError("No such answer in this conversation.", code="not_found", status_code=404)
     answer.feedback, answer.feedback_comment, answer.feedback_at = rating, comment.strip(), timezone.now()
     answer.save(update_fields=["feedback", "feedback_comment", "feedback_at"])
+    question = conversation.messages.filter(role=Message.Role.USER, created_at__lte=answer.created_at).last()
+    emit(company_id=answer.company_id, type=EventType.FEEDBACK_CREATED,
+         data={**_webhook_answer(answer, question=question.content if question else ""),
+               "feedback": {"rating": answer.feedback, "comment": answer.feedback_comment,
+                            "created_at": answer.feedback_at.isoformat()}})
     return answer
+
+
+def _webhook_answer(answer: Message, *, question: str) -> dict:
+    """An answer and its question as the company's webhooks receive them: what the conversation is, never
+    what opens it (its session id or secret)."""
+    conversation = answer.conversation
+    return {
+        "conversation": {"id": str(conversation.id),
+                         "chatbot_id": str(conversation.chatbot_id) if conversation.chatbot_id else None,
+                         "chatbot_name": conversation.chatbot_name, "channel": conversation.channel,
+                         "created_at": conversation.created_at.isoformat()},
+        "question": question,
+        "answer": {"id": str(answer.id), "content": answer.content, "mode": answer.mode, "answered": answer.answered,
+                   "sources": answer.sources, "created_at": answer.created_at.isoformat()},
+    }
 
 
 @transaction.atomic
@@ -285,7 +329,7 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     if recalled is not None:  # stored already: the whole answer goes out at once
         answer, message = recalled
         yield Event("token", {"token": answer.text, **session})
-        yield _sources_event(answer, session)
+        yield _sources_event(asker, answer, session)
         yield _done_event(answer, message, session)
         return
     answer = Answer()
@@ -293,7 +337,7 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     try:
         async for text in coalesced(_written(asker, question, turn, answer), every=TOKEN_FRAME_SECONDS):
             yield Event("token", {"token": text, **session})
-        yield _sources_event(answer, session)
+        yield _sources_event(asker, answer, session)
         message = await in_thread(_finished)(turn, answer, cache_key)
         stored = True
         yield _done_event(answer, message, session)
@@ -337,8 +381,11 @@ def _finished(turn: Turn, answer: Answer, cache_key: str) -> Message:
     return message
 
 
-def _sources_event(answer: Answer, session: dict) -> Event:
-    return Event("sources", {"sources": answer.sources(), "citations": answer.citations(), **session})
+def _sources_event(asker: Asker, answer: Answer, session: dict) -> Event:
+    sources = answer.sources()
+    citations = linked_citations(answer.citations(), document_links(asker.chatbot, asker.origin))
+    return Event("sources", {"sources": sources, "source_urls": source_urls(sources, citations),
+                             "citations": citations, **session})
 
 
 def _done_event(answer: Answer, message: Message, session: dict) -> Event:
@@ -426,8 +473,8 @@ async def coalesced(pieces: AsyncIterator[str], *, every: float) -> AsyncIterato
 
 async def collect(events: AsyncIterator[Event]) -> dict:
     """The whole answer at once, for POST /api/chat: the spec's response plus citations and mode."""
-    result = {"response": "", "sources": [], "citations": [], "session_id": "", "mode": "", "answered": None,
-              "cached": False}
+    result = {"response": "", "sources": [], "source_urls": [], "citations": [], "session_id": "", "mode": "",
+              "answered": None, "cached": False}
     async for event in events:
         result["session_id"] = event.data["session_id"]
         if "conversation_secret" in event.data:
@@ -435,7 +482,8 @@ async def collect(events: AsyncIterator[Event]) -> dict:
         if event.type == "token":
             result["response"] += event.data["token"]
         elif event.type == "sources":
-            result["sources"], result["citations"] = event.data["sources"], event.data["citations"]
+            for name in ("sources", "source_urls", "citations"):
+                result[name] = event.data[name]
         elif event.type == "done":
             result["mode"], result["answered"] = event.data["mode"], event.data["answered"]
             result["cached"] = event.data["cached"]

@@ -31,7 +31,7 @@ class ChatbotAdmin(admin.ModelAdmin):
         (None, {"fields": ["id", "company", "name", "description", "is_active"]}),
         ("Conversation", {"fields": ["welcome_message", "suggested_questions", "personality", "instructions",
                                      "fallback_message"]}),
-        ("Answers", {"fields": ["top_k", "temperature", "model"]}),
+        ("Answers", {"fields": ["top_k", "temperature", "model", "show_source_documents"]}),
         ("Look", {"fields": ["theme"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
     ]

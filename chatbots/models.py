@@ -75,6 +75,10 @@ class Chatbot(models.Model):
         default=0.2, validators=[MinValueValidator(TEMPERATURE_RANGE[0]), MaxValueValidator(TEMPERATURE_RANGE[1])])
     model = models.TextField(max_length=100, blank=True, default="", validators=[validate_model_name],
                              help_text="Chat model; empty means the server's default (OPENAI_CHAT_MODEL).")
+    show_source_documents = models.BooleanField(
+        default=False, verbose_name="Let visitors open the cited documents",
+        help_text="Each source under an answer links to its document: visitors can open the whole file of any "
+                  "data source the chatbot cites.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -20,7 +20,8 @@ class ChatbotSerializer(serializers.ModelSerializer):
         model = Chatbot
         fields = [
             "id", "name", "description", "welcome_message", "personality", "instructions", "suggested_questions",
-            "fallback_message", "top_k", "temperature", "model", "theme", "is_active", "data_sources",
+            "fallback_message", "top_k", "temperature", "model", "show_source_documents", "theme", "is_active",
+            "data_sources",
             "created_at", "updated_at",
         ]
         read_only_fields = fields
@@ -41,7 +42,8 @@ class ChatbotInputSerializer(serializers.ModelSerializer):
         model = Chatbot
         fields = [
             "name", "description", "welcome_message", "personality", "instructions", "suggested_questions",
-            "fallback_message", "top_k", "temperature", "model", "theme", "is_active", "data_source_ids",
+            "fallback_message", "top_k", "temperature", "model", "show_source_documents", "theme", "is_active",
+            "data_source_ids",
         ]
 
     def validate_suggested_questions(self, questions: list[str]) -> list[str]:

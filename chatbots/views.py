@@ -101,6 +101,7 @@ class ChatbotFormPage(CompanyScopedView):
             "top_k_range": TOP_K_RANGE,
             "temperature_range": TEMPERATURE_RANGE,
             "default_model": settings.OPENAI_CHAT_MODEL,
+            "source_documents_field": Chatbot._meta.get_field("show_source_documents"),
         })
 
 
@@ -111,6 +112,7 @@ def _current_values(chatbot: Chatbot | None) -> dict:
     return {
         **{field: getattr(chatbot, field) for field in PLAIN_FIELDS},
         "is_active": chatbot.is_active,
+        "show_source_documents": chatbot.show_source_documents,
         "suggested_questions": list(chatbot.suggested_questions),
         "theme": chatbot.theme_with_defaults,
         "data_source_ids": data_source_ids,
@@ -121,6 +123,7 @@ def _submitted_values(post) -> dict:
     return {
         **{field: post.get(field, "") for field in PLAIN_FIELDS},
         "is_active": "is_active" in post,
+        "show_source_documents": "show_source_documents" in post,
         "suggested_questions": [question for question in post.getlist("suggested_questions") if question.strip()],
         "theme": {key: post[f"theme_{key}"] for key in DEFAULT_THEME if f"theme_{key}" in post},
         "data_source_ids": post.getlist("data_source_ids"),

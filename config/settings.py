@@ -1,10 +1,13 @@
 """Docent settings: one module, every value from the environment (see README for the table)."""
 
+import base64
+import hashlib
 import importlib.util
 import os
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import envbool, envchoice, envdecimal, envfloat, envint, envlist, envrate, envstr, envurl
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "integrations",
     "chat",
     "analytics",
+    "webhooks",
     "django_tasks",
     "django_tasks_db",
     "django_ratelimit",
@@ -196,6 +200,8 @@ RATELIMIT_USE_CACHE = "default"
 # Questions to a chatbot, counted per key and per client address; each company also has its plan's limit.
 CHAT_RATE_PER_KEY = envrate("CHAT_RATE_PER_KEY", "60/m")
 CHAT_RATE_PER_IP = envrate("CHAT_RATE_PER_IP", "20/m")
+# Cited documents opened through a chatbot's source links (integrations.documents), per client address.
+DOCUMENT_RATE_PER_IP = envrate("DOCUMENT_RATE_PER_IP", "60/m")
 CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 # Open WebSockets per key (a widget's visitors together, or one staff member) and per client address;
 # counted across web processes in Redis when it is configured (config.sockets).
@@ -212,7 +218,9 @@ ANSWER_CACHE_SECONDS = envint("ANSWER_CACHE_SECONDS", 86_400, minimum=0)
 QUESTION_EMBEDDING_CACHE_SECONDS = envint("QUESTION_EMBEDDING_CACHE_SECONDS", 86_400, minimum=0)
 
 # --- Tasks ---------------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Webhook deliveries have a queue of their own and a worker of their own (bin/serve): a slow receiver
+# never holds up file processing.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "webhooks"]}}
 
 # --- Storage -------------------------------------------------------------------------------
 STORAGE_BACKEND = envchoice("STORAGE_BACKEND", "local", ("local", "s3"))
@@ -325,6 +333,29 @@ UPLOAD_ZIP_MAX_ENTRIES = envint("UPLOAD_ZIP_MAX_ENTRIES", 10_000, minimum=1)
 UPLOAD_ZIP_MAX_RATIO = envint("UPLOAD_ZIP_MAX_RATIO", 100, minimum=1)
 PROCESSING_STALE_SECONDS = envint("PROCESSING_STALE_SECONDS", 120, minimum=1)
 PROCESSING_MAX_ATTEMPTS = envint("PROCESSING_MAX_ATTEMPTS", 3, minimum=1)
+
+# --- Webhooks ------------------------------------------------------------------------------
+# Fernet keys (comma-separated, the first encrypts, all decrypt) for the endpoints' signing secrets,
+# which Docent must read to sign. Without them, with DEBUG on, one key is derived from SECRET_KEY;
+# with DEBUG off, webhooks cannot be created until they are set.
+WEBHOOK_SECRET_KEYS = envlist("WEBHOOK_SECRET_KEYS") or (
+    [base64.urlsafe_b64encode(hashlib.sha256(b"docent-webhooks:" + SECRET_KEY.encode()).digest()).decode()]
+    if DEBUG else [])
+for _key in WEBHOOK_SECRET_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured("Environment variable WEBHOOK_SECRET_KEYS is invalid: expected Fernet keys "
+                                   "(32 url-safe base64-encoded bytes each), separated by commas.") from None
+# A rotated signing secret keeps signing beside the new one this long.
+WEBHOOK_SECRET_GRACE_HOURS = envint("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0)
+# Total time for one delivery attempt (connecting takes at most 5 seconds of it).
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# An endpoint whose deliveries failed (after all their retries) this many times in a row is switched off.
+WEBHOOK_DISABLE_AFTER_FAILURES = envint("WEBHOOK_DISABLE_AFTER_FAILURES", 5, minimum=1)
+# Loopback and private addresses as webhook targets: for development and the tests' local receiver only.
+# Cloud metadata addresses are refused even then.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Plans (companies.plan) and their limits; later features enforce them with 403/429.
 PLANS = {

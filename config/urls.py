@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("", include("chat.urls")),
     path("", include("analytics.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 handler400 = "config.error_handlers.bad_request"

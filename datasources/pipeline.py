@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # texts per embed call: the model sorts each call by length, so larger calls pad less
 # Share of the progress bar each stage ends at, after where a 30-page filing's time goes on 2 cores:
-# about 8% reading it, 2% chunking, 85% embedding (measured within the stage, pass by pass), 5% indexing.
-EXTRACTED, CHUNKED, EMBEDDED = 10, 12, 95
+# about 8% reading it (measured page by page), 2% chunking, 85% embedding (measured within the stage,
+# pass by pass), 5% indexing. A claimed run starts at 1%, to show it has begun.
+STARTED, EXTRACTED, CHUNKED, EMBEDDED = 1, 10, 12, 95
 
 
 class ProcessingFailed(Exception):
@@ -81,7 +82,7 @@ def claim(data_source_id: str) -> DataSource | None:
         DataSource.objects.filter(pk=data_source_id, status=DataSource.Status.PROCESSING)
         .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before(now)))
         .update(heartbeat_at=now, processing_started_at=now, attempts=F("attempts") + 1,
-                stage="extracting", progress=1, error_message="")
+                stage="extracting", progress=STARTED, error_message="")
     )
     return DataSource.objects.select_related("company").get(pk=data_source_id) if claimed else None
 
@@ -93,6 +94,7 @@ def fail(data_source: DataSource, reason: str) -> None:
     data_source.processed_at = timezone.now()
     data_source.save(update_fields=["status", "stage", "error_message", "processed_at", "updated_at"])
     events.publish(data_source)
+    events.announce_outcome(data_source)
 
 
 def stale_before(now: datetime | None = None) -> datetime:
@@ -126,7 +128,8 @@ class Run:
 
     def execute(self) -> None:
         with self.timed("extract"), local_copy(self.data_source) as path:
-            extraction = extract_in_sandbox(path, FileKind(self.data_source.type), file_name=self.data_source.name)
+            extraction = extract_in_sandbox(path, FileKind(self.data_source.type), file_name=self.data_source.name,
+                                            progress=self.pages_read)
         self.report("chunking", EXTRACTED)
         embedder = get_embedder()
         with self.timed("chunk"):
@@ -143,6 +146,9 @@ class Run:
             chunks, dropped_ids = self.store(drafts, vectors)
             index_chunks(self.data_source, chunks, dropped_ids=dropped_ids)
         self.finish(extraction, embedder, len(chunks))
+
+    def pages_read(self, done: int, total: int) -> None:
+        self.report("extracting", STARTED + (EXTRACTED - STARTED) * done // total)
 
     def embed(self, embedder, drafts: list[ChunkDraft]) -> np.ndarray | None:
         if not embedder.enabled:
@@ -177,6 +183,7 @@ class Run:
 
     def finish(self, extraction, embedder, chunk_count: int) -> None:
         source = self.data_source
+        became_ready = source.status != DataSource.Status.READY  # not a refresh of a ready one
         source.status = DataSource.Status.READY
         source.stage = "ready"
         source.progress = 100
@@ -189,6 +196,8 @@ class Run:
         source.processed_at = timezone.now()
         source.save()
         events.publish(source)
+        if became_ready:
+            events.announce_outcome(source)
 
     def report(self, stage: str, progress: int) -> None:
         """Save and announce progress when it moved: at most once per percentage point, whatever the

@@ -5,19 +5,24 @@ library) can only take down the child: the caller gets the extraction, or Extrac
 a reason a person understands. The child is `python -m datasources.sandbox`: it reads its request
 as JSON on stdin, sets its own limits before it opens the file, and answers in JSON on stdout.
 JSON rather than pickle, so that a child subverted by a malicious file cannot run code in the
-worker through its answer. Starting a fresh interpreter costs about 0.2 s per file, and nothing
+worker through its answer. While it reads, the child rewrites one short record ("pages read, pages
+in all") in a file of its own, which the worker reads as it polls and believes only as two bounded
+counts moving forward. Starting a fresh interpreter costs about 0.2 s per file, and nothing
 of the worker (threads, database connections, the embedding model) is inherited.
 """
 
+import contextlib
 import ctypes
 import json
 import logging
 import os
+import re
 import resource
 import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +39,11 @@ _OUT_OF_MEMORY_MARKERS = ("MemoryError", "bad_alloc", "out of memory", "Out of m
 # A child killed by a signal after using this share of its memory allowance ran out of memory.
 MEMORY_CRASH_SHARE = 0.25
 PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
+CHILD_ARGUMENTS = ("-m", "datasources.sandbox")  # the interpreter's arguments that make it the child
+# The child's progress record: its descriptor (after stdin, stdout and stderr), its size, its form.
+PROGRESS_FD = 3
+PROGRESS_BYTES = 32
+_PROGRESS_RECORD = re.compile(rb"(\d{1,9}) (\d{1,9}) *")
 
 
 class ExtractionFailed(RejectedFile):
@@ -60,8 +70,12 @@ class SandboxLimits:
 
 
 def extract_in_sandbox(path: str | os.PathLike, kind: str, *, file_name: str = "",
-                       limits: SandboxLimits | None = None) -> Extraction:
-    """The extraction of the file at `path`, read as `kind` in a limited child process."""
+                       limits: SandboxLimits | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> Extraction:
+    """The extraction of the file at `path`, read as `kind` in a limited child process.
+
+    `progress(done, total)` hears, while the child works, how many of a PDF's pages it has read.
+    """
     limits = limits or SandboxLimits.from_settings()
     request = {"path": str(path), "kind": str(kind), "file_name": file_name or Path(path).name,
                "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
@@ -69,25 +83,26 @@ def extract_in_sandbox(path: str | os.PathLike, kind: str, *, file_name: str = "
     # Files rather than pipes: the child's answer may be large, and nobody has to read it while
     # the parent waits with os.wait4, which reports the child's peak memory and CPU time.
     with tempfile.TemporaryFile() as request_file, tempfile.TemporaryFile() as answer_file, \
-            tempfile.TemporaryFile() as error_file:
+            tempfile.TemporaryFile() as error_file, tempfile.TemporaryFile() as progress_file:
         request_file.write(json.dumps(request).encode())
         request_file.seek(0)
-        status, usage, peak_bytes = _run_child(request_file, answer_file, error_file, limits.timeout_seconds)
+        watch = _ProgressWatch(progress_file, progress)
+        status, usage, peak_bytes = _run_child([request_file, answer_file, error_file, progress_file],
+                                               limits.timeout_seconds, watch.poll)
         answer_file.seek(0)
         error_file.seek(0)
         errors = error_file.read().decode(errors="replace")
         return _outcome(status, usage, peak_bytes, answer_file.read(), errors, limits)
 
 
-def _run_child(request_file, answer_file, error_file, timeout_seconds: int):
-    """Run the child to its end; returns its wait status, resource usage and peak memory in bytes."""
+def _run_child(files: list, timeout_seconds: int, poll: Callable[[], None]):
+    """Run the child on `files` (its stdin, stdout, stderr and progress record), calling `poll` while
+    it runs and once after it ends; returns its wait status, resource usage and peak memory in bytes."""
     # The child parses hostile files: it gets none of the worker's secrets from the environment.
     environment = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "PYTHONPATH": str(PROJECT_ROOT)}
     pid = os.posix_spawn(
-        sys.executable, [sys.executable, "-m", "datasources.sandbox"], environment,
-        file_actions=[(os.POSIX_SPAWN_DUP2, request_file.fileno(), 0),
-                      (os.POSIX_SPAWN_DUP2, answer_file.fileno(), 1),
-                      (os.POSIX_SPAWN_DUP2, error_file.fileno(), 2)],
+        sys.executable, [sys.executable, *CHILD_ARGUMENTS], environment,
+        file_actions=[(os.POSIX_SPAWN_DUP2, file.fileno(), descriptor) for descriptor, file in enumerate(files)],
         setsid=True,
     )
     deadline = time.monotonic() + timeout_seconds
@@ -99,6 +114,7 @@ def _run_child(request_file, answer_file, error_file, timeout_seconds: int):
             # model looks like a child near 1 GB), so the child's peak is read from /proc instead.
             peak_bytes = max(peak_bytes, _peak_memory(pid))
             waited, status, usage = os.wait4(pid, os.WNOHANG)
+            poll()  # after the wait: a child that has ended has written its last record
             if waited:
                 return status, usage, peak_bytes
             if time.monotonic() > deadline:
@@ -109,6 +125,31 @@ def _run_child(request_file, answer_file, error_file, timeout_seconds: int):
         os.kill(pid, signal.SIGKILL)  # our own child, by its id
         os.wait4(pid, 0)
         raise
+
+
+class _ProgressWatch:
+    """Hands on what the child's progress record says, when it says more than before.
+
+    The record is read from the worker's own descriptor, at most PROGRESS_BYTES of it, so a child
+    cannot make the worker block or read much; anything but two counts, the first within the
+    second, is ignored, and so is a count that would move the bar back.
+    """
+
+    def __init__(self, progress_file, progress: Callable[[int, int], None] | None):
+        self.descriptor = progress_file.fileno()
+        self.progress = progress
+        self.done, self.total = 0, 1
+
+    def poll(self) -> None:
+        if self.progress is None:
+            return
+        record = _PROGRESS_RECORD.fullmatch(os.pread(self.descriptor, PROGRESS_BYTES, 0))
+        if record is None:
+            return
+        done, total = int(record[1]), int(record[2])
+        if 0 < done <= total and done * self.total > self.done * total:
+            self.done, self.total = done, total
+            self.progress(done, total)
 
 
 def _peak_memory(pid: int) -> int:
@@ -174,7 +215,8 @@ def main() -> None:
     _limit_resources(cpu_seconds=request["cpu_seconds"], memory_mb=request["memory_mb"])
     try:
         extraction = extract_file(request["path"], request["kind"], file_name=request["file_name"],
-                                  max_pages=request["max_pages"], max_rows=request["max_rows"])
+                                  max_pages=request["max_pages"], max_rows=request["max_rows"],
+                                  on_page=_report_pages)
         reply = {"extraction": extraction.as_json()}
     except RejectedFile as exc:
         reply = {"rejected": exc.reason}
@@ -184,6 +226,12 @@ def main() -> None:
         reply = {"rejected": f"The file could not be read: {type(exc).__name__}: {str(exc)[:200]}"}
     json.dump(reply, answer_stream)
     answer_stream.close()
+
+
+def _report_pages(done: int, total: int) -> None:
+    """Rewrite the progress record in place: the worker wants the latest count, not each one."""
+    with contextlib.suppress(OSError):  # no record to write (run by hand): the reading goes on
+        os.pwrite(PROGRESS_FD, f"{done} {total}".encode().ljust(PROGRESS_BYTES), 0)
 
 
 def _die_with_parent(*, parent: int) -> None:

@@ -254,6 +254,8 @@ def sweep_stuck() -> SweepOutcome:
                 _enqueue(data_source)
             data_source.save(update_fields=["status", "stage", "progress", "error_message", "heartbeat_at",
                                             "updated_at"])
+            if data_source in failed:
+                events.announce_outcome(data_source)
             transaction.on_commit(lambda ds=data_source: events.publish(ds))
     return SweepOutcome(requeued=requeued, failed=failed)
 

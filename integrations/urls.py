@@ -1,7 +1,7 @@
 from django.urls import path
 
 from config.paths import spec_path
-from integrations import api, views, widget
+from integrations import api, documents, views, widget
 
 integration = api.IntegrationViewSet.as_view
 
@@ -17,6 +17,7 @@ urlpatterns = [
                name="api-integration-revoke"),
     *spec_path("api/widget/<uuid:chatbot_id>", widget.widget_script, name="widget-script"),
     *spec_path("api/embed/<uuid:chatbot_id>", widget.embed_page, name="embed-page"),
+    *spec_path("api/documents/<str:token>", documents.source_document, name="source-document"),
     path("chatbots/<uuid:chatbot_id>/integrations/", views.ChatbotIntegrationsPage.as_view(),
          name="chatbot_integrations"),
 ]

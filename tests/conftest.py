@@ -10,7 +10,8 @@ from datasources.indexes.vector.local import LocalVectorIndex
 from tests import isolation
 from tests.clock import NOON
 
-pytest_plugins = ["tests.clamav"]  # the `clamd` fixture: a real clamd for virus-scanning tests
+# `clamd`: a real clamd for virus-scanning tests; `receiver` and `endpoint`: a local webhook receiver.
+pytest_plugins = ["tests.clamav", "tests.webhooks"]
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -90,3 +90,26 @@ def quarterly_report(path: Path) -> Path:
     pages[2].text(50, 700, "Our Data Center platform grew with demand for accelerated computing this quarter.")
     pages[3].text(50, 700, "Installation takes about an hour; follow the steps in the guide that came with the unit.")
     return write_pdf(path, pages)
+
+
+def sales_by_product(path: Path) -> Path:
+    """A table whose first row is set above its ruled grid, each "$" a few points after the figure to its
+    left, as typeset statements put a column's currency sign."""
+    page = Page()
+    page.text(50, 700, "Net sales by product were as follows (in millions):")
+    page.text(300, 670, "Three Months Ended")
+    page.text(290, 658, "July 1, 2023")
+    page.text(368, 658, "June 25, 2022")
+    page.text(54, 640, "Phones")
+    page.text(292, 640, "$")
+    page.right_aligned(355, 640, "40,665")
+    page.text(359, 640, "$")
+    page.right_aligned(430, 640, "39,570")
+    for row, (label, first, second) in enumerate([("Tablets", "7,224", "7,368"), ("Services", "19,604", "17,486")]):
+        top = 632 - 14 * row
+        for left, right in [(50, 288), (288, 360), (360, 435)]:
+            page.box(left, top - 14, right, top)
+        page.text(54, top - 10, label)
+        page.right_aligned(355, top - 10, first)
+        page.right_aligned(430, top - 10, second)
+    return write_pdf(path, [page])

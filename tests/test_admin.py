@@ -5,7 +5,7 @@ from chatbots.models import Chatbot, ChatbotDataSource
 from datasources.models import DataSource
 from integrations.models import Integration
 
-PROJECT_APPS = {"accounts", "datasources", "chatbots", "integrations", "chat", "analytics"}
+PROJECT_APPS = {"accounts", "datasources", "chatbots", "integrations", "chat", "analytics", "webhooks"}
 ADMIN_URLS = [
     f"/admin/{model._meta.app_label}/{model._meta.model_name}/" for model in admin.site._registry
     if model._meta.app_label in PROJECT_APPS

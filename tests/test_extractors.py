@@ -11,7 +11,7 @@ import pytest
 from datasources.extractors import extract_file
 from datasources.extractors.pdf import extract_pdf
 from datasources.filetypes import FileKind, RejectedFile
-from tests.pdf_documents import quarterly_report
+from tests.pdf_documents import quarterly_report, sales_by_product
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PDFS = SHARED / "corpus" / "pdf"
@@ -80,6 +80,13 @@ def test_pdf_text_comes_with_page_numbers():
     assert {section.page_number for section in extraction.sections} == set(range(1, 16)) - {8}
     first_page = " ".join(section.text for section in extraction.sections if section.page_number == 1)
     assert "Airworthiness Directives" in first_page
+
+
+def test_each_pdf_page_read_is_told_with_the_page_count():
+    heard = []
+    extract_file(PDFS / "federal-register-2020-17221.pdf", FileKind.PDF,
+                 on_page=lambda done, total: heard.append((done, total)))
+    assert heard == [(page, 15) for page in range(1, 16)]
 
 
 def test_a_header_and_footer_repeated_on_every_page_are_left_out():
@@ -228,6 +235,13 @@ def test_a_pdf_table_row_carries_its_two_row_headings_and_its_table_the_unit_sta
     assert {row.unit for row in rows} == {"In millions"}
     prose = "\n".join(section.text for section in extraction.sections if section.table is None)
     assert "Three Months Ended" not in prose  # the headings are the table's, not a line of text
+
+
+def test_a_currency_sign_set_close_after_a_figure_opens_the_next_columns_figure(tmp_path):
+    extraction = extract_pdf(sales_by_product(tmp_path / "sales.pdf"), "sales.pdf")
+    rows = [section.text for section in extraction.sections if section.table is not None]
+    assert rows[0] == "Phones; Three Months Ended July 1, 2023: $ 40,665; Three Months Ended June 25, 2022: $ 39,570"
+    assert rows[1] == "Tablets; Three Months Ended July 1, 2023: 7,224; Three Months Ended June 25, 2022: 7,368"
 
 
 def test_table_of_contents_lines_running_headers_and_page_numbers_are_left_out(tmp_path):

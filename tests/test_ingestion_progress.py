@@ -2,6 +2,7 @@
 named, as the files page receives it (the company's channel-layer group)."""
 
 import asyncio
+import itertools
 
 import pypdfium2
 import pytest
@@ -51,13 +52,17 @@ def received(channel: str) -> list[dict]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_progress_moves_while_a_30_page_pdf_embeds(local_models, owner_a, api_client, thirty_pages):
+def test_progress_moves_while_a_30_page_pdf_is_read_and_while_it_embeds(local_models, owner_a, api_client,
+                                                                         thirty_pages):
     channel = listen(owner_a.company)
     [data_source] = processed(api_client(owner_a), upload(api_client(owner_a), thirty_pages))
     assert data_source.status == DataSource.Status.READY and data_source.chunk_count >= 100
     events = received(channel)
-    embedding = [event["progress"] for event in events if event["stage"] == "embedding"]
-    assert len(set(embedding)) >= 3, events
+    for stage in ("extracting", "embedding"):
+        assert len({event["progress"] for event in events if event["stage"] == stage}) >= 3, events
+    reading = [event["progress"] for event in events if event["stage"] == "extracting"]
+    assert reading == sorted(set(reading)) and 1 <= reading[0] and reading[-1] <= 10  # once a point, in its share
     progress = [event["progress"] for event in events]
     assert progress == sorted(progress) and progress[-1] == 100 and events[-1]["stage"] == "ready"
-    assert [event["stage"] for event in events if event["stage"] != "embedding"] == ["chunking", "indexing", "ready"]
+    stages = [stage for stage, _ in itertools.groupby(event["stage"] for event in events)]
+    assert stages == ["extracting", "chunking", "embedding", "indexing", "ready"]

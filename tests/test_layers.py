@@ -3,7 +3,7 @@
 config's floor imports no app and no wiring module; no app imports a wiring module (config.WIRING);
 each app imports only the apps below it:
 
-    analytics ─▶ chat ─▶ integrations ─▶ chatbots ─▶ datasources ─▶ accounts
+    analytics ─▶ chat ─▶ integrations ─▶ chatbots ─▶ datasources ─▶ webhooks ─▶ accounts
 
 And no app's code names another app's URLs; nor do the pages of accounts, which every other app
 builds on: they go to LOGIN_REDIRECT_URL, the wiring's choice of a home page.
@@ -17,7 +17,7 @@ from pathlib import Path
 from config import WIRING
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS_FROM_THE_BOTTOM = ["accounts", "datasources", "chatbots", "integrations", "chat", "analytics"]
+APPS_FROM_THE_BOTTOM = ["accounts", "webhooks", "datasources", "chatbots", "integrations", "chat", "analytics"]
 PACKAGES = ["config", *APPS_FROM_THE_BOTTOM]
 
 

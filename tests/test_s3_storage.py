@@ -4,9 +4,14 @@ import socket
 
 import boto3
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
 from moto.server import ThreadedMotoServer
 
-from datasources.models import Chunk
+from chatbots.models import Chatbot
+from datasources.models import Chunk, DataSource
+from integrations.documents import DocumentLinks
 from tests.ingestion import CORPUS, processed, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,3 +61,16 @@ def test_an_upload_is_stored_in_the_bucket_processed_from_it_and_deleted_from_it
 
     assert client.delete(f"/api/files/{source.id}").status_code == 204
     assert list(bucket.objects.all()) == []
+
+
+def test_a_cited_document_is_streamed_from_the_bucket_through_its_link(company_a, bucket):
+    source = DataSource.objects.create(company=company_a, name="handbook.pdf", type="pdf", status="ready")
+    source.storage_path = default_storage.save(f"companies/{company_a.id}/datasources/{source.id}/handbook.pdf",
+                                               ContentFile(b"%PDF-1.4 kept in the bucket"))
+    source.save()
+    assert [item.key for item in bucket.objects.all()] == [source.storage_path]
+    chatbot = Chatbot.objects.create(company=company_a, name="Helper", show_source_documents=True)
+    chatbot.data_sources.add(source)
+    response = Client().get(DocumentLinks(chatbot.id, "").url(source.id))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 kept in the bucket"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from datasources import sandbox
 from datasources.chunking import chunk_document, wordpiece_counter
 from datasources.filetypes import RejectedFile, detect_file_type
 from datasources.sandbox import ExtractionFailed, SandboxLimits, extract_in_sandbox
@@ -99,6 +100,45 @@ def test_pdf_chunks_carry_their_page_numbers(count_tokens):
 def test_chart_sheets_are_skipped(count_tokens):
     _, _, drafts = ingest(CORPUS / "xlsx/contains_chartsheets.xlsx", count_tokens)
     assert {draft.metadata["sheet"] for draft in drafts} == {"data", "moredata"}
+
+
+def test_the_worker_hears_of_the_pages_read_while_the_child_reads_them():
+    heard = []
+    extraction = extract_in_sandbox(CORPUS / "pdf/federal-register-2020-17221.pdf", "pdf",
+                                    progress=lambda done, total: heard.append((done, total)))
+    assert extraction.page_count == 15
+    assert heard[-1] == (15, 15) and {total for _, total in heard} == {15}
+    assert [done for done, _ in heard] == sorted({done for done, _ in heard})  # forward, each count once
+
+
+@pytest.mark.parametrize(("record", "heard"), [
+    (b"3 7", [(3, 7)]),  # what the real child writes gets through this way too
+    (b"", []),
+    (b"8 7", []),
+    (b"0 7", []),
+    (b"-3 7", []),
+    (b"3 0", []),
+    (b"3.5 7", []),
+    (b"3\n7", []),
+    (b"\xd9\xa3 7", []),  # a digit, but not an ASCII one
+    (b"1234567890 12345678901", []),
+    (b"3 7 9", []),
+    (b"\xff" * 5_000_000, []),
+])
+def test_a_child_writing_garbage_as_its_progress_still_gives_its_extraction(tmp_path, monkeypatch, record, heard):
+    """A child subverted by a malicious file may write anything to its progress record: the worker
+    hears nothing of it but two counts, the first within the second, and still gets the answer."""
+    path = tmp_path / "notes.txt"
+    path.write_text("MEETING NOTES\n\nThe budget was approved.\n")
+    garbage = tmp_path / "record"
+    garbage.write_bytes(record)
+    child = f"import os; os.pwrite(3, open({str(garbage)!r}, 'rb').read(), 0); " \
+            "from datasources.sandbox import main; main()"
+    monkeypatch.setattr(sandbox, "CHILD_ARGUMENTS", ("-c", child))
+    received = []
+    extraction = extract_in_sandbox(path, "txt", progress=lambda done, total: received.append((done, total)))
+    assert "The budget was approved." in " ".join(section.text for section in extraction.sections)
+    assert received == heard
 
 
 def test_a_pdf_that_inflates_past_the_memory_limit_kills_only_the_child(tmp_path):

@@ -1,4 +1,4 @@
-"""`make run`'s processes (bin/serve): Ctrl-C stops the web server and the task worker, cleanly, and says so."""
+"""`make run`'s processes (bin/serve): Ctrl-C stops the web server and both task workers, cleanly, and says so."""
 
 import os
 import signal
@@ -45,7 +45,7 @@ def test_ctrl_c_stops_web_and_worker_and_says_so(tmp_path):
         wait_for(lambda: serve.poll() is not None or "Docent is running" in log.read_text(), timeout=120,
                  what="bin/serve to say Docent is running")
         assert serve.poll() is None, log.read_text()
-        assert len(processes_marked(marker)) >= 3  # the script, the web server, the worker
+        assert len(processes_marked(marker)) >= 4  # the script, the web server, the file worker, the webhooks worker
         os.killpg(serve.pid, signal.SIGINT)
         serve.wait(timeout=60)
         left_running = processes_marked(marker)

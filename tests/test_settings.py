@@ -33,6 +33,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     ("VECTOR_BACKEND", "faiss-on-the-moon"),
     ("RELEVANCE_FLOOR", "high"),
     ("CSRF_TRUSTED_ORIGINS", "docent.example.com"),
+    ("WEBHOOK_SECRET_KEYS", "not-a-fernet-key"),
 ])
 def test_a_bad_value_stops_startup_naming_the_variable(name, value):
     result = manage("check", **{name: value})

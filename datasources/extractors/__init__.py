@@ -7,6 +7,7 @@ failure into RejectedFile with a reason a person understands. These functions pa
 input: run them through `datasources.sandbox`, which puts CPU, memory and time limits around them.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 from datasources.extractors.docx import extract_docx
@@ -21,12 +22,13 @@ __all__ = ["DEFAULT_MAX_PAGES", "DEFAULT_MAX_ROWS", "Extraction", "Section", "ex
 
 
 def extract_file(path: str | Path, kind: str, *, file_name: str = "", max_pages: int = DEFAULT_MAX_PAGES,
-                 max_rows: int = DEFAULT_MAX_ROWS) -> Extraction:
-    """The sections of the file at `path`, read as `kind` (a FileKind value)."""
+                 max_rows: int = DEFAULT_MAX_ROWS, on_page: Callable[[int, int], None] | None = None) -> Extraction:
+    """The sections of the file at `path`, read as `kind` (a FileKind value); `on_page(done, total)`
+    hears of each page read (PDF)."""
     path = Path(path)
     file_name = file_name or path.name
     readers = {
-        FileKind.PDF: lambda: extract_pdf(path, file_name, max_pages=max_pages),
+        FileKind.PDF: lambda: extract_pdf(path, file_name, max_pages=max_pages, on_page=on_page),
         FileKind.XLSX: lambda: extract_xlsx(path, file_name, max_rows=max_rows),
         FileKind.CSV: lambda: extract_csv(path, file_name, max_rows=max_rows),
         FileKind.DOCX: lambda: extract_docx(path, file_name),

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from datasources.chunk_format import CURRENCY
 from datasources.extractors.model import DEFAULT_MAX_PAGES, Extraction, Sections, clean_text, title_from_name
 from datasources.extractors.tables import is_figure, render_headed_cells, stated_scale
 from datasources.filetypes import RejectedFile
@@ -25,7 +26,8 @@ from datasources.filetypes import RejectedFile
 MAX_SHAPES_FOR_TABLES = 5_000
 
 
-def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGES) -> Extraction:
+def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGES,
+                on_page: Callable[[int, int], None] | None = None) -> Extraction:
     import pypdfium2 as pdfium
 
     try:
@@ -36,7 +38,11 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
         page_count = len(document)
         if page_count > max_pages:
             raise RejectedFile(f"The PDF has {page_count:,} pages, over the {max_pages:,}-page limit.")
-        pages = [_read_pdf_page(document, index) for index in range(page_count)]
+        pages = []
+        for index in range(page_count):
+            pages.append(_read_pdf_page(document, index))
+            if on_page is not None:
+                on_page(index + 1, page_count)
         _drop_running_lines(pages)
         sections = Sections()
         for number, runs in enumerate(pages, start=1):
@@ -334,7 +340,9 @@ def _line(glyphs: list[tuple]) -> "_Line":
     cells: list[_Cell] = []
     text, start, end = "", None, None
     for _, box, char, after_space in glyphs:
-        if end is not None and box[0] - end > column_gap:
+        # A currency sign set after a figure opens the next column's figure ("40,665 $ 39,570").
+        opens_figure = char in CURRENCY and after_space and text[-1:].isdigit()
+        if end is not None and (box[0] - end > column_gap or opens_figure):
             cells.append(_Cell(text, start, end))
             text, start = "", None
         text += (" " if text and after_space else "") + char

@@ -26,6 +26,14 @@
     return node;
   }
 
+  /* The document as the chatbot's visitors open it, when it lets them: Docent's own http(s) address only. */
+  function documentLink(href) {
+    let url = null;
+    try { url = href ? new URL(href, location.origin) : null; } catch (e) { /* not a URL */ }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== location.origin) return null;
+    return el("a", { href: url.href, target: "_blank", rel: "noopener noreferrer" }, "Open the document");
+  }
+
   function answerBubble() {
     const node = add("bot", "…");
     const text = node.querySelector("p");
@@ -38,7 +46,7 @@
           event.citations.map((citation) => el("li", {}, el("details", {},
             el("summary", {}, citation.location + " · score " + citation.score.toFixed(3) +
               (citation.cited ? " · cited" : "")),
-            el("blockquote", {}, citation.text))))));
+            el("blockquote", {}, citation.text)), documentLink(citation.url)))));
         reveal(node);
       },
       done(event) {

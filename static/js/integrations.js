@@ -1,5 +1,6 @@
-/* Integrations and API keys pages: save allowed origins, create, rotate, revoke,
-   delete; a new secret is shown once in a dialog, and the page reloads when it is dismissed. */
+/* Integrations, API keys and webhooks pages: save allowed origins, create, rotate, revoke,
+   delete, switch on and off, send again; a new secret is shown once in a dialog, and the page
+   reloads when it is dismissed. A button's JSON body, if any, is its data-body. */
 (function () {
   "use strict";
   const { api, el } = window.Docent;
@@ -18,6 +19,11 @@
       return body;
     },
     "api-key": (form) => ({ name: form.elements.name.value.trim(), scope: form.elements.scope.value }),
+    webhook: (form) => ({
+      url: form.elements.url.value.trim(),
+      description: form.elements.description.value.trim(),
+      events: Array.from(form.querySelectorAll("input[name=events]:checked"), (box) => box.value),
+    }),
   };
 
   /* The error box nearest to `node`: a direct child [data-errors] of it or of an ancestor. */
@@ -47,11 +53,15 @@
     if (box) box.replaceChildren();
   }
 
-  /* A new secret: shown once; dismissing the dialog reloads the page with the updated list. */
-  function done(result) {
-    if (result && result.key) {
-      document.getElementById("secret-value").textContent = result.key;
+  /* A new secret: shown once; dismissing the dialog reloads the page with the updated list.
+     Otherwise the page reloads, or goes to the node's data-then (after deleting what it shows). */
+  function done(result, then) {
+    const secret = result && (result.key || result.secret);
+    if (secret) {
+      document.getElementById("secret-value").textContent = secret;
       dialog.showModal();
+    } else if (then) {
+      window.location.assign(then);
     } else {
       window.location.reload();
     }
@@ -61,7 +71,7 @@
     clearError(node);
     node.setAttribute("aria-busy", "true");
     try {
-      done(await api(method, url, body));
+      done(await api(method, url, body), node.dataset.then);
     } catch (error) {
       showError(node, error);
     } finally {
@@ -76,7 +86,7 @@
     if (button.hasAttribute("data-close-secret")) { dialog.close(); return; }
     if (!button.dataset.url || button.closest("form")) return;
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
-    send(button, button.dataset.method, button.dataset.url);
+    send(button, button.dataset.method, button.dataset.url, button.dataset.body && JSON.parse(button.dataset.body));
   });
 
   document.querySelectorAll("form[data-form]").forEach((form) => {

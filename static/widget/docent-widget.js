@@ -274,10 +274,19 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
     return node;
   }
 
-  /* Sources as the chat API gives them: "report.pdf page 2", "prices.xlsx sheet Q3 row 15". */
-  function sourceList(list) {
+  /* Sources as the chat API gives them: "report.pdf page 2", "prices.xlsx sheet Q3 row 15"; each a link to
+   * its document when the chatbot lets visitors open them (`urls`, beside the sources). */
+  function sourceList(list, urls) {
     return h("div", { class: "sources" }, [h("strong", {}, "Sources"),
-      h("ul", {}, list.map((source) => h("li", {}, String(source))))]);
+      h("ul", {}, list.map((source, index) => h("li", {}, documentLink(String(source), (urls || [])[index]))))]);
+  }
+
+  /* Only a link to Docent's own http(s) address: any other URL, or none, leaves the label as text. */
+  function documentLink(label, href) {
+    let url = null;
+    try { url = href ? new URL(href, origin) : null; } catch (e) { /* not a URL */ }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin) return label;
+    return h("a", { href: url.href, target: "_blank", rel: "noopener noreferrer" }, label);
   }
 
   /* Thumbs up or down under an answer; after "down", an optional comment on what was missing. */
@@ -355,8 +364,8 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
         written += value;
         if (!timer) timer = setTimeout(render, 50);
       },
-      sources(list) {
-        if (list && list.length) node.append(sourceList(list));
+      sources(list, urls) {
+        if (list && list.length) node.append(sourceList(list, urls));
       },
       done(messageId) {
         finish();
@@ -376,7 +385,7 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
   function apply(frame, answer) {
     if (frame.conversation_secret) saveSession(frame.session_id, frame.conversation_secret);
     if (frame.type === "token") answer.token(frame.token || "");
-    else if (frame.type === "sources") answer.sources(frame.sources);
+    else if (frame.type === "sources") answer.sources(frame.sources, frame.source_urls);
     else if (frame.type === "error") answer.fail(frame.message || (frame.error && frame.error.message) || UNAVAILABLE);
     else if (frame.type === "done") answer.done(frame.message_id);
     return frame.type === "error" || frame.type === "done";
@@ -531,7 +540,9 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
       suggestions.hidden = true;
       conversation.messages.forEach((item) => {
         const node = addMessage(item.role === "user" ? "user" : "bot", item.content || "");
-        if (item.role !== "user" && item.sources && item.sources.length) node.append(sourceList(item.sources));
+        if (item.role !== "user" && item.sources && item.sources.length) {
+          node.append(sourceList(item.sources, item.source_urls));
+        }
       });
     } catch (e) { /* the welcome stays; the next answer continues the conversation */ }
   }

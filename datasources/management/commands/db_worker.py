@@ -1,17 +1,25 @@
 import os
 
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django_tasks import DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
 from datasources.embedders import get_embedder
 from datasources.services import sweep_stuck
+from webhooks.tasks import QUEUE as WEBHOOKS_QUEUE
+from webhooks.tasks import requeue_lost
 
 
 class Command(DatabaseWorkerCommand):
     """django-tasks-db's worker, which first recovers processing runs that a previous worker lost, and loads
-    the embedding model before it takes a task, so that the first file does not wait for it."""
+    the embedding model before it takes a task, so that the first file does not wait for it. A worker of the
+    webhooks queue first queues again the deliveries a killed worker left behind."""
 
     def handle(self, *args, **options):
+        if serves(options, WEBHOOKS_QUEUE) and (lost := requeue_lost()):
+            self.stdout.write(f"Queued again {lost} webhook deliveries that a stopped worker left unfinished.")
+        if not serves(options, DEFAULT_TASK_QUEUE_NAME):
+            return super().handle(*args, **options)
         outcome = sweep_stuck()
         if outcome.requeued or outcome.failed:
             self.stdout.write(f"Recovered {len(outcome.requeued)} interrupted data source(s); "
@@ -19,6 +27,11 @@ class Command(DatabaseWorkerCommand):
         if runs_tasks(options):
             get_embedder().prepare()
         return super().handle(*args, **options)
+
+
+def serves(options, queue: str) -> bool:
+    queues = options["queue_name"].split(",")
+    return queue in queues or "*" in queues
 
 
 def runs_tasks(options) -> bool:

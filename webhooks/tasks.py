@@ -1,0 +1,29 @@
+from datetime import datetime
+
+from django_tasks import task
+
+from webhooks import delivery
+from webhooks.models import Delivery
+
+QUEUE = "webhooks"  # a worker of its own (bin/serve): a slow receiver never holds up file processing
+
+
+@task(queue_name=QUEUE)
+def deliver(delivery_id: str) -> None:
+    retry_at = delivery.attempt(delivery_id)
+    if retry_at is not None:
+        queue(delivery_id, run_after=retry_at)
+
+
+def queue(delivery_id: str, *, run_after: datetime | None = None) -> None:
+    """Queue an attempt, and note its task on the delivery (webhooks.delivery.recover_lost reads it)."""
+    result = (deliver.using(run_after=run_after) if run_after else deliver).enqueue(delivery_id)
+    Delivery.objects.filter(pk=delivery_id).update(task_id=result.id)
+
+
+def requeue_lost() -> int:
+    """Queue again the deliveries a killed worker left behind; how many."""
+    lost = delivery.recover_lost()
+    for item in lost:
+        queue(str(item.id))
+    return len(lost)
