@@ -62,9 +62,11 @@ def test_a_first_question_asked_again_is_answered_from_the_cache(api_client, own
     assert "current licence" in again["response"] and again["sources"] == ["handbook.pdf page 2"]
 
     stored = Message.objects.get(conversation__session_id=again["session_id"], role=Message.Role.ASSISTANT)
-    assert stored.cached is True and stored.content == first["response"] and stored.citations == first["citations"]
+    written_first = Message.objects.get(conversation__session_id=first["session_id"], role=Message.Role.ASSISTANT)
+    assert stored.cached is True and written_first.cached is False
+    assert stored.content == written_first.content == first["response"]
+    assert stored.citations == written_first.citations and stored.citations[0]["location"] == "handbook.pdf page 2"
     assert stored.mode == "openai" and stored.model == "gpt-test" and stored.completion_tokens == 0
-    assert Message.objects.get(conversation__session_id=first["session_id"], role="assistant").cached is False
 
 
 def test_the_staff_api_shows_which_answers_were_cached(api_client, owner_a, model_bot):
@@ -225,3 +227,13 @@ def test_an_answer_cached_by_one_web_process_is_served_by_another(two_web_proces
             answers.append(json.load(response))
     assert [answer["cached"] for answer in answers] == [False, True]
     assert answers[1]["response"] == answers[0]["response"] == chatbot.fallback_message
+
+
+def test_a_cached_answer_links_its_documents_as_the_chatbot_now_says(client, company_a, model_bot):
+    key = widget_key(model_bot)
+    assert answer(client, model_bot, key=key)["source_urls"] == [None]
+    chatbot_update(chatbot=model_bot, show_source_documents=True)  # what is sent with an answer, not the answer
+    cached = answer(client, model_bot, key=key)
+    [cited] = [citation for citation in cached["citations"] if citation["cited"]]
+    assert cached["cached"] is True and cited["url"].startswith("http://testserver/api/documents/")
+    assert cached["source_urls"] == [cited["url"]]
