@@ -84,7 +84,7 @@ def embed_question(embedder: Embedder, text: str) -> np.ndarray:
     cache = caches["queries"]
     kept = cache.get(key)
     if kept is not None:
-        return np.frombuffer(kept, dtype=np.float32)
+        return np.frombuffer(kept, dtype=np.float32).copy()  # writable, as a fresh vector is
     vector = np.asarray(embedder.embed_query(text), dtype=np.float32)
     cache.set(key, vector.tobytes(), seconds)
     return vector
