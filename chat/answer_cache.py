@@ -83,8 +83,8 @@ def _searched_versions(chatbot: Chatbot) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT s.id, s.updated_at FROM {DataSource._meta.db_table} s "
-            f"JOIN {Chatbot.data_sources.through._meta.db_table} link ON link.data_source_id = s.id "
-            "WHERE link.chatbot_id = %s AND s.company_id = %s AND s.status = %s ORDER BY s.id",
+            f"JOIN {Chatbot.data_sources.through._meta.db_table} picked ON picked.data_source_id = s.id "
+            "WHERE picked.chatbot_id = %s AND s.company_id = %s AND s.status = %s ORDER BY s.id",
             [uuid_field.get_db_prep_value(chatbot.id, connection), uuid_field.get_db_prep_value(
                 chatbot.company_id, connection), DataSource.Status.READY])
         return [(str(source_id), str(updated_at)) for source_id, updated_at in cursor.fetchall()]
