@@ -141,16 +141,16 @@ def answer(chatbot, text: str) -> dict:
 def cpu_per_question(chatbot, texts: list[str]) -> dict[str, list[float]]:
     """CPU milliseconds per question: retrieval and the written answer (the answer flow's `_prepared`, then
     its generation read to the end), and embedding the question alone."""
-    from chat.services import Question, _prepared
+    from chat.services import Answer, Question, _prepared
     from datasources.embedders import get_embedder
 
     loop = asyncio.new_event_loop()
     embedder = get_embedder()
-    _prepared(chatbot, Question(message=texts[0]), [])  # loads the model and the indexes
+    _prepared(chatbot, Question(message=texts[0]), [], Answer())  # loads the model and the indexes
     times: dict[str, list[float]] = {"answer_ms": [], "embed_ms": []}
     for text in texts:
         started = time.process_time()
-        prepared = _prepared(chatbot, Question(message=text), [])
+        prepared = _prepared(chatbot, Question(message=text), [], Answer())
         if prepared is not None:
             loop.run_until_complete(_read(prepared[1]))
         times["answer_ms"].append((time.process_time() - started) * 1000)

@@ -26,7 +26,7 @@ from chat import answer_cache
 from chat.context import MAX_VISITOR_CONTEXT_CHARS, Prompt, build_prompt
 from chat.generators import Generation, GenerationError, get_generator
 from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
-from chat.retrieval import Passage, retrieve
+from chat.retrieval import Passage, Scope
 from chat.selectors import chatbot_conversation
 from chatbots.models import Chatbot
 from config.errors import ApiError, error_body
@@ -202,6 +202,9 @@ class Answer:
     completion_tokens: int = 0
     answered: bool = True
     cached: bool = False
+    # False when its search went on by words alone because the embedder or the vector index failed: the next
+    # asker should get the answer they give when they work.
+    cacheable: bool = True
 
     @property
     def text(self) -> str:
@@ -373,7 +376,7 @@ def _begin(asker: Asker, question: Question) -> tuple[Turn, str, tuple[Answer, M
 def _finished(turn: Turn, answer: Answer, cache_key: str) -> Message:
     """The whole answer stored, and cached under `cache_key` unless it came from the cache or has no key."""
     message = finish_turn(turn, answer)
-    if cache_key and not answer.cached:
+    if cache_key and answer.cacheable and not answer.cached:
         try:
             answer_cache.remember(cache_key, answer.kept())
         except Exception:  # the next asker gets a fresh answer; this one has it already
@@ -395,7 +398,7 @@ def _done_event(answer: Answer, message: Message, session: dict) -> Event:
 
 async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer) -> AsyncIterator[str]:
     chatbot = asker.chatbot
-    prepared = await in_thread(_prepared)(chatbot, question, turn.history)
+    prepared = await in_thread(_prepared)(chatbot, question, turn.history, answer)
     if prepared is None:
         answer.mode, answer.answered = Message.Mode.FALLBACK, False
         _note_first_token(answer, turn)
@@ -416,10 +419,13 @@ async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer)
         answer.prompt_tokens, answer.completion_tokens = generation.prompt_tokens, generation.completion_tokens
 
 
-def _prepared(chatbot: Chatbot, question: Question, history: list[tuple[str, str]]) -> tuple[Prompt, Generation] | None:
+def _prepared(chatbot: Chatbot, question: Question, history: list[tuple[str, str]],
+              answer: Answer) -> tuple[Prompt, Generation] | None:
     """The prompt from the chatbot's passages and the answer's generation, ready to stream; None when
-    no passage is relevant to the question."""
-    passages = retrieve(chatbot=chatbot, question=question.message)
+    no passage is relevant to the question. The answer learns whether its search was whole."""
+    scope = Scope.of(chatbot)
+    passages = scope.retrieve(question.message, chatbot.top_k)
+    answer.cacheable = not scope.search.dense_failures
     if not passages:
         return None
     prompt = build_prompt(chatbot=chatbot, question=question.message, passages=passages, history=history,

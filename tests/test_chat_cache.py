@@ -196,6 +196,18 @@ def test_a_question_is_embedded_once_for_every_turn_that_asks_it(api_client, own
     assert embedded.count([LICENCE_QUESTION]) == 1 and written(language_model) == 2
 
 
+def test_an_answer_found_while_the_embedder_failed_is_not_cached(api_client, owner_a, company_a, settings,
+                                                                language_model):
+    settings.EMBEDDING_BACKEND = "openai"
+    chatbot = bot(company_a, add_source(company_a, "handbook.pdf", WAREHOUSE))
+    client = api_client(owner_a)
+    language_model.fail_next(1, 400)  # the question's embedding: the search goes on by words alone
+    assert answer(client, chatbot)["cached"] is False
+    assert answer(client, chatbot)["cached"] is False  # afresh, the embedder working again
+    assert answer(client, chatbot)["cached"] is True
+    assert written(language_model) == 2
+
+
 @pytest.mark.asyncio
 async def test_a_cached_answer_streams_the_frames_of_a_fresh_one(model_bot, language_model):
     key = await sync_to_async(widget_key)(model_bot)

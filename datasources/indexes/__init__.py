@@ -17,7 +17,7 @@ fresh copies, only once its run has ended. Chat searches through `ChunkSearch`, 
 import logging
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from datasources.embedders import EmbeddingError, embed_question, get_embedder
 from datasources.indexes import lexical
@@ -51,6 +51,9 @@ class ChunkSearch:
     company_id: uuid.UUID
     sources: dict[uuid.UUID, DataSource]
     lexical_indexes: dict[uuid.UUID, SourceIndex]
+    # Why each dense search that failed did (it went on by words alone), for a caller that must know: an answer
+    # found so is not the one a working embedder gives, and is not cached.
+    dense_failures: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
     def of(cls, company_id: uuid.UUID, data_sources: Sequence[DataSource]) -> "ChunkSearch":
@@ -73,8 +76,9 @@ class ChunkSearch:
         try:
             return get_vector_index().query(company_id=self.company_id, vector=embed_question(embedder, question),
                                             data_source_ids=list(source_ids or self.sources), top_k=top_k)
-        except (EmbeddingError, VectorIndexError):
+        except (EmbeddingError, VectorIndexError) as failure:
             logger.warning("Dense search failed; answering from lexical search alone", exc_info=True)
+            self.dense_failures.append(str(failure))
             return []
 
     def lexical(self, terms: list[str], top_k: int, source_ids: Collection[uuid.UUID] = ()) -> list[Match]:
