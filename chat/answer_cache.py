@@ -1,10 +1,13 @@
 """The answer cache: a conversation's first question, asked again of the same chatbot, answered from the cache.
 
 Only a first question without the visitor's `context` is cached: any other answer also depends on what
-came before or on what the page sent. The key holds everything an answer is made from: the company,
-the chatbot, the question as the one normaliser (chat/questions.py) writes it, the answer backend and
-model, the embedder and its relevance floor, the vector index, the chatbot's settings, its searched
-data sources with the time each last changed, and the answering code's digest. So any change is
+came before or on what the page sent. Nor is an answer whose search went on by words alone because the
+embedder or the vector index failed (chat.services.Answer.cacheable).
+
+The key holds everything an answer is made from: the company, the chatbot, the question as the one
+normaliser (chat/questions.py) writes it, the answer backend and model, the embedder and its relevance
+floor, the vector index, the chatbot's settings, its searched data sources with the time each last
+changed, and the answering code's digest. So any change is
 simply a new key, in every process at once (the "queries" cache is Redis when REDIS_URL is set), and
 old entries expire unread (ANSWER_CACHE_SECONDS; 0 turns the cache off). A company's or a chatbot's
 answers can never be another's: both ids are in the key.
