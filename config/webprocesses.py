@@ -44,7 +44,8 @@ def refusal(host: str) -> str:
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         missing.append("a DATABASE_URL of a database server such as PostgreSQL (not a SQLite file)")
     if ":" in host:
-        # Daphne adopts a shared socket as IPv4 only (its fd endpoint ignores the address family it is given).
+        # Daphne adopts a shared socket as IPv4 only: its fd endpoint passes an address family on as text,
+        # which Twisted cannot use.
         missing.append(f"an IPv4 address to listen on (HOST={host})")
     if not missing:
         return ""
@@ -64,7 +65,12 @@ def serve_one(host: str, port: int) -> None:
 
 def serve_several(host: str, port: int, processes: int) -> int:
     """N Daphnes on one listening socket, until a signal (0) or until one of them exits (1)."""
-    listener = socket.create_server((host, port), backlog=socket.SOMAXCONN)
+    try:
+        listener = socket.create_server((host, port), backlog=socket.SOMAXCONN)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"  Docent cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        return 1
     command = daphne("--fd", str(listener.fileno()))
     children = []
 
