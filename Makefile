@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-answers bench-chunks bench-search bench-load bench-analytics bench-revocation bench-cache clean
+.PHONY: run test install install-dev system-deps migrate lint bench-ingest bench-chat bench-answers bench-progress bench-chunks bench-search bench-load bench-analytics bench-revocation bench-cache clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests).
 SYSTEM_PACKAGES := clamav-daemon chromium
@@ -75,6 +75,11 @@ bench-chat: install
 bench-answers: install
 	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.answers
+
+# What reporting progress after each forward pass costs the embedding step, beside one encode call per batch
+# (bench/embedding_progress.py): about 2 minutes on 2 cores.
+bench-progress: install
+	$(PY) -m bench.embedding_progress
 
 # Every chunk of every file in ../shared/corpus/ (and of CSV, DOCX, HTML, Markdown and text made from it) and of
 # the 20 filings, compared with bench/chunk_digests.json (bench/chunk_digests.py): about 40 s on 2 cores. The suite

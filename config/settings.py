@@ -152,6 +152,11 @@ if DATABASE_REPLICA_URL:
 DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Web processes -------------------------------------------------------------------------
+# How many Daphnes bin/serve (`make run`) starts on one port (config.webprocesses); more than one
+# needs REDIS_URL and a database server, which they share.
+WEB_PROCESSES = envint("WEB_PROCESSES", 1, minimum=1)
+
 # --- Cache, channel layer, rate limits -----------------------------------------------------
 REDIS_URL = envurl("REDIS_URL", schemes=("redis", "rediss", "unix"))
 CACHE_KEY_PREFIX = envstr("CACHE_KEY_PREFIX", "docent")

@@ -90,10 +90,10 @@ def worker():
 def two_web_processes(settings, tmp_path):
     """Two Daphne processes serving Docent on this test's database and sharing its Redis (channel layer,
     cache, socket counts), as web processes behind a load balancer do; their base URLs. Only with
-    REDIS_URL (CI's PostgreSQL + Redis run); tests using it need `django_db(transaction=True)`."""
-    if not settings.REDIS_URL:
-        pytest.skip("several web processes share state through Redis; run with REDIS_URL=redis://…")
-    from tests.worker_processes import WorkerProcesses
+    PostgreSQL and REDIS_URL (CI's second run); tests using it need `django_db(transaction=True)`."""
+    from tests.worker_processes import WorkerProcesses, skip_unless_web_processes_can_share
+
+    skip_unless_web_processes_can_share()
 
     with WorkerProcesses(tmp_path) as processes:
         yield [processes.serve(), processes.serve()]

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 from urllib.request import urlopen
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -109,11 +110,12 @@ class WorkerProcesses:
         return self._launch("worker", [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
                                        "--interval", "0.2", *args], self.environment())
 
-    def serve(self, **environment: str) -> str:
-        """Daphne serving Docent (HTTP and WebSocket) on a free port, as `make run` does; its base URL."""
+    def serve(self, *, web_processes: int = 1, **environment: str) -> str:
+        """Daphne serving Docent (HTTP and WebSocket) on a free port, as `make run` does (`web_processes`
+        Daphnes sharing the port: config.webprocesses); its base URL."""
         port = free_port()
-        server = self._launch("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                         "config.asgi:application"], self.environment(**environment))
+        server = self._launch("daphne", [sys.executable, "-m", "config.webprocesses", "--port", str(port)],
+                              self.environment(WEB_PROCESSES=str(web_processes), **environment))
         url = f"http://127.0.0.1:{port}"
 
         def answers() -> bool:
@@ -135,6 +137,13 @@ class WorkerProcesses:
         worker = Worker(process, log)
         self.started.append(worker)
         return worker
+
+
+def skip_unless_web_processes_can_share() -> None:
+    """Several web processes need what they share (config.webprocesses): CI's PostgreSQL + Redis run has it."""
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("several web processes share a database server and Redis: "
+                    "run with DATABASE_URL=postgres://… REDIS_URL=redis://…")
 
 
 def free_port() -> int:
