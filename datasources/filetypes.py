@@ -36,6 +36,7 @@ class FileKind(StrEnum):
     MD = "md"
     DOCX = "docx"
     HTML = "html"
+    IMAGE = "image"  # PNG, JPEG or TIFF, read by OCR
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ _OTHER_OFFICE_PARTS = {
 # Legacy Office files (.doc, .xls) and encrypted Office files are OLE compound files.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# Images Tesseract reads: a scan or a photo of a document.
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 _BINARY_SIGNATURES = {
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
     b"\x7fELF": "a program",
     b"MZ": "a Windows program",
@@ -114,6 +115,8 @@ def _detect(handle: BinaryIO, file_name: str, zip_limits: ZipLimits) -> FileKind
         return _detect_office_zip(handle, zip_limits)
     if head.startswith(b"PK"):
         raise RejectedFile("This zip archive is empty or damaged.")
+    if head.startswith(_IMAGE_SIGNATURES):
+        return FileKind.IMAGE
     if head.startswith(_OLE_MAGIC):
         raise RejectedFile(_ole_reason(head + handle.read()))
     for signature, description in _BINARY_SIGNATURES.items():
