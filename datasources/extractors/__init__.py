@@ -2,9 +2,10 @@
 
 One module per format, all making the shared model of `model.py` (`Extraction`, `Section`):
 `pdf.py`, `spreadsheets.py` (XLSX and CSV), `docx.py`, `html.py`, `text.py` (plain text and
-Markdown), `ocr.py` (scanned pages and images, by Tesseract); `tables.py` renders a table's rows for all of them. Every reader turns a library's
-failure into RejectedFile with a reason a person understands. These functions parse hostile
-input: run them through `datasources.sandbox`, which puts CPU, memory and time limits around them.
+Markdown), `ocr.py` (scanned pages and images, by Tesseract); `tables.py` renders a table's rows
+for all of them. Every reader turns a library's failure into RejectedFile with a reason a person
+understands. These functions parse hostile input: run them through `datasources.sandbox`, which
+puts CPU, memory and time limits around them.
 """
 
 from collections.abc import Callable
