@@ -4,7 +4,6 @@ The scans are made here: a page of a text PDF rendered to pixels, then wrapped a
 PDF or written as a PNG, so that the words OCR should find are known.
 """
 
-import re
 import struct
 import zlib
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
+from bench.ocr import recovered, scanned_pdf
 from datasources import chunk_format
 from datasources.indexes import lexical
 from datasources.models import Chunk, DataSource
@@ -24,34 +24,19 @@ MIXED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "mixed-d
 TEXT_PDF = CORPUS / "pdf" / "issue-33-lorem-ipsum.pdf"
 
 
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
 def text_of(extraction) -> str:
     return "\n".join(f"{section.heading}\n{section.text}" for section in extraction.sections)
 
 
-def rendered_page(path: Path, index: int = 0, dpi: int = 200):
-    """The page as a grey bitmap (pypdfium2), with the words of its text layer."""
-    document = pdfium.PdfDocument(str(path))
-    page = document[index]
-    return page.render(scale=dpi / 72, grayscale=True), page.get_textpage().get_text_range(), page.get_size()
+def rendered_page(path: Path, dpi: int = 200):
+    """The first page as a grey bitmap (pypdfium2)."""
+    return pdfium.PdfDocument(str(path))[0].render(scale=dpi / 72, grayscale=True)
 
 
-def scanned_pdf(tmp_path: Path, source: Path) -> tuple[Path, str]:
-    """An image-only PDF of the source's first page, and the words that page holds."""
-    bitmap, text, (width, height) = rendered_page(source)
-    document = pdfium.PdfDocument.new()
-    page = document.new_page(width, height)
-    image = pdfium.PdfImage.new(document)
-    image.set_bitmap(bitmap)
-    image.set_matrix(pdfium.PdfMatrix().scale(width, height))
-    page.insert_obj(image)
-    page.gen_content()
+def scan(tmp_path: Path) -> tuple[Path, str]:
+    """An image-only PDF of TEXT_PDF's first page, and the text that page holds."""
     path = tmp_path / "scan.pdf"
-    document.save(str(path))
-    return path, text
+    return path, scanned_pdf(TEXT_PDF, 0, path)
 
 
 def png(bitmap) -> bytes:
@@ -67,16 +52,11 @@ def png(bitmap) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + block(b"IHDR", header) + block(b"IDAT", zlib.compress(rows)) + block(b"IEND", b"")
 
 
-def share_recovered(expected: str, found: str) -> float:
-    wanted, got = words(expected), set(words(found))
-    return sum(1 for word in wanted if word in got) / len(wanted)
-
-
 def test_a_scanned_page_is_read_by_ocr_and_most_of_its_words_recovered(tmp_path):
-    path, original = scanned_pdf(tmp_path, TEXT_PDF)
+    path, original = scan(tmp_path)
     heard = []
     extraction = extract_in_sandbox(path, "pdf", progress=lambda *counts: heard.append(counts))
-    assert share_recovered(original, text_of(extraction)) > 0.9
+    assert recovered(original, text_of(extraction)) > 0.9
     assert {section.page_number for section in extraction.sections} == {1}  # answers cite the page
     assert heard[-1] == (1, 1, 1)  # the worker heard that one page is read by OCR
 
@@ -104,7 +84,7 @@ def test_the_values_filled_into_a_pdf_form_are_read_as_text():
 
 @pytest.mark.django_db(transaction=True)
 def test_an_uploaded_png_becomes_text_a_search_finds_with_its_page(owner_a, api_client):
-    bitmap, _, _ = rendered_page(TEXT_PDF)
+    bitmap = rendered_page(TEXT_PDF)
     client = api_client(owner_a)
     (source,) = processed(client, upload_bytes(client, "scan.png", png(bitmap)))
     assert (source.status, source.type) == ("ready", "image"), source.error_message
@@ -120,7 +100,7 @@ def test_an_uploaded_png_becomes_text_a_search_finds_with_its_page(owner_a, api_
 def test_processing_a_scan_shows_the_ocr_stage(owner_a, api_client, tmp_path, monkeypatch):
     stages = []
     monkeypatch.setattr("datasources.events.publish", lambda source: stages.append(source.stage))
-    path, _ = scanned_pdf(tmp_path, TEXT_PDF)
+    path, _ = scan(tmp_path)
     client = api_client(owner_a)
     (source,) = processed(client, upload_bytes(client, "scan.pdf", path.read_bytes()))
     assert source.status == "ready", source.error_message
@@ -151,7 +131,7 @@ def test_the_files_page_says_scanned_pages_cannot_be_read_where_tesseract_is_mis
 
 @pytest.mark.django_db(transaction=True)
 def test_without_tesseract_a_scan_ends_in_error_saying_why(owner_a, api_client, tmp_path, without_tesseract):
-    path, _ = scanned_pdf(tmp_path, TEXT_PDF)
+    path, _ = scan(tmp_path)
     client = api_client(owner_a)
     (source,) = processed(client, upload_bytes(client, "scan.pdf", path.read_bytes()))
     assert source.status == "error"
