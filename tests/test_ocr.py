@@ -129,6 +129,12 @@ def test_the_files_page_says_scanned_pages_cannot_be_read_where_tesseract_is_mis
     assert "scanned pages and images cannot be read" in client.get("/files/").content.decode()
 
 
+def test_the_overview_says_how_scanned_pages_are_read(api_client, owner_a, settings):
+    assert "Read by OCR with tesseract (eng)" in api_client(owner_a).get("/").content.decode()
+    settings.TESSERACT_COMMAND = "/nonexistent/tesseract"
+    assert "Not read: Tesseract (OCR) is not installed" in api_client(owner_a).get("/").content.decode()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_without_tesseract_a_scan_ends_in_error_saying_why(owner_a, api_client, tmp_path, without_tesseract):
     path, _ = scan(tmp_path)
