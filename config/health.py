@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from chat.engines import engines
 from config import startup
 from config.public import public
-from datasources.sandbox import SCANS_UNREADABLE, ocr_engine
+from datasources.sandbox import ocr_notices
 
 HEALTH = "a health probe: reports only whether services answer, no company data"
 
@@ -80,7 +80,7 @@ def readyz(request):
             checks[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
     ready = all(check["ok"] for check in checks.values())
     # What works less well than it could, without making the process unready.
-    notices = [] if ocr_engine() else [SCANS_UNREADABLE]
+    notices = ocr_notices()
     return JsonResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks, "engines": engines(), "notices": notices},
         status=200 if ready else 503,

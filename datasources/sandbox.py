@@ -15,6 +15,7 @@ of the worker (threads, database connections, the embedding model) is inherited.
 
 import contextlib
 import ctypes
+import functools
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import re
 import resource
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -92,6 +94,29 @@ def ocr_engine() -> OcrEngine | None:
         return None
     return OcrEngine(command=command, languages=settings.OCR_LANGUAGES,
                      seconds_per_page=settings.EXTRACT_OCR_SECONDS_PER_PAGE)
+
+
+def ocr_notices() -> list[str]:
+    """What /readyz and the dashboard say about reading scans: nothing when Tesseract and every
+    language of OCR_LANGUAGES are installed."""
+    engine = ocr_engine()
+    if engine is None:
+        return [SCANS_UNREADABLE]
+    missing = [language for language in engine.languages.split("+")
+               if language not in _installed_languages(engine.command)]
+    if missing:
+        return [f"The OCR languages {', '.join(missing)} are not installed on this server: scanned pages and "
+                f"images cannot be read (install tesseract-ocr-{missing[0]}, or change OCR_LANGUAGES)."]
+    return []
+
+
+@functools.cache
+def _installed_languages(command: str) -> frozenset[str]:
+    try:
+        listing = subprocess.run([command, "--list-langs"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(line.strip() for line in listing.splitlines()[1:])  # after "List of available languages"
 
 
 def extract_in_sandbox(path: str | os.PathLike, kind: str, *, file_name: str = "",

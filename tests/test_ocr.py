@@ -13,10 +13,11 @@ import pytest
 
 from bench.ocr import recovered, scanned_pdf
 from datasources import chunk_format
+from datasources.embedders import get_embedder
 from datasources.indexes import lexical
 from datasources.models import Chunk, DataSource
 from datasources.pipeline import SCANNED_PAGES_STAGE
-from datasources.sandbox import extract_in_sandbox
+from datasources.sandbox import ExtractionFailed, extract_in_sandbox
 from datasources.selectors import chunk_search
 from tests.ingestion import CORPUS, processed, upload_bytes
 
@@ -123,6 +124,15 @@ def test_readyz_has_no_notice_where_tesseract_is_installed(db, client):
     assert body["notices"] == [] and body["engines"]["ocr"] == "tesseract (eng)"
 
 
+def test_readyz_names_an_ocr_language_that_is_not_installed(db, client, settings):
+    settings.OCR_LANGUAGES = "eng+xyz"
+    get_embedder().prepare()  # as a web process does when it starts: the probe is then ready
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json()["notices"] == [
+        "The OCR languages xyz are not installed on this server: scanned pages and images cannot be read "
+        "(install tesseract-ocr-xyz, or change OCR_LANGUAGES)."]
+
+
 def test_the_files_page_says_scanned_pages_cannot_be_read_where_tesseract_is_missing(client, owner_a,
                                                                                       without_tesseract):
     client.force_login(owner_a)
@@ -142,3 +152,12 @@ def test_without_tesseract_a_scan_ends_in_error_saying_why(owner_a, api_client, 
     (source,) = processed(client, upload_bytes(client, "scan.pdf", path.read_bytes()))
     assert source.status == "error"
     assert "Tesseract (OCR) is not installed" in source.error_message
+
+
+def test_an_ocr_language_that_is_not_installed_is_named_in_the_reason(tmp_path, settings):
+    settings.OCR_LANGUAGES = "eng+xyz"
+    path, _ = scan(tmp_path)
+    with pytest.raises(ExtractionFailed) as failed:
+        extract_in_sandbox(path, "pdf")
+    assert failed.value.reason == ("Scanned pages cannot be read: the OCR languages 'eng+xyz' are not installed "
+                                   "on this server.")

@@ -51,13 +51,17 @@ class OcrEngine:
                                "server.") from None
         except subprocess.TimeoutExpired:
             raise RejectedFile(f"Reading a scanned page took longer than {timeout} s.") from None
+        errors = result.stderr.decode(errors="replace")
+        # With one of several languages missing Tesseract reads on without it, and would misread
+        # every word of that language: the setting is wrong, and the reason says so.
+        if "Failed loading language" in errors:
+            raise RejectedFile(f"Scanned pages cannot be read: the OCR languages {self.languages!r} are "
+                               "not installed on this server.")
         if result.returncode != 0:
-            errors = result.stderr.decode(errors="replace")
-            if any(marker in errors for marker in ("Failed loading language", "Error opening data file")):
-                raise RejectedFile(f"Scanned pages cannot be read: the OCR languages {self.languages!r} are "
-                                   "not installed on this server.")
-            if "out of memory" in errors.lower() or result.returncode < 0:
-                raise MemoryError
+            if any(marker in errors.lower() for marker in ("out of memory", "alloc")):
+                raise MemoryError  # the child answers with the memory limit it holds
+            if result.returncode < 0:
+                raise RejectedFile("Reading a scanned page took more processor time or memory than allowed.")
             raise RejectedFile("A scanned page could not be read: the image is damaged or in a form "
                                "Tesseract does not read.")
         return result.stdout.decode("utf-8", errors="replace").split("\f")
