@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from datasources.embedders import get_embedder
+from datasources.sandbox import ocr_engine
 
 
 def engines() -> dict:
@@ -21,4 +22,5 @@ def engines() -> dict:
         "vector_index": settings.VECTOR_BACKEND,
         "answers": settings.ANSWER_BACKEND,
         "retrieval": "hybrid" if get_embedder().enabled else "lexical-only (no embedding backend)",
+        "ocr": f"tesseract ({engine.languages})" if (engine := ocr_engine()) else "none (scanned pages are not read)",
     }

@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from chat.engines import engines
 from config import startup
 from config.public import public
+from datasources.sandbox import ocr_notices
 
 HEALTH = "a health probe: reports only whether services answer, no company data"
 
@@ -78,7 +79,9 @@ def readyz(request):
         else:
             checks[name] = {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
     ready = all(check["ok"] for check in checks.values())
+    # What works less well than it could, without making the process unready.
+    notices = ocr_notices()
     return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks, "engines": engines()},
+        {"status": "ready" if ready else "unavailable", "checks": checks, "engines": engines(), "notices": notices},
         status=200 if ready else 503,
     )

@@ -332,6 +332,12 @@ EXTRACT_CPU_SECONDS = envint("EXTRACT_CPU_SECONDS", 100, minimum=1)
 EXTRACT_MEMORY_MB = envint("EXTRACT_MEMORY_MB", 2048, minimum=64)
 EXTRACT_MAX_PAGES = envint("EXTRACT_MAX_PAGES", 2000, minimum=1)
 EXTRACT_MAX_ROWS = envint("EXTRACT_MAX_ROWS", 100_000, minimum=1)
+# Pages without a usable text layer, and image uploads, are read by Tesseract (OCR) in the same child; the time
+# and processor limits above grow by this much per page it reads. Languages as Tesseract names them ("eng+deu"),
+# each installed as its Debian package (tesseract-ocr-deu).
+TESSERACT_COMMAND = envstr("TESSERACT_COMMAND", "tesseract")
+OCR_LANGUAGES = envstr("OCR_LANGUAGES", "eng")
+EXTRACT_OCR_SECONDS_PER_PAGE = envint("EXTRACT_OCR_SECONDS_PER_PAGE", 30, minimum=1)
 # Zip containers (xlsx, docx) are refused past these, before anything inflates them.
 UPLOAD_ZIP_MAX_UNCOMPRESSED_MB = envint("UPLOAD_ZIP_MAX_UNCOMPRESSED_MB", 200, minimum=1)
 UPLOAD_ZIP_MAX_ENTRIES = envint("UPLOAD_ZIP_MAX_ENTRIES", 10_000, minimum=1)

@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,6 +37,7 @@ class FileKind(StrEnum):
     MD = "md"
     DOCX = "docx"
     HTML = "html"
+    IMAGE = "image"  # PNG, JPEG or TIFF, read by OCR
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,13 @@ _OTHER_OFFICE_PARTS = {
 # Legacy Office files (.doc, .xls) and encrypted Office files are OLE compound files.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# Images Tesseract reads: a scan or a photo of a document.
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+# An A4 page scanned at 600 dpi has 35 million pixels; a small file declaring far more is a
+# decompression bomb, refused before anything decodes it.
+MAX_IMAGE_PIXELS = 100_000_000
+_JPEG_FRAME_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _BINARY_SIGNATURES = {
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
     b"\x7fELF": "a program",
     b"MZ": "a Windows program",
@@ -114,6 +120,9 @@ def _detect(handle: BinaryIO, file_name: str, zip_limits: ZipLimits) -> FileKind
         return _detect_office_zip(handle, zip_limits)
     if head.startswith(b"PK"):
         raise RejectedFile("This zip archive is empty or damaged.")
+    if head.startswith(_IMAGE_SIGNATURES):
+        _refuse_image_bomb(head)
+        return FileKind.IMAGE
     if head.startswith(_OLE_MAGIC):
         raise RejectedFile(_ole_reason(head + handle.read()))
     for signature, description in _BINARY_SIGNATURES.items():
@@ -170,6 +179,29 @@ def _office_kind(content_types: set[str]) -> FileKind:
         if any(marker in content_type for content_type in content_types):
             raise RejectedFile(reason)
     raise RejectedFile("This zip archive is not an Excel workbook or Word document.")
+
+
+def _refuse_image_bomb(head: bytes) -> None:
+    """Refuse a PNG or JPEG whose declared size is past MAX_IMAGE_PIXELS (a TIFF's pages are left to
+    the sandbox's memory limit)."""
+    width, height = _image_size(head)
+    if width * height > MAX_IMAGE_PIXELS:
+        raise RejectedFile(f"This image is {width:,} × {height:,} pixels, over the "
+                           f"{MAX_IMAGE_PIXELS // 1_000_000} million pixel limit.")
+
+
+def _image_size(head: bytes) -> tuple[int, int]:
+    """Width and height a PNG's header or a JPEG's frame marker declares; (0, 0) when not found."""
+    if head.startswith(b"\x89PNG") and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    position = 2
+    while head.startswith(b"\xff\xd8") and position + 9 <= len(head) and head[position] == 0xFF:
+        marker, length = head[position + 1], struct.unpack(">H", head[position + 2:position + 4])[0]
+        if marker in _JPEG_FRAME_MARKERS:
+            height, width = struct.unpack(">HH", head[position + 5:position + 9])
+            return width, height
+        position += 2 + length
+    return 0, 0
 
 
 def _ole_reason(data: bytes) -> str:

@@ -16,7 +16,7 @@ class DataSource(models.Model):
     # Columns of the spec's `data_sources` table.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.TextField()
-    type = models.TextField()  # pdf, xlsx, csv, docx, html, txt, md
+    type = models.TextField()  # pdf, xlsx, csv, docx, html, txt, md, image
     size = models.BigIntegerField(null=True, blank=True)
     status = models.TextField(choices=Status.choices, default=Status.PROCESSING)
     storage_path = models.TextField(null=True, blank=True)

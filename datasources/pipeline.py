@@ -29,7 +29,7 @@ from datasources.filetypes import FileKind, RejectedFile
 from datasources.indexes import index_chunks
 from datasources.indexes.vector import VectorIndexError
 from datasources.models import Chunk, DataSource
-from datasources.sandbox import extract_in_sandbox
+from datasources.sandbox import extract_in_sandbox, ocr_engine
 from datasources.sidethread import SideThread
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,17 @@ EMBED_BATCH = 256  # texts per embed call: the model sorts each call by length, 
 # about 8% reading it (measured page by page), 2% chunking, 85% embedding (measured within the stage,
 # pass by pass), 5% indexing. A claimed run starts at 1%, to show it has begun.
 STARTED, EXTRACTED, CHUNKED, EMBEDDED = 1, 10, 12, 95
+
+
+# The stage a file is in while the pages it reads include scanned ones, which take seconds each.
+SCANNED_PAGES_STAGE = "reading scanned pages"
+
+
+def no_text_reason() -> str:
+    if ocr_engine() is None:
+        return ("No text found in this file. A scanned document needs OCR, and Tesseract (OCR) is not "
+                "installed on this server.")
+    return "No text found in this file, not even by OCR on its scanned pages."
 
 
 class ProcessingFailed(Exception):
@@ -136,8 +147,7 @@ class Run:
             drafts = chunk_document(extraction, file_name=self.data_source.name,
                                     count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens)
         if not drafts:
-            raise ProcessingFailed("No text found in this file (a scanned document needs OCR, which Docent "
-                                   "does not do yet).")
+            raise ProcessingFailed(no_text_reason())
         self.report("embedding", CHUNKED)
         with self.timed("embed"):
             vectors = self.embed(embedder, drafts)
@@ -147,8 +157,9 @@ class Run:
             index_chunks(self.data_source, chunks, dropped_ids=dropped_ids)
         self.finish(extraction, embedder, len(chunks))
 
-    def pages_read(self, done: int, total: int) -> None:
-        self.report("extracting", STARTED + (EXTRACTED - STARTED) * done // total)
+    def pages_read(self, done: int, total: int, scanned: int) -> None:
+        stage = SCANNED_PAGES_STAGE if scanned else "extracting"
+        self.report(stage, STARTED + (EXTRACTED - STARTED) * done // total)
 
     def embed(self, embedder, drafts: list[ChunkDraft]) -> np.ndarray | None:
         if not embedder.enabled:

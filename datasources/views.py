@@ -5,6 +5,7 @@ from accounts.scoping import CompanyScopedView
 from datasources import selectors
 from datasources.embedders import get_embedder
 from datasources.models import DataSource
+from datasources.sandbox import ocr_notices
 from datasources.serializers import DataSourceSerializer
 
 
@@ -20,4 +21,5 @@ class FilesPage(CompanyScopedView):
             "any_ready": selectors.data_source_list(company=self.company, status=DataSource.Status.READY).exists(),
             "max_upload_mb": settings.MAX_UPLOAD_MB,
             "lexical_only": not get_embedder().enabled,
+            "ocr_notices": ocr_notices(),
         })

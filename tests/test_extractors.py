@@ -85,7 +85,7 @@ def test_pdf_text_comes_with_page_numbers():
 def test_each_pdf_page_read_is_told_with_the_page_count():
     heard = []
     extract_file(PDFS / "federal-register-2020-17221.pdf", FileKind.PDF,
-                 on_page=lambda done, total: heard.append((done, total)))
+                 on_page=lambda done, total, scanned: heard.append((done, total)))
     assert heard == [(page, 15) for page in range(1, 16)]
 
 

@@ -100,8 +100,25 @@ def test_text_kinds_by_content_and_extension(tmp_path, name, content, kind):
     assert detect_file_type(write(tmp_path, name, content), name) == kind
 
 
+def test_scanned_images_are_taken_and_an_image_bomb_is_refused(tmp_path):
+    def png(width: int, height: int) -> bytes:
+        return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes(50)
+
+    def jpeg(width: int, height: int) -> bytes:
+        app0 = b"\xff\xe0\x00\x10JFIF\x00" + bytes(9)
+        frame = b"\xff\xc0\x00\x11\x08" + height.to_bytes(2, "big") + width.to_bytes(2, "big") + bytes(10)
+        return b"\xff\xd8" + app0 + frame
+
+    assert detect_file_type(write(tmp_path, "scan.png", png(2480, 3508))) == FileKind.IMAGE
+    assert detect_file_type(write(tmp_path, "scan.jpg", jpeg(2480, 3508))) == FileKind.IMAGE
+    assert detect_file_type(write(tmp_path, "scan.tif", b"II*\x00" + bytes(100))) == FileKind.IMAGE
+    assert rejection(write(tmp_path, "bomb.png", png(100_000, 100_000))) == (
+        "This image is 100,000 × 100,000 pixels, over the 100 million pixel limit.")
+    assert rejection(write(tmp_path, "bomb.jpg", jpeg(60_000, 60_000))).startswith("This image is 60,000 × 60,000")
+
+
 @pytest.mark.parametrize(("content", "reason"), [
-    (b"\x89PNG\r\n\x1a\n" + bytes(100), "This file is a PNG image, not a document Docent can read."),
+    (b"GIF89a" + bytes(100), "This file is a GIF image, not a document Docent can read."),
     (bytes(range(256)) * 4, "This file type is not supported: it is neither a PDF, an Office document, nor text."),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "This is an old-format Office file (.doc or .xls); "
                                                         "save it as .docx or .xlsx and upload it again."),

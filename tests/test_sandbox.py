@@ -93,8 +93,10 @@ def test_each_corpus_file_ends_as_its_readme_says(name, count_tokens):
 
 def test_pdf_chunks_carry_their_page_numbers(count_tokens):
     _, _, drafts = ingest(CORPUS / "pdf/federal-register-2020-17221.pdf", count_tokens)
-    # Page 8 holds only a figure and the running header and footer, which are left out.
-    assert {draft.metadata["page_number"] for draft in drafts} == set(range(1, 16)) - {8}
+    assert {draft.metadata["page_number"] for draft in drafts} == set(range(1, 16))
+    # Page 8 holds only a figure (an image of a flight manual's procedure) under the running header
+    # and footer: OCR reads it.
+    assert any("Airspeed Unreliable" in draft.text for draft in drafts if draft.metadata["page_number"] == 8)
 
 
 def test_chart_sheets_are_skipped(count_tokens):
@@ -105,29 +107,30 @@ def test_chart_sheets_are_skipped(count_tokens):
 def test_the_worker_hears_of_the_pages_read_while_the_child_reads_them():
     heard = []
     extraction = extract_in_sandbox(CORPUS / "pdf/federal-register-2020-17221.pdf", "pdf",
-                                    progress=lambda done, total: heard.append((done, total)))
+                                    progress=lambda done, total, scanned: heard.append((done, total)))
     assert extraction.page_count == 15
     assert heard[-1] == (15, 15) and {total for _, total in heard} == {15}
     assert [done for done, _ in heard] == sorted({done for done, _ in heard})  # forward, each count once
 
 
 @pytest.mark.parametrize(("record", "heard"), [
-    (b"3 7", [(3, 7)]),  # what the real child writes gets through this way too
+    (b"3 7 2", [(3, 7, 2)]),  # what the real child writes gets through this way too
     (b"", []),
-    (b"8 7", []),
-    (b"0 7", []),
-    (b"-3 7", []),
-    (b"3 0", []),
-    (b"3.5 7", []),
-    (b"3\n7", []),
-    (b"\xd9\xa3 7", []),  # a digit, but not an ASCII one
-    (b"1234567890 12345678901", []),
-    (b"3 7 9", []),
+    (b"3 7", []),
+    (b"8 7 0", []),
+    (b"0 7 0", []),
+    (b"-3 7 0", []),
+    (b"3 0 0", []),
+    (b"3.5 7 0", []),
+    (b"3\n7 0", []),
+    (b"\xd9\xa3 7 0", []),  # a digit, but not an ASCII one
+    (b"1234567890 12345678901 0", []),
+    (b"3 7 9", []),  # more pages to scan than there are
     (b"\xff" * 5_000_000, []),
 ])
 def test_a_child_writing_garbage_as_its_progress_still_gives_its_extraction(tmp_path, monkeypatch, record, heard):
     """A child subverted by a malicious file may write anything to its progress record: the worker
-    hears nothing of it but two counts, the first within the second, and still gets the answer."""
+    hears nothing of it but three counts, the first and last within the second, and still gets the answer."""
     path = tmp_path / "notes.txt"
     path.write_text("MEETING NOTES\n\nThe budget was approved.\n")
     garbage = tmp_path / "record"
@@ -136,7 +139,7 @@ def test_a_child_writing_garbage_as_its_progress_still_gives_its_extraction(tmp_
             "from datasources.sandbox import main; main()"
     monkeypatch.setattr(sandbox, "CHILD_ARGUMENTS", ("-c", child))
     received = []
-    extraction = extract_in_sandbox(path, "txt", progress=lambda done, total: received.append((done, total)))
+    extraction = extract_in_sandbox(path, "txt", progress=lambda *counts: received.append(counts))
     assert "The budget was approved." in " ".join(section.text for section in extraction.sections)
     assert received == heard
 

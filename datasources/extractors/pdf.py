@@ -5,6 +5,9 @@ the benchmark, with the same words, pages turned upright and no doubled glyphs. 
 by pdfplumber's table finder, fed the page's ruling lines and boxes as PDFium reports them, so no
 page is parsed twice; each cell's text comes from PDFium. Headers and footers that most pages
 repeat are left out, and a PDF whose metadata has no real title is named by its cover.
+
+A page without a text layer, or whose text layer is degraded, is read by OCR instead (`ocr.py`);
+a page with a good text layer never is. The values filled into a form's fields are read too.
 """
 
 import ctypes
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from datasources.chunk_format import CURRENCY
 from datasources.extractors.model import DEFAULT_MAX_PAGES, Extraction, Sections, clean_text, title_from_name
+from datasources.extractors.ocr import OcrEngine, read_pdf_page
 from datasources.extractors.tables import is_figure, render_headed_cells, stated_scale
 from datasources.filetypes import RejectedFile
 
@@ -27,22 +31,28 @@ MAX_SHAPES_FOR_TABLES = 5_000
 
 
 def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGES,
-                on_page: Callable[[int, int], None] | None = None) -> Extraction:
+                on_page: Callable[[int, int, int], None] | None = None, ocr: OcrEngine | None = None) -> Extraction:
+    """The PDF's sections; `on_page(done, total, scanned)` hears of each page read, and how many
+    of them are read by OCR (`ocr`, None where Tesseract is not installed)."""
     import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(str(path))
+        document.init_forms()  # before any page loads: their fields' values are read with them
     except pdfium.PdfiumError as exc:
         raise RejectedFile(_pdfium_reason(exc)) from None
     try:
         page_count = len(document)
         if page_count > max_pages:
             raise RejectedFile(f"The PDF has {page_count:,} pages, over the {max_pages:,}-page limit.")
+        scans = {} if ocr is None else {index: kind for index in range(page_count)
+                                        if (kind := _scan_kind(document, index)) is not None}
         pages = []
         for index in range(page_count):
-            pages.append(_read_pdf_page(document, index))
+            pages.append(_read_scanned_page(document, index, ocr, scans[index]) if index in scans
+                         else _read_pdf_page(document, index))
             if on_page is not None:
-                on_page(index + 1, page_count)
+                on_page(index + 1, page_count, len(scans))
         _drop_running_lines(pages)
         sections = Sections()
         for number, runs in enumerate(pages, start=1):
@@ -58,6 +68,82 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
                           page_count=page_count)
     finally:
         document.close()
+
+
+# A page with fewer letters and digits than this in its text layer, and an image over this share
+# of it, is a scan (a court's filing stamp is often the only text on a scanned page).
+SCAN_MAX_GLYPHS = 200
+SCAN_MIN_IMAGE_SHARE = 0.5
+# A text layer where more than this share of the glyphs map to no character (control characters,
+# U+FFFD, private-use code points) is degraded: fonts whose glyphs map to wrong codes drop letters
+# and digits from the text, and what is left of them shows as such characters.
+DEGRADED_GLYPH_SHARE = 0.02
+
+
+SCANNED, DEGRADED = "scanned", "degraded"
+
+
+def _scan_kind(document, index: int) -> str | None:
+    """SCANNED for a page that is an image with little text on it, DEGRADED for a page whose text
+    layer has lost characters, None for a page whose text layer is good (it is never OCRed)."""
+    import pypdfium2 as pdfium
+
+    try:
+        page = document[index]
+        textpage = page.get_textpage()
+    except pdfium.PdfiumError:
+        return None
+    try:
+        glyphs = [char for char in textpage.get_text_range() if not char.isspace()]
+        unreadable = sum(1 for char in glyphs if _unreadable(char))
+        if glyphs and unreadable > len(glyphs) * DEGRADED_GLYPH_SHARE:
+            return DEGRADED
+        readable = sum(1 for char in glyphs if char.isalnum())
+        if readable < SCAN_MAX_GLYPHS and _image_share(page) >= SCAN_MIN_IMAGE_SHARE:
+            return SCANNED
+        return None
+    finally:
+        textpage.close()
+        page.close()
+
+
+def _unreadable(char: str) -> bool:
+    code = ord(char)
+    return code < 32 or code == 0xFFFD or 0xE000 <= code <= 0xF8FF
+
+
+def _image_share(page) -> float:
+    """The share of the page the largest image on it covers."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_size()
+    largest = 0.0
+    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = image.get_bounds()
+        largest = max(largest, (min(right, width) - max(left, 0)) * (min(top, height) - max(bottom, 0)))
+    return largest / max(width * height, 1.0)
+
+
+def _read_scanned_page(document, index: int, ocr: OcrEngine, kind: str) -> list[tuple[str, None]]:
+    """The page as OCR reads it; a scan's own few lines of text (a filing stamp, a date typed over
+    it) come first, as OCR in the configured languages may misread them."""
+    import pypdfium2 as pdfium
+
+    try:
+        page = document[index]
+    except pdfium.PdfiumError:
+        return []
+    try:
+        text = _page_text(read_pdf_page(page, ocr))
+        if kind == SCANNED:
+            textpage = page.get_textpage()
+            try:
+                text = "\n".join(filter(None, [_page_text(textpage.get_text_range()), text]))
+            finally:
+                textpage.close()
+        return [(text, None), *_form_values(document, page, text)]
+    finally:
+        page.close()
 
 
 def _pdfium_reason(exc) -> str:
@@ -137,10 +223,55 @@ def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]
         tables = [table for table in (_read_table(textpage, frame, cells, lines)
                                       for cells in _find_tables(page, frame)) if table is not None]
         runs = _interleave(textpage, tables) if tables else [(textpage.get_text_range(), None)]
-        return [(_page_text(text) if table is None else text, table) for text, table in runs]
+        runs = [(_page_text(text) if table is None else text, table) for text, table in runs]
+        return runs + _form_values(document, page, " ".join(text for text, table in runs if table is None))
     finally:
         textpage.close()
         page.close()
+
+
+def _form_values(document, page, page_text: str) -> list[tuple[str, None]]:
+    """The values filled into the page's form fields that its text does not already show, one
+    line each after the field's label ("NAME: Alex Rivera"): a form's answers are often drawn only
+    by the viewer, outside the page's text."""
+    import pypdfium2.raw as pdfium_c
+
+    if document.formenv is None:
+        return []
+    form = document.formenv.raw
+    shown = " ".join(page_text.split())
+    lines = []
+    for index in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
+        annotation = pdfium_c.FPDFPage_GetAnnot(page.raw, index)
+        try:
+            if pdfium_c.FPDFAnnot_GetFormFieldType(form, annotation) not in _value_field_types():
+                continue
+            value = " ".join(_annotation_string(pdfium_c.FPDFAnnot_GetFormFieldValue, form, annotation).split())
+            if not value or value in shown:
+                continue
+            label = _annotation_string(pdfium_c.FPDFAnnot_GetFormFieldAlternateName, form, annotation)
+            if label.strip() in ("", "undefined"):  # form designers' tooltips often say "undefined"
+                label = _annotation_string(pdfium_c.FPDFAnnot_GetFormFieldName, form, annotation)
+            lines.append(f"{' '.join(label.split())}: {value}" if label.strip() else value)
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annotation)
+    return [("\n".join(lines), None)] if lines else []
+
+
+def _annotation_string(getter, form, annotation) -> str:
+    """A UTF-16 string PDFium hands out through the two-call protocol (ask the size, then fill)."""
+    size = getter(form, annotation, None, 0)
+    if size <= 2:
+        return ""
+    buffer = (ctypes.c_ushort * (size // 2))()
+    getter(form, annotation, buffer, size)
+    return bytes(buffer).decode("utf-16-le", errors="replace").rstrip("\x00")
+
+
+def _value_field_types() -> set[int]:
+    import pypdfium2.raw as pdfium_c
+
+    return {pdfium_c.FPDF_FORMFIELD_TEXTFIELD, pdfium_c.FPDF_FORMFIELD_COMBOBOX, pdfium_c.FPDF_FORMFIELD_LISTBOX}
 
 
 # A line at the top or bottom of this share of a document's pages (and of at least a few) is a
