@@ -48,6 +48,8 @@ from bench.measures import Passage, Retriever, load_questions, score
 CACHE_DIR = ingest.PROJECT_ROOT / "var" / "bench"
 MIXED_DOCS = Collection(mixed_docs.DOCS_DIR, CACHE_DIR / "mixed-docs" / "docent", CACHE_DIR / "mixed-docs" / "anchor")
 NEAR_MISSES_PATH = Path(__file__).with_name("near_misses.jsonl")
+# Span questions of Docent's own on the mixed-docs set's scanned court order, which only OCR reads.
+SCANNED_PATH = Path(__file__).with_name("scanned_questions.jsonl")
 ANSWERS_PATH = CACHE_DIR / "answers.json"
 MARKDOWN_PATH = CACHE_DIR / "answers.md"
 HEADING = "## Answers (make bench-answers)"
@@ -55,7 +57,7 @@ COMMAND = "make bench-answers"
 SEC, MIXED = "sec-10-q", "mixed-docs"
 COLLECTIONS = {SEC: FILINGS, MIXED: MIXED_DOCS}
 DEPTHS = (4, 8)
-ANSWERABLE, UNANSWERABLE_KIND, NEAR_MISS = "answerable", "unanswerable", "near miss"
+ANSWERABLE, UNANSWERABLE_KIND, NEAR_MISS, SCANNED = "answerable", "unanswerable", "near miss", "scanned"
 
 
 # --- The questions each set's chatbot is asked ---------------------------------------------------
@@ -63,7 +65,7 @@ ANSWERABLE, UNANSWERABLE_KIND, NEAR_MISS = "answerable", "unanswerable", "near m
 @dataclass(frozen=True)
 class Ask:
     text: str
-    kind: str  # ANSWERABLE, UNANSWERABLE_KIND or NEAR_MISS
+    kind: str  # ANSWERABLE, UNANSWERABLE_KIND, NEAR_MISS or SCANNED
 
 
 def near_misses(set_name: str) -> list[str]:
@@ -79,8 +81,13 @@ def asks(set_name: str) -> list[Ask]:
         questions = mixed_docs.load_questions()
         answerable = [q.text for q in questions if q.answerable]
         unanswerable = [q.text for q in questions if not q.answerable]
+    scanned = [q.text for q in scanned_questions()] if set_name == MIXED else []
     return ([Ask(text, ANSWERABLE) for text in answerable] + [Ask(text, UNANSWERABLE_KIND) for text in unanswerable]
-            + [Ask(text, NEAR_MISS) for text in near_misses(set_name)])
+            + [Ask(text, NEAR_MISS) for text in near_misses(set_name)] + [Ask(text, SCANNED) for text in scanned])
+
+
+def scanned_questions() -> list[mixed_docs.SpanQuestion]:
+    return mixed_docs.load_questions(SCANNED_PATH)
 
 
 # --- One set, in a process of its own -----------------------------------------------------------
@@ -116,6 +123,7 @@ def ask_everything(set_name: str) -> dict:
     questions = asks(set_name)
     answerable = [ask.text for ask in questions if ask.kind == ANSWERABLE]
     cpu = cpu_per_question(chatbot, answerable)  # first: a warm model, and nothing else run in between
+    answerable += [ask.text for ask in questions if ask.kind == SCANNED]  # their passages are scored too
     return {
         "replies": [{"question": ask.text, "kind": ask.kind, **answer(chatbot, ask.text)} for ask in questions],
         "passages": {str(k): {text: [[p.text, p.file_name] for p in scope.retrieve(text, k)] for text in answerable}
@@ -244,6 +252,11 @@ def mixed_scores(records: dict) -> dict:
         for k in DEPTHS:
             scores[f"document {k} {name}"] = _share(mixed_docs.right_document(q, p)
                                                     for q, p in zip(questions, ranked[k], strict=True))
+    scanned, replies = scanned_questions(), replies_of(records, SCANNED)
+    retrieve = recorded_retriever(records)
+    scores["scanned"] = len(scanned)
+    scores["scanned passages"] = sum(mixed_docs.span_in_passages(q, retrieve(q, 8), 8_000) for q in scanned)
+    scores["scanned head"] = sum(span_in_answer(q, replies[q.text], ANSWER_HEAD) for q in scanned)
     return scores
 
 
@@ -309,6 +322,9 @@ def render(sec: dict, mixed: dict, when: str) -> str:
         f"{mixed['span 8000 docent read']:.3f} | {mixed['span 8000 anchor']:.3f} |",
         f"| span in the answer's first 600 characters | {mixed['answer head']} / {mixed['questions']} | — |",
         f"| span in the whole answer | {mixed['answer whole']} / {mixed['questions']} | — |",
+        f"| scanned court order (OCR; bench/scanned_questions.jsonl): span in passages, 8,000 chars, k = 8; in the "
+        f"answer's first 600 characters | {mixed['scanned passages']} / {mixed['scanned']}; {mixed['scanned head']} / "
+        f"{mixed['scanned']} | — |",
         "",
         "Both sets (the anchor has no answer and never refuses):", "",
         "| measure | SEC dev | mixed-docs |", "|---|---|---|",
