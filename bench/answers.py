@@ -100,7 +100,9 @@ def run_set(set_name: str) -> dict:
         out_file = Path(workdir) / "answers.json"
         environment = {**os.environ, **ingest.docent_environment(Path(workdir)), "DOCENT_VAR_DIR": str(docent_dir),
                        "MEDIA_ROOT": str(docent_dir / "media"), "DJANGO_SETTINGS_MODULE": "config.settings",
-                       "ANSWER_BACKEND": "extractive", "OMP_NUM_THREADS": "1"}
+                       "ANSWER_BACKEND": "extractive", "OMP_NUM_THREADS": "1",
+                       # every question answered as the first time it is asked: nothing recalled from a cache
+                       "ANSWER_CACHE_SECONDS": "0", "QUESTION_EMBEDDING_CACHE_SECONDS": "0"}
         subprocess.run([sys.executable, "-m", "bench.answers", "--set", set_name, "--out", str(out_file)],
                        check=True, env=environment, cwd=ingest.PROJECT_ROOT)
         return json.loads(out_file.read_text())
