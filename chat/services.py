@@ -231,7 +231,8 @@ class Answer:
         cited = {id(passage) for passage in self.cited()}
         return [{"number": number, "file_name": p.file_name, "location": p.location, "page_number": p.page_number,
                  "sheet": p.sheet, "row_start": p.row_start, "row_end": p.row_end, "text": markdown_passage(p.text),
-                 "score": round(p.score, 4), "data_source_id": str(p.data_source_id), "cited": id(p) in cited}
+                 "score": round(p.score, 4), "data_source_id": str(p.data_source_id), "cited": id(p) in cited,
+                 "page_url": p.page_url}
                 for number, p in enumerate(self.passages, start=1)]
 
 

@@ -1,0 +1,272 @@
+"""Fetching a company's website: one page, or the pages under a start URL found by links and sitemaps.
+
+Every request goes through config.outbound (the address checked, the connection pinned to it, proxies
+ignored). Redirects are followed here, at most MAX_REDIRECTS, each new URL checked again like the first
+and a loop stopped. The crawl keeps to the start URL's host and path prefix, obeys robots.txt (its own
+group, else `*`), waits CRAWLER_SECONDS_PER_REQUEST between two requests, and stops at the plan's page
+count and time, CRAWLER_MAX_DEPTH links from the start, and CRAWLER_PAGE_MAX_BYTES per answer, counted
+after inflating (a gzip bomb is stopped as it inflates, never held whole). Sitemaps are read with
+defusedxml. What it fetches is hostile: pages are handed on as bytes, for the sandboxed extractor.
+"""
+
+import time
+import urllib.robotparser
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from defusedxml import ElementTree
+from django.conf import settings
+
+from config import outbound
+
+MAX_REDIRECTS = 5
+MAX_SITEMAPS = 20  # sitemap files read per crawl, nested indexes included
+PAGE_TYPES = ("text/html", "application/xhtml+xml")
+SITEMAP_NAMESPACE = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+class CrawlFailed(Exception):
+    """Not even the start URL could be fetched; the message says why, for the person who gave it."""
+
+
+def user_agent() -> str:
+    return f"DocentBot/1.0 (+{settings.CRAWLER_CONTACT_URL})"
+
+
+@dataclass(frozen=True)
+class CrawlLimits:
+    max_pages: int
+    seconds: float
+    max_depth: int = 5
+    max_bytes: int = 2 * 1024 * 1024
+    page_timeout: float = 15
+    pace: float = 1.0  # seconds between two requests to the site
+
+    @classmethod
+    def for_plan(cls, limits: dict) -> "CrawlLimits":
+        return cls(max_pages=limits["website_pages"], seconds=limits["crawl_minutes"] * 60,
+                   max_depth=settings.CRAWLER_MAX_DEPTH, max_bytes=settings.CRAWLER_PAGE_MAX_BYTES,
+                   page_timeout=settings.CRAWLER_PAGE_TIMEOUT_SECONDS, pace=settings.CRAWLER_SECONDS_PER_REQUEST)
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str  # where the page was found, after redirects
+    html: bytes
+
+
+@dataclass
+class CrawlReport:
+    pages: list[Page] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # {"url", "reason"}
+    stopped: str = ""  # why the crawl ended before it ran out of pages, if it did
+
+    def as_json(self) -> dict:
+        return {"pages": [page.url for page in self.pages], "skipped": self.skipped[:200], "stopped": self.stopped}
+
+
+class Skip(Exception):
+    """This URL gives no page; the message says why."""
+
+
+def check_start_url(url: str) -> str:
+    """The URL as it will be crawled (no fragment), or outbound.Refused."""
+    url = urldefrag(url.strip())[0]
+    outbound.parse_target(url)
+    return url
+
+
+def crawl(start_url: str, *, follow_links: bool, limits: CrawlLimits,
+          progress: Callable[[int, int], None] | None = None) -> CrawlReport:
+    """The pages of the website at `start_url` (just that page unless `follow_links`), as fetched."""
+    return _Crawl(check_start_url(start_url), limits, progress).run(follow_links)
+
+
+class _Crawl:
+    def __init__(self, start_url: str, limits: CrawlLimits, progress):
+        self.start_url = start_url
+        self.limits = limits
+        self.progress = progress or (lambda done, limit: None)
+        parts = urlsplit(start_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.prefix = parts.path[:parts.path.rfind("/") + 1] or "/"
+        self.deadline = time.monotonic() + limits.seconds
+        self.last_request = 0.0
+        self.report = CrawlReport()
+        self.robots = self.read_robots()
+
+    def run(self, follow_links: bool) -> CrawlReport:
+        if self.is_sitemap(self.start_url) and follow_links:
+            queue = deque((url, 1) for url in self.sitemap_pages([self.start_url]))
+        else:
+            queue = deque([(self.start_url, 0)])
+            if follow_links:
+                queue.extend((url, 1) for url in self.sitemap_pages(self.robots.site_maps()
+                                                                    or [f"{self.origin}/sitemap.xml"]))
+        seen = {url for url, _ in queue}
+        while queue:
+            if len(self.report.pages) >= self.limits.max_pages:
+                self.report.stopped = f"Stopped at your plan's limit of {self.limits.max_pages} pages."
+                break
+            if time.monotonic() > self.deadline:
+                self.report.stopped = f"Stopped after {self.limits.seconds / 60:g} minutes, your plan's crawl time."
+                break
+            url, depth = queue.popleft()
+            try:
+                final_url, html = self.fetch_page(url)
+            except Skip as exc:
+                self.report.skipped.append({"url": url, "reason": str(exc)})
+                continue
+            self.report.pages.append(Page(url=final_url, html=html))
+            self.progress(len(self.report.pages), self.limits.max_pages)
+            if follow_links and depth < self.limits.max_depth:
+                for link in links_in(html, final_url):
+                    if link not in seen and self.in_scope(link):
+                        seen.add(link)
+                        queue.append((link, depth + 1))
+        if not self.report.pages:
+            reason = self.report.skipped[0]["reason"] if self.report.skipped else "no page was found"
+            raise CrawlFailed(f"Nothing could be read from {self.start_url}: {reason}")
+        return self.report
+
+    def in_scope(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}" == self.origin and parts.path.startswith(self.prefix)
+
+    def is_sitemap(self, url: str) -> bool:
+        return urlsplit(url).path.endswith((".xml", ".xml.gz"))
+
+    def fetch_page(self, url: str) -> tuple[str, bytes]:
+        final_url, answer, body = self.fetch(url)
+        content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in PAGE_TYPES:
+            raise Skip(f"not a web page ({content_type or 'no content type'})")
+        return final_url, body
+
+    def fetch(self, url: str) -> tuple[str, outbound.Answer, bytes]:
+        """(the URL after redirects, its answer, its body inflated) of a 200 answer, or Skip."""
+        visited = []
+        while True:
+            if url in visited:
+                raise Skip("the redirects go round in a loop")
+            if len(visited) > MAX_REDIRECTS:
+                raise Skip(f"more than {MAX_REDIRECTS} redirects")
+            if visited and not self.in_scope(url) and not self.is_sitemap(url):
+                raise Skip(f"redirected outside the site, to {url}")
+            if not self.robots.can_fetch(user_agent(), url):
+                raise Skip("robots.txt asks crawlers not to fetch it")
+            visited.append(url)
+            answer = self.get(url)
+            if 300 <= answer.status < 400 and answer.location:
+                url = urldefrag(urljoin(url, answer.location))[0]
+                continue
+            if answer.status != 200:
+                raise Skip(f"the site answered {answer.status}")
+            return url, answer, self.inflated(answer, url)
+
+    def get(self, url: str) -> outbound.Answer:
+        self.wait_turn()
+        timeout = min(self.limits.page_timeout, max(1.0, self.deadline - time.monotonic()))
+        headers = {"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9",
+                   "Accept-Encoding": "gzip"}
+        try:
+            answer = outbound.get(url, headers=headers, timeout=timeout, max_body=self.limits.max_bytes)
+        except (outbound.Refused, outbound.SendFailed) as exc:
+            raise Skip(str(exc).rstrip(".")) from None
+        finally:
+            self.last_request = time.monotonic()
+        if answer.truncated:
+            raise Skip(self.too_large())
+        return answer
+
+    def wait_turn(self) -> None:
+        wait = self.last_request + self.limits.pace - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+    def inflated(self, answer: outbound.Answer, url: str) -> bytes:
+        encoding = answer.headers.get("content-encoding", "").strip().lower()
+        gzipped_file = urlsplit(url).path.endswith(".gz") and answer.body[:2] == b"\x1f\x8b"
+        if encoding in ("", "identity") and not gzipped_file:
+            return answer.body
+        if encoding not in ("gzip", "x-gzip", "deflate", "", "identity"):
+            raise Skip(f"the answer is compressed as {encoding}, which Docent did not ask for")
+        window = zlib.MAX_WBITS if encoding == "deflate" else zlib.MAX_WBITS | 16
+        inflater = zlib.decompressobj(window)
+        try:
+            body = inflater.decompress(answer.body, self.limits.max_bytes + 1)
+        except zlib.error:
+            raise Skip("the compressed answer is damaged") from None
+        if len(body) > self.limits.max_bytes or inflater.unconsumed_tail:
+            raise Skip(self.too_large())
+        return body
+
+    def too_large(self) -> str:
+        return f"larger than {self.limits.max_bytes // 1024} KB"
+
+    def read_robots(self) -> urllib.robotparser.RobotFileParser:
+        robots = urllib.robotparser.RobotFileParser()
+        try:
+            answer = self.get(f"{self.origin}/robots.txt")
+        except Skip:
+            answer = None
+        if answer is not None and answer.status >= 500:
+            robots.disallow_all = True  # a site in trouble: come back later, as the robots rules ask
+        elif answer is not None and answer.status == 200:
+            try:
+                body = self.inflated(answer, f"{self.origin}/robots.txt")
+            except Skip:
+                body = b""
+            robots.parse(body.decode("utf-8", errors="replace").splitlines())
+        else:
+            robots.allow_all = True  # none (4xx), or unreachable: nothing is forbidden
+        return robots
+
+    def sitemap_pages(self, sitemaps: list[str]) -> list[str]:
+        """The page URLs the sitemaps list within the site, nested sitemap indexes followed."""
+        pages, queue, read = [], deque(sitemaps), 0
+        while queue and read < MAX_SITEMAPS:
+            sitemap = queue.popleft()
+            read += 1
+            try:
+                _, _, body = self.fetch(sitemap)
+                root = ElementTree.fromstring(body)
+            except Skip as exc:
+                self.report.skipped.append({"url": sitemap, "reason": f"sitemap not read: {exc}"})
+                continue
+            except Exception:  # defusedxml's refusals and XML syntax errors alike
+                self.report.skipped.append({"url": sitemap, "reason": "sitemap not read: not a valid sitemap"})
+                continue
+            for loc in root.iter(f"{SITEMAP_NAMESPACE}loc"):
+                url = urldefrag((loc.text or "").strip())[0]
+                if root.tag == f"{SITEMAP_NAMESPACE}sitemapindex":
+                    queue.append(url)
+                elif self.in_scope(url):
+                    pages.append(url)
+        return list(dict.fromkeys(pages))
+
+
+def links_in(html: bytes, base_url: str) -> Iterator[str]:
+    """The http(s) URLs the page's <a href> point to, without fragments."""
+    reader = _LinkReader()
+    reader.feed(html.decode("utf-8", errors="replace"))
+    for href in reader.hrefs:
+        url = urldefrag(urljoin(base_url, href.strip()))[0]
+        if urlsplit(url).scheme in ("http", "https"):
+            yield url
+
+
+class _LinkReader(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href)
