@@ -101,13 +101,13 @@ class _Crawl:
 
     def run(self, follow_links: bool) -> CrawlReport:
         if self.is_sitemap(self.start_url) and follow_links:
-            queue = deque((url, 1) for url in self.sitemap_pages([self.start_url]))
+            listed = self.sitemap_pages([self.start_url])
         else:
-            queue = deque([(self.start_url, 0)])
+            listed = [self.start_url]
             if follow_links:
-                queue.extend((url, 1) for url in self.sitemap_pages(self.robots.site_maps()
-                                                                    or [f"{self.origin}/sitemap.xml"]))
-        seen = {url for url, _ in queue}
+                listed += self.sitemap_pages(self.robots.site_maps() or [f"{self.origin}/sitemap.xml"])
+        queue = deque((url, 0) for url in dict.fromkeys(listed))
+        seen, fetched = set(listed), set()
         while queue:
             if len(self.report.pages) >= self.limits.max_pages:
                 self.report.stopped = f"Stopped at your plan's limit of {self.limits.max_pages} pages."
@@ -121,6 +121,9 @@ class _Crawl:
             except Skip as exc:
                 self.report.skipped.append({"url": url, "reason": str(exc)})
                 continue
+            if final_url in fetched:
+                continue  # another URL redirected here
+            fetched.add(final_url)
             self.report.pages.append(Page(url=final_url, html=html))
             self.progress(len(self.report.pages), self.limits.max_pages)
             if follow_links and depth < self.limits.max_depth:
@@ -155,6 +158,8 @@ class _Crawl:
                 raise Skip("the redirects go round in a loop")
             if len(visited) > MAX_REDIRECTS:
                 raise Skip(f"more than {MAX_REDIRECTS} redirects")
+            if visited:
+                self.check_redirect(url)
             if visited and not self.in_scope(url) and not self.is_sitemap(url):
                 raise Skip(f"redirected outside the site, to {url}")
             if not self.robots.can_fetch(user_agent(), url):
@@ -167,6 +172,13 @@ class _Crawl:
             if answer.status != 200:
                 raise Skip(f"the site answered {answer.status}")
             return url, answer, self.inflated(answer, url)
+
+    def check_redirect(self, url: str) -> None:
+        """A redirect's target is checked like the start URL (its address is checked again on connecting)."""
+        try:
+            outbound.parse_target(url)
+        except outbound.Refused as exc:
+            raise Skip(f"redirected to {url}, refused: {str(exc).rstrip('.')}") from None
 
     def get(self, url: str) -> outbound.Answer:
         self.wait_turn()

@@ -67,7 +67,7 @@ def test_a_crawl_keeps_to_the_site_under_the_start_url_as_robots_txt_allows(api_
     skipped = {item["url"].removeprefix(site.url): item["reason"] for item in source.crawl_report["skipped"]}
     assert "robots.txt" in skipped["/docs/private/staff"]
     assert "loop" in skipped["/docs/loop"]
-    assert "metadata" in skipped["/docs/metadata"]  # refused even with private addresses allowed
+    assert "a cloud metadata address" in skipped["/docs/cloud"]  # refused even with private addresses allowed
     assert "larger than 256 KB" in skipped["/docs/huge"]
     assert "larger than 256 KB" in skipped["/docs/bomb"]  # stopped while inflating
     assert "timed out" in skipped["/docs/slow"]
@@ -145,9 +145,9 @@ def test_urls_docent_will_not_crawl_are_refused_with_a_reason(api_client, owner_
 
 
 def test_a_site_that_redirects_its_start_page_into_the_network_ends_in_error(api_client, owner_a, site):
-    source = add_website(api_client(owner_a), f"{site.url}/docs/metadata", crawl=False)
+    source = add_website(api_client(owner_a), f"{site.url}/docs/cloud", crawl=False)
     assert source.status == DataSource.Status.ERROR
-    assert "169.254.169.254" in source.error_message and "metadata" in source.error_message
+    assert "169.254.169.254 is a cloud metadata address" in source.error_message
 
 
 def test_another_company_cannot_recrawl_or_see_a_website(api_client, owner_a, outsider, site):

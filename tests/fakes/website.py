@@ -71,7 +71,7 @@ class FakeSite:
             return Reply(302, b"", {"Location": "/docs/loop-again"})
         if path == "/docs/loop-again":
             return Reply(301, b"", {"Location": f"{self.url}/docs/loop"})
-        if path == "/docs/metadata":
+        if path == "/docs/cloud":
             return Reply(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"})
         if path == "/docs/huge":
             return Reply(200, page("Huge", "word " * (HUGE_BYTES // 5)), {"Content-Type": "text/html"})
@@ -87,7 +87,7 @@ class FakeSite:
 
     def sitemap(self) -> str:
         listed = ["/docs/", "/docs/shipping", "/docs/returns", "/docs/private/staff", "/about", "/docs/loop",
-                  "/docs/metadata", "/docs/huge", "/docs/bomb", "/docs/slow"]
+                  "/docs/cloud", "/docs/huge", "/docs/bomb", "/docs/slow"]
         urls = "".join(f"<url><loc>{self.url}{path}</loc></url>" for path in listed)
         return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
 
