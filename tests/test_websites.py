@@ -12,7 +12,7 @@ from datasources.models import Chunk, DataSource, WebPage
 from tests.chatting import ask, bot
 from tests.fakes.website import FOOTER, NAVIGATION, page, running_site
 from tests.ingestion import run_worker
-from tests.isolation import assert_foreign_404
+from tests.isolation import assert_foreign_404, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -154,6 +154,14 @@ def test_another_company_cannot_recrawl_or_see_a_website(api_client, owner_a, ou
     source = add_website(api_client(owner_a), f"{site.url}/docs/returns", crawl=False)
     assert_foreign_404(outsider, "post", f"/api/files/{source.id}/recrawl")
     assert_foreign_404(outsider, "get", f"/api/files/{source.id}")
+
+
+def test_a_website_lands_in_the_company_of_who_added_it(outsider, owner_b, company_a, site):
+    response = outsider.post("/api/websites", {"url": f"{site.url}/docs/returns"}, format="json")
+    assert response.status_code == 201
+    record("/api/websites")
+    assert not DataSource.objects.filter(company=company_a).exists()
+    assert DataSource.objects.get().company_id == owner_b.company_id
 
 
 def test_a_file_cannot_be_recrawled(api_client, owner_a, handbook_bot):
