@@ -238,9 +238,17 @@ class Answer:
 
 def linked_citations(citations: list[dict], links: DocumentLinks | None) -> list[dict]:
     """The citations, each with the `url` of its document, or None unless the chatbot lets visitors open
-    its documents. Made each time citations are sent (a link expires), never stored."""
-    return [{**citation, "url": links.url(citation["data_source_id"], citation.get("page_number"))
-             if links is not None and citation.get("data_source_id") else None} for citation in citations]
+    its documents; a page of a company's website is its own document, at its http(s) address. Made each
+    time citations are sent (a link expires), never stored."""
+    return [{**citation, "url": _document_url(citation, links)} for citation in citations]
+
+
+def _document_url(citation: dict, links: DocumentLinks | None) -> str | None:
+    if citation.get("page_url"):
+        return citation["page_url"]
+    if links is not None and citation.get("data_source_id"):
+        return links.url(citation["data_source_id"], citation.get("page_number"))
+    return None
 
 
 def source_urls(sources: list[str], citations: list[dict]) -> list[str | None]:

@@ -54,7 +54,7 @@ def test_one_page_becomes_a_data_source_the_chatbot_answers_from_citing_its_url(
     body = ask(client, bot(owner_a.company, source), "How much does express delivery cost?").json()
     assert "9.95" in body["response"]
     cited = [c for c in body["citations"] if c["cited"]]
-    assert cited[0]["page_url"] == url and body["sources"][0] == url
+    assert cited[0]["page_url"] == url and body["sources"][0] == url and body["source_urls"][0] == url
 
 
 def test_a_crawl_keeps_to_the_site_under_the_start_url_as_robots_txt_allows(api_client, owner_a, site):
