@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from datasources.models import Chunk, DataSource, WebPage
-from tests.chatting import ask, bot
+from tests.chatting import add_source, ask, bot
 from tests.fakes.website import FOOTER, NAVIGATION, page, running_site
 from tests.ingestion import run_worker
 from tests.isolation import assert_foreign_404, record
@@ -168,3 +168,13 @@ def test_a_file_cannot_be_recrawled(api_client, owner_a, handbook_bot):
     source = handbook_bot.data_sources.get()
     response = api_client(owner_a).post(f"/api/files/{source.id}/recrawl")
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_a_website"
+
+
+def test_the_files_page_offers_to_add_a_website_and_to_crawl_one_again(client, owner_a, site):
+    client.force_login(owner_a)
+    DataSource.objects.create(company=owner_a.company, name="127.0.0.1/docs/", type="website",
+                              status=DataSource.Status.READY, source_url=f"{site.url}/docs/")
+    add_source(owner_a.company, "handbook.pdf", ["Pallets are checked on arrival."])
+    html = client.get("/files/").content.decode()
+    assert 'id="website-form"' in html and "up to 50 pages on your plan" in html
+    assert html.count('data-action="recrawl"') == 1 and html.count('data-action="reprocess"') == 1
