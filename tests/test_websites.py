@@ -47,7 +47,7 @@ def test_one_page_becomes_a_data_source_the_chatbot_answers_from_citing_its_url(
     assert source.type == "website" and page_urls(source) == {url}
     stored = " ".join(Chunk.objects.filter(data_source=source).values_list("text", flat=True))
     assert "ships the same working day" in stored
-    assert NAVIGATION not in stored and "All rights reserved" not in stored  # boilerplate dropped
+    assert NAVIGATION not in stored and FOOTER not in stored  # boilerplate dropped
     assert all(chunk.metadata["url"] == url for chunk in Chunk.objects.filter(data_source=source))
     assert site.fetched() == ["/robots.txt", "/docs/shipping"]
 
