@@ -61,12 +61,12 @@ class Page:
 
 @dataclass
 class CrawlReport:
-    pages: list[Page] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # the URLs of the pages fetched
     skipped: list[dict] = field(default_factory=list)  # {"url", "reason"}
     stopped: str = ""  # why the crawl ended before it ran out of pages, if it did
 
     def as_json(self) -> dict:
-        return {"pages": [page.url for page in self.pages], "skipped": self.skipped[:200], "stopped": self.stopped}
+        return {"pages": self.pages, "skipped": self.skipped[:200], "stopped": self.stopped}
 
 
 class Skip(Exception):
@@ -80,17 +80,17 @@ def check_start_url(url: str) -> str:
     return url
 
 
-def crawl(start_url: str, *, follow_links: bool, limits: CrawlLimits,
-          progress: Callable[[int, int], None] | None = None) -> CrawlReport:
-    """The pages of the website at `start_url` (just that page unless `follow_links`), as fetched."""
-    return _Crawl(check_start_url(start_url), limits, progress).run(follow_links)
+def crawl(start_url: str, *, follow_links: bool, limits: CrawlLimits, on_page: Callable[[Page], None]) -> CrawlReport:
+    """Fetch the website at `start_url` (just that page unless `follow_links`), handing each page to
+    `on_page` as it arrives (so that no more than one is held at a time); what was fetched and skipped."""
+    return _Crawl(check_start_url(start_url), limits, on_page).run(follow_links)
 
 
 class _Crawl:
-    def __init__(self, start_url: str, limits: CrawlLimits, progress):
+    def __init__(self, start_url: str, limits: CrawlLimits, on_page: Callable[[Page], None]):
         self.start_url = start_url
         self.limits = limits
-        self.progress = progress or (lambda done, limit: None)
+        self.on_page = on_page
         parts = urlsplit(start_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.prefix = parts.path[:parts.path.rfind("/") + 1] or "/"
@@ -124,8 +124,8 @@ class _Crawl:
             if final_url in fetched:
                 continue  # another URL redirected here
             fetched.add(final_url)
-            self.report.pages.append(Page(url=final_url, html=html))
-            self.progress(len(self.report.pages), self.limits.max_pages)
+            self.report.pages.append(final_url)
+            self.on_page(Page(url=final_url, html=html))
             if follow_links and depth < self.limits.max_depth:
                 for link in links_in(html, final_url):
                     if link not in seen and self.in_scope(link):

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from datasources.chunking import ChunkDraft, chunk_document
-from datasources.crawler import CrawlFailed, CrawlLimits, crawl
+from datasources.crawler import CrawlFailed, CrawlLimits, CrawlReport, Page, crawl
 from datasources.embedders import get_embedder
 from datasources.extractors import Extraction
 from datasources.filetypes import FileKind, RejectedFile
@@ -33,55 +33,59 @@ class PageText:
     url: str
     title: str
     extraction: Extraction
-    content_hash: str
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(section.text for section in self.extraction.sections)
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()
 
 
 class WebsiteRun(Run):
     def execute(self) -> None:
         source = self.data_source
-        limits = CrawlLimits.for_plan(source.company.limits)
         with self.timed("crawl"):
-            try:
-                report = crawl(source.source_url, follow_links=source.crawl_site, limits=limits,
-                               progress=lambda done, most: self.report("crawling", STARTED + 5 * done // most))
-            except CrawlFailed as exc:
-                raise ProcessingFailed(str(exc)) from None
-        with self.timed("extract"):
-            pages = [page for page in map(self.read, report.pages) if page is not None]
-        if not pages:
-            raise ProcessingFailed(f"No text found on the pages fetched from {source.source_url}.")
+            pages, report = self.fetch_pages()
         self.report("chunking", EXTRACTED)
         embedder = get_embedder()
         known = {page.url: page for page in WebPage.objects.filter(data_source=source)}
-        reusable = self.reusable_chunks(embedder, known)
-        drafts, vectors, changed = [], [], []
         with self.timed("chunk"):
-            for page in pages:
-                earlier = reusable.get(page.url) if page.content_hash == getattr(known.get(page.url), "content_hash",
-                                                                                 None) else None
-                if earlier:
-                    drafts += [ChunkDraft(text=c.text, metadata=c.metadata, token_count=c.token_count) for c in earlier]
-                    vectors += [c.embedding for c in earlier]
-                    continue
-                changed.append(page)
-                for draft in chunk_document(page.extraction, file_name=source.name, count_tokens=embedder.count_tokens,
-                                            max_tokens=embedder.max_tokens):
-                    drafts.append(replace(draft, metadata={**draft.metadata, "url": page.url}))
-                    vectors.append(None)
+            drafts, vectors, changed = self.chunk(pages, embedder, known)
         if not drafts:
             raise ProcessingFailed(f"No text found on the pages fetched from {source.source_url}.")
         self.report("embedding", CHUNKED)
         with self.timed("embed"):
             vectors = self.embed_changed(embedder, drafts, vectors)
         self.report("indexing", EMBEDDED)
-        with self.timed("index"), transaction.atomic():
-            chunks, dropped_ids = self.store(drafts, vectors)
-            self.store_pages(pages, {page.url for page in changed}, known)
-        index_chunks(source, chunks, dropped_ids=dropped_ids)
+        with self.timed("index"):
+            with transaction.atomic():
+                chunks, dropped_ids = self.store(drafts, vectors)
+                self.store_pages(pages, changed)
+            index_chunks(source, chunks, dropped_ids=dropped_ids)
         source.crawl_report = report.as_json()
         self.finish(Extraction(title=source.name, page_count=len(pages)), embedder, len(chunks))
 
-    def read(self, page) -> PageText | None:
+    def fetch_pages(self) -> tuple[list[PageText], CrawlReport]:
+        """The pages with text, each read in the sandbox as soon as it is fetched, and the crawl's report."""
+        source = self.data_source
+        limits = CrawlLimits.for_plan(source.company.limits)
+        pages: list[PageText] = []
+
+        def read(page: Page) -> None:
+            text = self.read(page)
+            if text is not None:
+                pages.append(text)
+            self.report("crawling", STARTED + (EXTRACTED - STARTED) * len(pages) // limits.max_pages)
+
+        try:
+            report = crawl(source.source_url, follow_links=source.crawl_site, limits=limits, on_page=read)
+        except CrawlFailed as exc:
+            raise ProcessingFailed(str(exc)) from None
+        return pages, report
+
+    def read(self, page: Page) -> PageText | None:
         """The page's main text, read in the sandbox; None for a page without any."""
         with tempfile.NamedTemporaryFile(suffix=".html") as copy:
             copy.write(page.html)
@@ -92,9 +96,26 @@ class WebsiteRun(Run):
                 return None
         if not extraction.sections:
             return None
-        text = "\n\n".join(section.text for section in extraction.sections)
-        return PageText(url=page.url, title=extraction.title, extraction=extraction,
-                        content_hash=hashlib.sha256(f"{extraction.title}\n{text}".encode()).hexdigest())
+        return PageText(url=page.url, title=extraction.title, extraction=extraction)
+
+    def chunk(self, pages: list[PageText], embedder, known: dict[str, WebPage]):
+        """Every page's drafts in order, beside the vectors kept from the last crawl (None where the page
+        changed or is new, to embed), and the URLs of the pages that changed."""
+        reusable = self.reusable_chunks(embedder, known)
+        drafts, vectors, changed = [], [], set()
+        for page in pages:
+            earlier = known.get(page.url)
+            kept = reusable.get(page.url) if earlier and earlier.content_hash == page.content_hash else None
+            if kept:
+                drafts += [ChunkDraft(text=c.text, metadata=c.metadata, token_count=c.token_count) for c in kept]
+                vectors += [c.embedding for c in kept]
+                continue
+            changed.add(page.url)
+            for draft in chunk_document(page.extraction, file_name=self.data_source.name,
+                                        count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens):
+                drafts.append(replace(draft, metadata={**draft.metadata, "url": page.url}))
+                vectors.append(None)
+        return drafts, vectors, changed
 
     def reusable_chunks(self, embedder, known: dict[str, WebPage]) -> dict[str, list[Chunk]]:
         """The stored chunks of each known page, when their vectors come from the embedder in use."""
@@ -119,13 +140,13 @@ class WebsiteRun(Run):
             rows[n] = embedded[row]
         return np.vstack(rows).astype(np.float32)
 
-    def store_pages(self, pages: list[PageText], changed: set[str], known: dict[str, WebPage]) -> None:
+    def store_pages(self, pages: list[PageText], changed: set[str]) -> None:
+        """Record the pages as this crawl found them; forget those it did not find."""
         now = timezone.now()
         source = self.data_source
         WebPage.objects.filter(data_source=source).exclude(url__in=[page.url for page in pages]).delete()
         for page in pages:
-            fields = {"title": page.title, "text": "\n\n".join(s.text for s in page.extraction.sections),
-                      "content_hash": page.content_hash, "fetched_at": now}
+            fields = {"title": page.title, "text": page.text, "content_hash": page.content_hash, "fetched_at": now}
             if page.url in changed:
                 fields["changed_at"] = now
             WebPage.objects.update_or_create(data_source=source, url=page.url, defaults=fields)
