@@ -25,6 +25,7 @@ from config import outbound
 
 MAX_REDIRECTS = 5
 MAX_SITEMAPS = 20  # sitemap files read per crawl, nested indexes included
+MAX_URLS_PER_PAGE = 20  # URLs queued per page the plan allows: a site of endless links cannot fill memory
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 SITEMAP_NAMESPACE = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -97,24 +98,14 @@ class _Crawl:
         self.deadline = time.monotonic() + limits.seconds
         self.last_request = 0.0
         self.report = CrawlReport()
+        self.most_urls = MAX_URLS_PER_PAGE * limits.max_pages
         self.robots = self.read_robots()
 
     def run(self, follow_links: bool) -> CrawlReport:
-        if self.is_sitemap(self.start_url) and follow_links:
-            listed = self.sitemap_pages([self.start_url])
-        else:
-            listed = [self.start_url]
-            if follow_links:
-                listed += self.sitemap_pages(self.robots.site_maps() or [f"{self.origin}/sitemap.xml"])
-        queue = deque((url, 0) for url in dict.fromkeys(listed))
+        listed = self.first_urls(follow_links)
+        queue = deque((url, 0) for url in listed)
         seen, fetched = set(listed), set()
-        while queue:
-            if len(self.report.pages) >= self.limits.max_pages:
-                self.report.stopped = f"Stopped at your plan's limit of {self.limits.max_pages} pages."
-                break
-            if time.monotonic() > self.deadline:
-                self.report.stopped = f"Stopped after {self.limits.seconds / 60:g} minutes, your plan's crawl time."
-                break
+        while queue and not self.must_stop():
             url, depth = queue.popleft()
             try:
                 final_url, html = self.fetch_page(url)
@@ -128,13 +119,30 @@ class _Crawl:
             self.on_page(Page(url=final_url, html=html))
             if follow_links and depth < self.limits.max_depth:
                 for link in links_in(html, final_url):
-                    if link not in seen and self.in_scope(link):
+                    if link not in seen and self.in_scope(link) and len(seen) < self.most_urls:
                         seen.add(link)
                         queue.append((link, depth + 1))
         if not self.report.pages:
             reason = self.report.skipped[0]["reason"] if self.report.skipped else "no page was found"
             raise CrawlFailed(f"Nothing could be read from {self.start_url}: {reason}")
         return self.report
+
+    def first_urls(self, follow_links: bool) -> list[str]:
+        """The start URL and, for a crawl, the pages the site's sitemaps list (or those of the sitemap given)."""
+        if not follow_links:
+            return [self.start_url]
+        if self.is_sitemap(self.start_url):
+            return self.sitemap_pages([self.start_url])
+        sitemaps = self.robots.site_maps() or [f"{self.origin}/sitemap.xml"]
+        return list(dict.fromkeys([self.start_url, *self.sitemap_pages(sitemaps)]))
+
+    def must_stop(self) -> bool:
+        """The plan's page count or crawl time is reached (said in the report)."""
+        if len(self.report.pages) >= self.limits.max_pages:
+            self.report.stopped = f"Stopped at your plan's limit of {self.limits.max_pages} pages."
+        elif time.monotonic() > self.deadline:
+            self.report.stopped = f"Stopped after {self.limits.seconds / 60:g} minutes, your plan's crawl time."
+        return bool(self.report.stopped)
 
     def in_scope(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -257,7 +265,7 @@ class _Crawl:
                 url = urldefrag((loc.text or "").strip())[0]
                 if root.tag == f"{SITEMAP_NAMESPACE}sitemapindex":
                     queue.append(url)
-                elif self.in_scope(url):
+                elif self.in_scope(url) and len(pages) < self.most_urls:
                     pages.append(url)
         return list(dict.fromkeys(pages))
 
