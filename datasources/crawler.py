@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from django.conf import settings
 
 from config import outbound
@@ -258,8 +258,12 @@ class _Crawl:
             except Skip as exc:
                 self.report.skipped.append({"url": sitemap, "reason": f"sitemap not read: {exc}"})
                 continue
-            except Exception:  # defusedxml's refusals and XML syntax errors alike
-                self.report.skipped.append({"url": sitemap, "reason": "sitemap not read: not a valid sitemap"})
+            except DefusedXmlException:
+                self.report.skipped.append({"url": sitemap, "reason": "sitemap not read: it declares entities "
+                                                                      "or a DTD, which sitemaps never need"})
+                continue
+            except ElementTree.ParseError:
+                self.report.skipped.append({"url": sitemap, "reason": "sitemap not read: not valid XML"})
                 continue
             for loc in root.iter(f"{SITEMAP_NAMESPACE}loc"):
                 url = urldefrag((loc.text or "").strip())[0]

@@ -64,6 +64,7 @@ def test_a_crawl_keeps_to_the_site_under_the_start_url_as_robots_txt_allows(api_
     fetched = site.fetched()
     assert "/about" not in fetched  # outside /docs/, though linked and in the sitemap
     assert "/docs/private/staff" not in fetched  # robots.txt forbids it
+    assert "/sitemaps/docs.xml.gz" in fetched  # named by the sitemap index robots.txt names
     skipped = {item["url"].removeprefix(site.url): item["reason"] for item in source.crawl_report["skipped"]}
     assert "robots.txt" in skipped["/docs/private/staff"]
     assert "loop" in skipped["/docs/loop"]
@@ -72,6 +73,18 @@ def test_a_crawl_keeps_to_the_site_under_the_start_url_as_robots_txt_allows(api_
     assert "larger than 256 KB" in skipped["/docs/bomb"]  # stopped while inflating
     assert "timed out" in skipped["/docs/slow"]
     assert not Chunk.objects.filter(text__contains="STAFF-ONLY").exists()
+
+
+def test_a_crawl_may_start_from_a_sitemap_whose_folder_bounds_it(api_client, owner_a, site):
+    source = add_website(api_client(owner_a), f"{site.url}/sitemap.xml", crawl=True)
+    paths = ("/docs/", "/docs/shipping", "/docs/returns", "/about")
+    assert page_urls(source) == {f"{site.url}{path}" for path in paths}
+
+
+def test_a_sitemap_of_entities_that_expand_is_refused_unread(api_client, owner_a, site):
+    source = add_website(api_client(owner_a), f"{site.url}/docs/laughs.xml", crawl=True)
+    assert source.status == DataSource.Status.ERROR
+    assert "sitemap not read: it declares entities" in source.error_message
 
 
 def test_the_crawler_names_itself_and_waits_between_requests(api_client, owner_a, site, settings):

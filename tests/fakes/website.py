@@ -1,6 +1,7 @@
-"""A company's website on 127.0.0.1, for the crawler: a help centre under /docs/ with a sitemap and a
-robots.txt that forbids /docs/private/, plus the hostile pages a crawler meets (a redirect loop, a redirect to
-the cloud metadata address, a huge page, a gzip bomb, a slow page) and a page outside /docs/.
+"""A company's website on 127.0.0.1, for the crawler: a help centre under /docs/ with a sitemap (an index
+naming a gzipped sitemap) and a robots.txt that forbids /docs/private/, plus the hostile pages a crawler
+meets (a redirect loop, a redirect to the cloud metadata address, a huge page, a gzip bomb, a slow page, a
+sitemap of expanding entities) and a page outside /docs/.
 
     site.pages["/docs/returns"] = page("Returns", "…")   # change a page between two crawls
 """
@@ -66,7 +67,13 @@ class FakeSite:
             return text(f"User-agent: *\nDisallow: /docs/private/\n\nSitemap: {self.url}/sitemap.xml\n",
                         "text/plain")
         if path == "/sitemap.xml":
-            return text(self.sitemap(), "application/xml")
+            return text(self.sitemap_index(), "application/xml")
+        if path == "/sitemaps/docs.xml.gz":
+            return Reply(200, gzip.compress(self.sitemap().encode()), {"Content-Type": "application/gzip"})
+        if path == "/docs/laughs.xml":  # a billion laughs: entities that expand to gigabytes
+            entities = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+            return text(f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY lol0 "lol">{entities}]>'
+                        "<urlset><url><loc>&lol9;</loc></url></urlset>", "application/xml")
         if path == "/docs/loop":
             return Reply(302, b"", {"Location": "/docs/loop-again"})
         if path == "/docs/loop-again":
@@ -90,6 +97,10 @@ class FakeSite:
                   "/docs/cloud", "/docs/huge", "/docs/bomb", "/docs/slow"]
         urls = "".join(f"<url><loc>{self.url}{path}</loc></url>" for path in listed)
         return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+
+    def sitemap_index(self) -> str:
+        return ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"<sitemap><loc>{self.url}/sitemaps/docs.xml.gz</loc></sitemap></sitemapindex>")
 
     def fetched(self) -> list[str]:
         return [request.path for request in self.requests]
