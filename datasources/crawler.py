@@ -92,49 +92,63 @@ class _Crawl:
         self.start_url = start_url
         self.limits = limits
         self.on_page = on_page
-        parts = urlsplit(start_url)
-        self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.prefix = parts.path[:parts.path.rfind("/") + 1] or "/"
         self.deadline = time.monotonic() + limits.seconds
         self.last_request = 0.0
         self.report = CrawlReport()
         self.most_urls = MAX_URLS_PER_PAGE * limits.max_pages
-        self.robots = self.read_robots()
+        self.queue: deque[tuple[str, int]] = deque()
+        self.seen: set[str] = set()
+        self.fetched: set[str] = set()
+        self.origin = ""
+        self.scope_on(start_url)
+
+    def scope_on(self, url: str) -> None:
+        """Keep the crawl to this URL's host and folder, as its robots.txt allows."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        self.prefix = parts.path[:parts.path.rfind("/") + 1] or "/"
+        if origin != self.origin:
+            self.origin = origin
+            self.robots = self.read_robots()
 
     def run(self, follow_links: bool) -> CrawlReport:
-        listed = self.first_urls(follow_links)
-        queue = deque((url, 0) for url in listed)
-        seen, fetched = set(listed), set()
-        while queue and not self.must_stop():
-            url, depth = queue.popleft()
-            try:
-                final_url, html = self.fetch_page(url)
-            except Skip as exc:
-                self.report.skipped.append({"url": url, "reason": str(exc)})
-                continue
-            if final_url in fetched:
-                continue  # another URL redirected here
-            fetched.add(final_url)
-            self.report.pages.append(final_url)
-            self.on_page(Page(url=final_url, html=html))
-            if follow_links and depth < self.limits.max_depth:
-                for link in links_in(html, final_url):
-                    if link not in seen and self.in_scope(link) and len(seen) < self.most_urls:
-                        seen.add(link)
-                        queue.append((link, depth + 1))
+        if follow_links and self.is_sitemap(self.start_url):
+            self.enqueue(self.sitemap_pages([self.start_url]), depth=0)
+        else:
+            # The start page first: where its redirects lead (http to https, the bare host to www), the
+            # crawl's scope moves with them, before the sitemaps are read.
+            self.visit(self.start_url, 0, follow_links=follow_links, start=True)
+            if follow_links:
+                self.enqueue(self.sitemap_pages(self.robots.site_maps() or [f"{self.origin}/sitemap.xml"]), depth=1)
+        while self.queue and not self.must_stop():
+            url, depth = self.queue.popleft()
+            self.visit(url, depth, follow_links=follow_links)
         if not self.report.pages:
             reason = self.report.skipped[0]["reason"] if self.report.skipped else "no page was found"
             raise CrawlFailed(f"Nothing could be read from {self.start_url}: {reason}")
         return self.report
 
-    def first_urls(self, follow_links: bool) -> list[str]:
-        """The start URL and, for a crawl, the pages the site's sitemaps list (or those of the sitemap given)."""
-        if not follow_links:
-            return [self.start_url]
-        if self.is_sitemap(self.start_url):
-            return self.sitemap_pages([self.start_url])
-        sitemaps = self.robots.site_maps() or [f"{self.origin}/sitemap.xml"]
-        return list(dict.fromkeys([self.start_url, *self.sitemap_pages(sitemaps)]))
+    def visit(self, url: str, depth: int, *, follow_links: bool, start: bool = False) -> None:
+        """Fetch the page, hand it on, and queue the links it holds within the site."""
+        self.seen.add(url)
+        try:
+            final_url, html = self.fetch_page(url, start=start)
+        except Skip as exc:
+            self.report.skipped.append({"url": url, "reason": str(exc)})
+            return
+        if final_url in self.fetched:
+            return  # another URL redirected here
+        self.fetched.add(final_url)
+        self.report.pages.append(final_url)
+        self.on_page(Page(url=final_url, html=html))
+        if follow_links and depth < self.limits.max_depth:
+            self.enqueue((link for link in links_in(html, final_url) if self.in_scope(link)), depth=depth + 1)
+
+    def enqueue(self, urls, *, depth: int) -> None:
+        for url in urls:
+            if url not in self.seen and len(self.seen) < self.most_urls:
+                self.seen.add(url)
+                self.queue.append((url, depth))
 
     def must_stop(self) -> bool:
         """The plan's page count or crawl time is reached (said in the report)."""
@@ -151,15 +165,16 @@ class _Crawl:
     def is_sitemap(self, url: str) -> bool:
         return urlsplit(url).path.endswith((".xml", ".xml.gz"))
 
-    def fetch_page(self, url: str) -> tuple[str, bytes]:
-        final_url, answer, body = self.fetch(url)
+    def fetch_page(self, url: str, *, start: bool = False) -> tuple[str, bytes]:
+        final_url, answer, body = self.fetch(url, start=start)
         content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in PAGE_TYPES:
             raise Skip(f"not a web page ({content_type or 'no content type'})")
         return final_url, body
 
-    def fetch(self, url: str) -> tuple[str, outbound.Answer, bytes]:
-        """(the URL after redirects, its answer, its body inflated) of a 200 answer, or Skip."""
+    def fetch(self, url: str, *, start: bool = False) -> tuple[str, outbound.Answer, bytes]:
+        """(the URL after redirects, its answer, its body inflated) of a 200 answer, or Skip. The start page's
+        redirects may leave the site: the crawl then moves to where they lead."""
         visited = []
         while True:
             if url in visited:
@@ -168,7 +183,9 @@ class _Crawl:
                 raise Skip(f"more than {MAX_REDIRECTS} redirects")
             if visited:
                 self.check_redirect(url)
-            if visited and not self.in_scope(url) and not self.is_sitemap(url):
+            if visited and start:
+                self.scope_on(url)
+            elif visited and not self.in_scope(url) and not self.is_sitemap(url):
                 raise Skip(f"redirected outside the site, to {url}")
             if not self.robots.can_fetch(user_agent(), url):
                 raise Skip("robots.txt asks crawlers not to fetch it")

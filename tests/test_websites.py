@@ -75,6 +75,11 @@ def test_a_crawl_keeps_to_the_site_under_the_start_url_as_robots_txt_allows(api_
     assert not Chunk.objects.filter(text__contains="STAFF-ONLY").exists()
 
 
+def test_a_crawl_moves_with_the_start_pages_redirect(api_client, owner_a, site):
+    source = add_website(api_client(owner_a), f"{site.url}/help", crawl=True)
+    assert page_urls(source) == {f"{site.url}/docs/", f"{site.url}/docs/shipping", f"{site.url}/docs/returns"}
+
+
 def test_a_crawl_may_start_from_a_sitemap_whose_folder_bounds_it(api_client, owner_a, site):
     source = add_website(api_client(owner_a), f"{site.url}/sitemap.xml", crawl=True)
     paths = ("/docs/", "/docs/shipping", "/docs/returns", "/about")

@@ -74,6 +74,8 @@ class FakeSite:
             entities = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
             return text(f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY lol0 "lol">{entities}]>'
                         "<urlset><url><loc>&lol9;</loc></url></urlset>", "application/xml")
+        if path == "/help":  # the address on the company's business cards
+            return Reply(301, b"", {"Location": "/docs/"})
         if path == "/docs/loop":
             return Reply(302, b"", {"Location": "/docs/loop-again"})
         if path == "/docs/loop-again":
