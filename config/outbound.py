@@ -108,7 +108,8 @@ def request(method: str, url: str, *, body: bytes | None, headers: dict[str, str
             content += piece
             if time.monotonic() > deadline:  # a receiver dripping its answer byte by byte
                 raise TimeoutError
-        truncated = len(content) >= max_body and bool(response.read1(1))
+        truncated = len(content) >= max_body and (response.length > 0 if response.length is not None
+                                                  else bool(response.read1(1)))
         return Answer(status=response.status, body=content, location=response.getheader("Location") or "",
                       headers={name.lower(): value for name, value in response.getheaders()}, truncated=truncated)
     except TimeoutError:
