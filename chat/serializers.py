@@ -35,7 +35,10 @@ class CitationSerializer(serializers.Serializer):
     score = serializers.FloatField()
     data_source_id = serializers.UUIDField()
     cited = serializers.BooleanField(help_text="Whether the answer cites it.")
-    url = serializers.URLField(allow_null=True, help_text="A link that opens the document (a PDF at this page), "
+    page_url = serializers.URLField(required=False, allow_null=True, help_text=(
+        "For a page of a website data source: the page's address (http or https only)."))
+    url = serializers.URLField(allow_null=True, help_text="A link that opens the document (a PDF at this page; a "
+                                                          "cited web page's own address), "
                                                           "valid 24 hours; null unless the chatbot lets visitors "
                                                           "open its cited documents.")
 

@@ -231,15 +231,24 @@ class Answer:
         cited = {id(passage) for passage in self.cited()}
         return [{"number": number, "file_name": p.file_name, "location": p.location, "page_number": p.page_number,
                  "sheet": p.sheet, "row_start": p.row_start, "row_end": p.row_end, "text": markdown_passage(p.text),
-                 "score": round(p.score, 4), "data_source_id": str(p.data_source_id), "cited": id(p) in cited}
+                 "score": round(p.score, 4), "data_source_id": str(p.data_source_id), "cited": id(p) in cited,
+                 "page_url": p.page_url}
                 for number, p in enumerate(self.passages, start=1)]
 
 
 def linked_citations(citations: list[dict], links: DocumentLinks | None) -> list[dict]:
     """The citations, each with the `url` of its document, or None unless the chatbot lets visitors open
-    its documents. Made each time citations are sent (a link expires), never stored."""
-    return [{**citation, "url": links.url(citation["data_source_id"], citation.get("page_number"))
-             if links is not None and citation.get("data_source_id") else None} for citation in citations]
+    its documents; a page of a company's website is its own document, at its http(s) address. Made each
+    time citations are sent (a link expires), never stored."""
+    return [{**citation, "url": _document_url(citation, links)} for citation in citations]
+
+
+def _document_url(citation: dict, links: DocumentLinks | None) -> str | None:
+    if citation.get("page_url"):
+        return citation["page_url"]
+    if links is not None and citation.get("data_source_id"):
+        return links.url(citation["data_source_id"], citation.get("page_number"))
+    return None
 
 
 def source_urls(sources: list[str], citations: list[dict]) -> list[str | None]:

@@ -364,16 +364,33 @@ WEBHOOK_SECRET_GRACE_HOURS = envint("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0)
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 # An endpoint whose deliveries failed (after all their retries) this many times in a row is switched off.
 WEBHOOK_DISABLE_AFTER_FAILURES = envint("WEBHOOK_DISABLE_AFTER_FAILURES", 5, minimum=1)
-# Loopback and private addresses as webhook targets: for development and the tests' local receiver only.
-# Cloud metadata addresses are refused even then.
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# Loopback and private addresses for what Docent fetches or sends (webhooks, websites): for development and
+# the tests' local servers only. Cloud metadata addresses are refused even then. (The variable's former name,
+# WEBHOOK_ALLOW_PRIVATE_ADDRESSES, is still read.)
+OUTBOUND_ALLOW_PRIVATE_ADDRESSES = envbool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES",
+                                           envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False))
+
+# --- Websites as data sources (datasources/crawler.py) -------------------------------------------
+# The crawler names itself and where to learn about it in its User-Agent.
+CRAWLER_CONTACT_URL = envurl("CRAWLER_CONTACT_URL", "https://github.com/docent/docent")
+# At most one request per this many seconds to one host.
+_pace = envfloat("CRAWLER_SECONDS_PER_REQUEST", minimum=0, maximum=60)
+CRAWLER_SECONDS_PER_REQUEST = 1.0 if _pace is None else _pace
+# One fetch's whole time; a page's bytes once inflated; how many links deep from the start URL.
+CRAWLER_PAGE_TIMEOUT_SECONDS = envint("CRAWLER_PAGE_TIMEOUT_SECONDS", 15, minimum=1)
+CRAWLER_PAGE_MAX_BYTES = envint("CRAWLER_PAGE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+CRAWLER_MAX_DEPTH = envint("CRAWLER_MAX_DEPTH", 5, minimum=0)
+# Websites are crawled again when their last crawl is this old (0: only on demand).
+WEBSITE_RECRAWL_HOURS = envint("WEBSITE_RECRAWL_HOURS", 24, minimum=0)
 
 # Plans (companies.plan) and their limits; later features enforce them with 403/429.
 PLANS = {
-    "free": {"max_files": 50, "max_storage_mb": 250, "messages_per_month": 1_000, "requests_per_minute": 30},
-    "pro": {"max_files": 1_000, "max_storage_mb": 10_000, "messages_per_month": 50_000, "requests_per_minute": 120},
-    "enterprise": {"max_files": 100_000, "max_storage_mb": 1_000_000,
-                   "messages_per_month": 10_000_000, "requests_per_minute": 1_200},
+    "free": {"max_files": 50, "max_storage_mb": 250, "messages_per_month": 1_000, "requests_per_minute": 30,
+             "website_pages": 50, "crawl_minutes": 5},
+    "pro": {"max_files": 1_000, "max_storage_mb": 10_000, "messages_per_month": 50_000, "requests_per_minute": 120,
+            "website_pages": 1_000, "crawl_minutes": 30},
+    "enterprise": {"max_files": 100_000, "max_storage_mb": 1_000_000, "messages_per_month": 10_000_000,
+                   "requests_per_minute": 1_200, "website_pages": 20_000, "crawl_minutes": 240},
 }
 
 # --- Auth ----------------------------------------------------------------------------------

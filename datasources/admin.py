@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from config.admin import ReadOnlyAdmin
 from datasources import services
-from datasources.models import Chunk, DataSource
+from datasources.models import Chunk, DataSource, WebPage
 
 
 @admin.register(DataSource)
@@ -34,7 +34,7 @@ class DataSourceAdmin(admin.ModelAdmin):
                           messages.SUCCESS)
 
     def has_add_permission(self, request):
-        return False  # files arrive through the upload API and dashboard, which validate and store them
+        return False  # files and websites arrive through the API and dashboard, which validate them
 
     def delete_model(self, request, data_source):
         services.datasource_delete(data_source=data_source)
@@ -52,3 +52,11 @@ class ChunkAdmin(ReadOnlyAdmin):
     list_select_related = ["data_source", "company"]
     exclude = ["embedding"]
     readonly_fields = ["id", "company", "data_source", "position", "text", "metadata", "token_count", "created_at"]
+
+
+@admin.register(WebPage)
+class WebPageAdmin(ReadOnlyAdmin):
+    list_display = ["url", "title", "data_source", "fetched_at", "changed_at"]
+    search_fields = ["url", "title", "data_source__name"]
+    list_select_related = ["data_source"]
+    readonly_fields = ["id", "data_source", "url", "title", "text", "content_hash", "fetched_at", "changed_at"]

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -14,6 +15,7 @@ from datasources.serializers import (
     ProcessFileSerializer,
     UploadResultSerializer,
     UploadSerializer,
+    WebsiteSerializer,
 )
 
 
@@ -66,6 +68,24 @@ def _all_rejected(rejected: list[tuple[str, ApiError]]) -> Response:
                     status=422)
 
 
+class WebsiteView(CompanyScopedAPIView):
+    """Add a website as a data source: one page, or the site under a URL; the worker crawls it."""
+
+    serializer_class = WebsiteSerializer
+
+    def safely_get_queryset(self, company):
+        return selectors.data_source_list(company=company)
+
+    @extend_schema(request=WebsiteSerializer, responses={201: DataSourceSerializer})
+    def post(self, request):
+        data = WebsiteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        data_source = services.datasource_add_website(company=self.company, user=request.user,
+                                                      url=data.validated_data["url"],
+                                                      crawl_site=data.validated_data["crawl"])
+        return Response(DataSourceSerializer(data_source).data, status=status.HTTP_201_CREATED)
+
+
 class ProcessFileView(CompanyScopedAPIView):
     """(Re)process a data source. Idempotent: a run already queued or going on is left alone."""
 
@@ -98,3 +118,10 @@ class FileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
 
     def perform_destroy(self, instance):
         services.datasource_delete(data_source=instance)
+
+    @extend_schema(request=None, responses={202: DataSourceSerializer})
+    @action(detail=True, methods=["post"])
+    def recrawl(self, request, pk=None):
+        """Crawl a website again now; only its changed pages are embedded again."""
+        data_source = services.datasource_recrawl(data_source=self.get_object())
+        return Response(DataSourceSerializer(data_source).data, status=status.HTTP_202_ACCEPTED)

@@ -38,6 +38,7 @@ class FileKind(StrEnum):
     DOCX = "docx"
     HTML = "html"
     IMAGE = "image"  # PNG, JPEG or TIFF, read by OCR
+    WEBPAGE = "webpage"  # a page a website data source fetched: its main text only (never an upload's kind)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ class DataSource(models.Model):
     # Columns of the spec's `data_sources` table.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.TextField()
-    type = models.TextField()  # pdf, xlsx, csv, docx, html, txt, md, image
+    type = models.TextField()  # pdf, xlsx, csv, docx, html, txt, md, image, website
     size = models.BigIntegerField(null=True, blank=True)
     status = models.TextField(choices=Status.choices, default=Status.PROCESSING)
     storage_path = models.TextField(null=True, blank=True)
@@ -45,6 +45,12 @@ class DataSource(models.Model):
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A website (type "website"): where its crawl starts, and whether it follows links from there.
+    source_url = models.TextField(blank=True, default="")
+    crawl_site = models.BooleanField(default=False)
+    crawl_report = models.JSONField(default=dict, blank=True)  # pages kept, skipped and why, of the last crawl
+
+    WEBSITE = "website"
 
     class Meta:
         db_table = "data_sources"
@@ -84,6 +90,27 @@ class Chunk(models.Model):
 
     def __str__(self):
         return self.id
+
+
+class WebPage(models.Model):
+    """One page of a website data source, as its last crawl found it; its chunks carry its URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="web_pages")
+    url = models.TextField()
+    title = models.TextField(blank=True, default="")
+    text = models.TextField()  # the main text, as extracted
+    content_hash = models.CharField(max_length=64)  # sha256 of `text`: a re-crawl re-embeds a page when it moves
+    fetched_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)  # when its text last changed (and was embedded)
+
+    class Meta:
+        db_table = "web_pages"
+        ordering = ["data_source", "url"]
+        constraints = [models.UniqueConstraint(fields=["data_source", "url"], name="web_pages_data_source_url")]
+
+    def __str__(self):
+        return self.url
 
 
 class LexicalIndex(models.Model):

@@ -62,7 +62,7 @@ def process(data_source_id: str) -> None:
         return  # deleted, finished, or held by another live run
     with Heartbeat(data_source.pk):
         try:
-            Run(data_source).execute()
+            run_for(data_source).execute()
         except (ProcessingFailed, RejectedFile, EmbeddingError, VectorIndexError) as exc:
             fail(data_source, str(exc))
         except Exception as exc:
@@ -79,11 +79,20 @@ def refresh(data_source_id: str) -> None:
     if data_source is None:
         return  # deleted, or being processed from scratch
     try:
-        Run(data_source).execute()
+        run_for(data_source).execute()
     except Exception:
         logger.exception("Reprocessing data source %s failed; its current chunks stay", data_source.pk)
         DataSource.objects.filter(pk=data_source.pk, status=DataSource.Status.READY).update(stage="ready",
                                                                                            progress=100)
+
+
+def run_for(data_source: DataSource) -> "Run":
+    """The run that reads this kind of data source: a stored file, or a website crawled now."""
+    if data_source.type == DataSource.WEBSITE:
+        from datasources.websites import WebsiteRun  # a kind of Run, defined below: imported when needed
+
+        return WebsiteRun(data_source)
+    return Run(data_source)
 
 
 def claim(data_source_id: str) -> DataSource | None:

@@ -11,6 +11,7 @@ class DataSourceSerializer(serializers.ModelSerializer):
             "page_count", "row_count", "chunk_count", "embedding_model", "embedding_dimension",
             "sha256", "version", "storage_path", "pinecone_namespace", "attempts", "timings",
             "created_at", "processing_started_at", "processed_at", "updated_at",
+            "source_url", "crawl_site", "crawl_report",
         ]
         read_only_fields = fields
 
@@ -33,3 +34,11 @@ class UploadResultSerializer(serializers.Serializer):
 
 class ProcessFileSerializer(serializers.Serializer):
     data_source_id = serializers.UUIDField()
+
+
+class WebsiteSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=2000, help_text=(
+        "The page to read, or where the crawl starts (http or https)."))
+    crawl = serializers.BooleanField(default=False, help_text=(
+        "Follow links and the sitemap to the pages under this URL (same host and path prefix, as robots.txt "
+        "allows, up to your plan's page limit); false reads this one page."))

@@ -5,6 +5,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files import File
@@ -17,17 +18,20 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Company, User
+from config import outbound
 from config.errors import ApiError
 from datasources import events
+from datasources.crawler import check_start_url
 from datasources.filetypes import RejectedFile, detect_file_type
 from datasources.indexes.vector import VectorIndexError, get_vector_index, namespace_for
 from datasources.models import Chunk, DataSource
-from datasources.naming import display_name, storage_path
+from datasources.naming import MAX_NAME_LENGTH, display_name, storage_path
 from datasources.pipeline import stale_before
 from datasources.scanning import FileNotClean, get_scanner
 from datasources.selectors import chunk_search
 from datasources.tasks import process_data_source, refresh_data_source
 from datasources.uploads import max_upload_bytes
+from datasources.websites import websites_due
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,45 @@ def datasource_write_text(*, company: Company, user: User | None, name: str, tex
     if previous_path and previous_path != data_source.storage_path:
         transaction.on_commit(lambda: default_storage.delete(previous_path))
     return datasource_reprocess(data_source=data_source)
+
+
+def datasource_add_website(*, company: Company, user: User | None, url: str, crawl_site: bool) -> DataSource:
+    """A data source made of a website: the page at `url`, or (`crawl_site`) the pages under it, crawled by
+    the worker. The URL is checked here as the crawler will check it (a public http(s) address)."""
+    try:
+        url = check_start_url(url)
+    except outbound.Refused as exc:
+        raise ApiError(str(exc), code="invalid_url") from None
+    _check_plan(company, 0)
+    parts = urlsplit(url)
+    name = f"{parts.hostname}{parts.path if parts.path != '/' else ''}"[:MAX_NAME_LENGTH]
+    data_source = DataSource.objects.create(
+        company=company, uploaded_by=user, name=name, type=DataSource.WEBSITE, size=0, source_url=url,
+        crawl_site=crawl_site, stage="queued", pinecone_namespace=namespace_for(company.id))
+    return datasource_reprocess(data_source=data_source)
+
+
+def datasource_recrawl(*, data_source: DataSource) -> DataSource:
+    """Crawl a website again now: a ready one keeps answering meanwhile and re-embeds only its changed
+    pages; one in error is processed again. Idempotent: a crawl already queued or going on is left alone."""
+    if data_source.type != DataSource.WEBSITE:
+        raise ApiError("Only a website can be crawled again; reprocess a file instead.", code="not_a_website",
+                       status_code=409)
+    if data_source.status != DataSource.Status.READY:
+        return datasource_reprocess(data_source=data_source)
+    if not _task_waiting(data_source.task_id):
+        result = refresh_data_source.enqueue(str(data_source.pk))
+        DataSource.objects.filter(pk=data_source.pk).update(task_id=str(result.id))
+    return data_source
+
+
+def websites_recrawl_due() -> int:
+    """Queue a re-crawl of every website whose last crawl is WEBSITE_RECRAWL_HOURS old (run from cron, and
+    when a worker starts); returns how many."""
+    due = list(websites_due())
+    for data_source in due:
+        datasource_recrawl(data_source=data_source)
+    return len(due)
 
 
 def _check_size(name: str, size: int) -> None:

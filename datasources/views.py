@@ -22,4 +22,6 @@ class FilesPage(CompanyScopedView):
             "max_upload_mb": settings.MAX_UPLOAD_MB,
             "lexical_only": not get_embedder().enabled,
             "ocr_notices": ocr_notices(),
+            "website_pages": self.company.limits["website_pages"],
+            "recrawl_hours": settings.WEBSITE_RECRAWL_HOURS,
         })

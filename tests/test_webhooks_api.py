@@ -57,7 +57,7 @@ def test_addresses_inside_the_network_are_refused(staff, url):
 
 
 def test_the_metadata_address_is_refused_even_when_private_addresses_are_allowed(staff, settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True
     assert create(staff, url="http://127.0.0.1:9000/hook").status_code == 201
     response = create(staff, url="http://169.254.169.254/latest")
     assert response.status_code == 400 and "cloud metadata" in response.json()["error"]["message"]

@@ -211,7 +211,7 @@ def test_a_name_resolving_to_an_inner_address_is_refused_at_send_time(endpoint, 
                                                                       address):
     services.endpoint_update(endpoint=endpoint, url="http://hooks.customer.test/docent")
     fake_dns(monkeypatch, {"hooks.customer.test": address})
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = False
     emit_ready(endpoint)
     run_webhooks_worker()
     assert receiver.requests == []

@@ -12,7 +12,7 @@ from webhooks.models import Delivery, Endpoint, EventType
 @pytest.fixture
 def receiver(settings):
     """A receiver on 127.0.0.1 (so private addresses are allowed), with a one-second timeout for slow answers."""
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True
     settings.WEBHOOK_TIMEOUT_SECONDS = 1
     with running_receiver() as receiver:
         yield receiver

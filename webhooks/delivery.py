@@ -21,7 +21,8 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from accounts.roles import Role
-from webhooks import network, signing
+from config import outbound
+from webhooks import signing
 from webhooks.models import MAX_RESPONSE_BYTES, Delivery, Endpoint
 
 logger = logging.getLogger(__name__)
@@ -88,9 +89,9 @@ def _send(delivery: Delivery) -> tuple[int | None, str, str]:
                    "Docent-Event-Id": str(event.id), "Docent-Event-Type": event.type,
                    "Docent-Timestamp": str(timestamp),
                    "Docent-Signature": signing.signature_header(signing_secrets(delivery.endpoint), timestamp, body)}
-        answer = network.post(delivery.endpoint.url, body=body, headers=headers,
+        answer = outbound.post(delivery.endpoint.url, body=body, headers=headers,
                               timeout=settings.WEBHOOK_TIMEOUT_SECONDS, max_body=MAX_RESPONSE_BYTES)
-    except (network.Refused, network.SendFailed, signing.SecretsUnavailable) as exc:
+    except (outbound.Refused, outbound.SendFailed, signing.SecretsUnavailable) as exc:
         return None, "", str(exc)
     except Exception as exc:  # a delivery must end logged and retried, never stuck pending
         logger.exception("Webhook delivery %s failed unexpectedly", delivery.pk)

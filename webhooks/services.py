@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Company
+from config import outbound
 from config.errors import ApiError
-from webhooks import network, signing
+from webhooks import signing
 from webhooks.models import Delivery, Endpoint, Event, EventType
 from webhooks.tasks import queue
 
@@ -33,8 +34,8 @@ class IssuedSecret:
 
 def clean_url(url: str) -> str:
     try:
-        network.parse_target(url)
-    except network.Refused as exc:
+        outbound.parse_target(url)
+    except outbound.Refused as exc:
         raise ApiError(str(exc), code="invalid", details={"url": [str(exc)]}) from None
     return url.strip()
 

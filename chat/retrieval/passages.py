@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.db.models import Q
 
@@ -40,10 +41,13 @@ class Passage:
     rank: int  # 1 for the best passage
     chunk_ids: list[str] = field(default_factory=list)  # every chunk merged in, in reading order
     positions: tuple[int, int] = (0, 0)  # first and last chunk position within the data source
+    page_url: str | None = None  # the web page it was read from (a website data source): http or https only
 
     @property
     def location(self) -> str:
-        """Where a reader finds it: "report.pdf page 2", "prices.xlsx sheet Q3 rows 15-20"."""
+        """Where a reader finds it: "report.pdf page 2", "prices.xlsx sheet Q3 rows 15-20", a page's URL."""
+        if self.page_url:
+            return self.page_url
         if self.sheet is not None:
             if self.row_start is None:
                 return f"{self.file_name} sheet {self.sheet}"
@@ -146,7 +150,15 @@ def _passage(chunk: Chunk, score: float) -> Passage:
         page_number=metadata.get("page_number"), sheet=metadata.get("sheet"),
         row_start=metadata.get("row_start"), row_end=metadata.get("row_end"), text=chunk.text, score=score,
         rank=0, chunk_ids=[chunk.id], positions=(chunk.position, chunk.position),
+        page_url=web_url(metadata.get("url")),
     )
+
+
+def web_url(url) -> str | None:
+    """A crawled page's URL, kept only when it is http or https: it is shown to visitors as a link."""
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return url
 
 
 def _adjacent(passage: Passage, chunk: Chunk) -> bool:
@@ -156,6 +168,7 @@ def _adjacent(passage: Passage, chunk: Chunk) -> bool:
     return (chunk.data_source_id == passage.data_source_id
             and chunk.position in (first - 1, last + 1)
             and metadata.get("page_number") == passage.page_number
+            and web_url(metadata.get("url")) == passage.page_url
             and metadata.get("sheet") == passage.sheet)
 
 

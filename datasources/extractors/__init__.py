@@ -2,7 +2,8 @@
 
 One module per format, all making the shared model of `model.py` (`Extraction`, `Section`):
 `pdf.py`, `spreadsheets.py` (XLSX and CSV), `docx.py`, `html.py`, `text.py` (plain text and
-Markdown), `ocr.py` (scanned pages and images, by Tesseract); `tables.py` renders a table's rows
+Markdown), `webpage.py` (a crawled page's main text),
+`ocr.py` (scanned pages and images, by Tesseract); `tables.py` renders a table's rows
 for all of them. Every reader turns a library's failure into RejectedFile with a reason a person
 understands. These functions parse hostile input: run them through `datasources.sandbox`, which
 puts CPU, memory and time limits around them.
@@ -18,6 +19,7 @@ from datasources.extractors.ocr import OcrEngine, extract_image
 from datasources.extractors.pdf import extract_pdf
 from datasources.extractors.spreadsheets import extract_csv, extract_xlsx
 from datasources.extractors.text import extract_markdown, extract_text
+from datasources.extractors.webpage import extract_webpage
 from datasources.filetypes import FileKind, RejectedFile
 
 __all__ = ["DEFAULT_MAX_PAGES", "DEFAULT_MAX_ROWS", "Extraction", "OcrEngine", "Section", "extract_file"]
@@ -40,6 +42,7 @@ def extract_file(path: str | Path, kind: str, *, file_name: str = "", max_pages:
         FileKind.HTML: lambda: extract_html(path, file_name),
         FileKind.MD: lambda: extract_markdown(path, file_name),
         FileKind.TXT: lambda: extract_text(path, file_name),
+        FileKind.WEBPAGE: lambda: extract_webpage(path, file_name),
     }
     try:
         reader = readers[FileKind(kind)]

@@ -26,12 +26,15 @@
     return node;
   }
 
-  /* The document as the chatbot's visitors open it, when it lets them: Docent's own http(s) address only. */
-  function documentLink(href) {
+  /* A link to a document Docent serves, or to a cited page of the company's website (http or https only). */
+  function documentLink(href, pageUrl) {
     let url = null;
     try { url = href ? new URL(href, location.origin) : null; } catch (e) { /* not a URL */ }
-    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== location.origin) return null;
-    return el("a", { href: url.href, target: "_blank", rel: "noopener noreferrer" }, "Open the document");
+    if (!url || !/^https?:$/.test(url.protocol)) return null;
+    const own = url.origin === location.origin;
+    if (!own && !(pageUrl && href === pageUrl)) return null;
+    return el("a", { href: url.href, target: "_blank", rel: own ? "noopener noreferrer" : "noopener noreferrer nofollow" },
+      own ? "Open the document" : "Open the page");
   }
 
   function answerBubble() {
@@ -46,7 +49,7 @@
           event.citations.map((citation) => el("li", {}, el("details", {},
             el("summary", {}, citation.location + " · score " + citation.score.toFixed(3) +
               (citation.cited ? " · cited" : "")),
-            el("blockquote", {}, citation.text)), documentLink(citation.url)))));
+            el("blockquote", {}, citation.text)), documentLink(citation.url, citation.page_url)))));
         reveal(node);
       },
       done(event) {

@@ -1,4 +1,4 @@
-/* Data sources page: drag-and-drop upload with per-file progress, live status, delete, reprocess. */
+/* Data sources page: drag-and-drop upload with per-file progress, websites, live status, delete, reprocess, re-crawl. */
 (function () {
   "use strict";
   const { api, el, cookie, websocketUrl } = window.Docent;
@@ -34,10 +34,13 @@
 
   function row(ds) {
     return el("tr", { "data-id": ds.id, "data-status": ds.status },
-      el("td", { class: "name" }, ds.name), el("td", {}, ds.type), el("td", {}, formatSize(ds.size)),
+      el("td", { class: "name" }, ds.name), el("td", {}, ds.type),
+      el("td", {}, ds.type === "website" ? "" : formatSize(ds.size)),
       statusCell(ds), el("td", { class: "chunks" }, ds.chunk_count),
-      el("td", { class: "actions" }, el("button", { type: "button", "data-action": "reprocess" }, "Reprocess"),
-        el("button", { type: "button", class: "danger", "data-action": "delete" }, "Delete")));
+      el("td", { class: "actions" }, ds.type === "website"
+        ? el("button", { type: "button", "data-action": "recrawl" }, "Re-crawl")
+        : el("button", { type: "button", "data-action": "reprocess" }, "Reprocess"),
+      el("button", { type: "button", class: "danger", "data-action": "delete" }, "Delete")));
   }
 
   function followUpload(ds) {
@@ -94,6 +97,21 @@
     request.send(form);
   }
 
+  const websiteForm = document.getElementById("website-form");
+  const websiteError = document.getElementById("website-error");
+  websiteForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    websiteError.hidden = true;
+    const fields = new FormData(websiteForm);
+    try {
+      show(await api("POST", "/api/websites", { url: fields.get("url"), crawl: fields.get("crawl") === "true" }));
+      websiteForm.reset();
+    } catch (error) {
+      websiteError.textContent = error.message;
+      websiteError.hidden = false;
+    }
+  });
+
   function uploadAll(files) { Array.from(files).forEach(upload); }
 
   dropzone.addEventListener("dragover", (event) => { event.preventDefault(); dropzone.classList.add("over"); });
@@ -119,6 +137,9 @@
         await api("DELETE", "/api/files/" + tr.dataset.id);
         tr.remove();
         if (!body.children.length) { table.hidden = true; empty.hidden = false; }
+      } else if (button.dataset.action === "recrawl") {
+        show(await api("POST", "/api/files/" + tr.dataset.id + "/recrawl"));
+        button.textContent = "Re-crawl queued";
       } else {
         show(await api("POST", "/api/process-file", { data_source_id: tr.dataset.id }));
       }

@@ -281,12 +281,20 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
       h("ul", {}, list.map((source, index) => h("li", {}, documentLink(String(source), (urls || [])[index]))))]);
   }
 
-  /* Only a link to Docent's own http(s) address: any other URL, or none, leaves the label as text. */
+  /* Only a link to Docent's own http(s) address, or to a cited web page whose http(s) address is the label
+   * itself (the visitor reads where it goes): any other URL, or none, leaves the label as text. */
   function documentLink(label, href) {
     let url = null;
     try { url = href ? new URL(href, origin) : null; } catch (e) { /* not a URL */ }
-    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin) return label;
-    return h("a", { href: url.href, target: "_blank", rel: "noopener noreferrer" }, label);
+    if (!url || !/^https?:$/.test(url.protocol)) return label;
+    const own = url.origin === origin;
+    if (!own && !sameUrl(label, url)) return label;
+    return h("a", { href: url.href, target: "_blank", rel: own ? "noopener noreferrer" : "noopener noreferrer nofollow" },
+      label);
+  }
+
+  function sameUrl(label, url) {
+    try { return new URL(label).href === url.href; } catch (e) { return false; }
   }
 
   /* Thumbs up or down under an answer; after "down", an optional comment on what was missing. */

@@ -57,11 +57,29 @@ def test_a_source_in_the_widget_opens_its_document(live_server, company_a, custo
 
 
 def test_a_source_url_that_is_not_docents_own_stays_text(live_server, company_a, customer_site, chromium):
-    integration = make_integration(make_chatbot(company_a), origins=[customer_site.origin])
-    url = customer_site.page("index.html", script_tag(live_server, integration))
     sources = ["ours.pdf page 1", "script.pdf page 2", "elsewhere.pdf page 3", "plain.pdf page 4"]
     urls = [f"{live_server.url}/api/documents/token#page=1", "javascript:alert(1)",
             "https://evil.example/api/documents/token", None]
+    shown, links = _sources_shown(live_server, company_a, customer_site, chromium, sources, urls)
+    assert shown == sources
+    assert links == [{"text": "ours.pdf page 1", "href": urls[0], "rel": "noopener noreferrer", "target": "_blank"}]
+
+
+def test_a_cited_web_page_is_a_link_only_to_the_http_address_it_shows(live_server, company_a, customer_site,
+                                                                      chromium):
+    """A page of the company's website (a website data source) is cited by its address: shown as a link when
+    the label is that very http(s) address, so a visitor sees where it goes; anything else stays text."""
+    sources = ["https://acme.example/docs/shipping", "https://acme.example/docs/returns", "javascript:alert(1)"]
+    urls = ["https://acme.example/docs/shipping", "https://evil.example/docs/returns", "javascript:alert(1)"]
+    shown, links = _sources_shown(live_server, company_a, customer_site, chromium, sources, urls)
+    assert shown == sources
+    assert links == [{"text": sources[0], "href": urls[0], "rel": "noopener noreferrer nofollow", "target": "_blank"}]
+
+
+def _sources_shown(live_server, company, customer_site, chromium, sources: list[str], urls: list) -> tuple[list, list]:
+    """The widget's source lines and links, after an answer whose sources event carries `sources` and `urls`."""
+    integration = make_integration(make_chatbot(company), origins=[customer_site.origin])
+    url = customer_site.page("index.html", script_tag(live_server, integration))
 
     def chat_server(socket):
         def answer(message):
@@ -78,8 +96,8 @@ def test_a_source_url_that_is_not_docents_own_stays_text(live_server, company_a,
         page.get_by_role("button", name="Chat with Acme assistant").click()
         dialog = page.get_by_role("dialog", name="Acme assistant")
         dialog.get_by_role("button", name=QUESTIONS[0]).click()
-        expect(dialog.get_by_text("plain.pdf page 4")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-        assert [node["text"] for node in page.evaluate(WIDGET_QUERY, [".sources li"])] == sources
-        assert page.evaluate(WIDGET_QUERY, [".sources a"]) == [
-            {"text": "ours.pdf page 1", "href": urls[0], "rel": "noopener noreferrer", "target": "_blank"}]
+        expect(dialog.get_by_text(sources[-1])).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        shown = [node["text"] for node in page.evaluate(WIDGET_QUERY, [".sources li"])]
+        links = page.evaluate(WIDGET_QUERY, [".sources a"])
         assert errors == []
+    return shown, links

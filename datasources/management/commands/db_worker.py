@@ -1,11 +1,12 @@
 import os
 
+from django.conf import settings
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks import DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
 from datasources.embedders import get_embedder
-from datasources.services import sweep_stuck
+from datasources.services import sweep_stuck, websites_recrawl_due
 from webhooks.tasks import QUEUE as WEBHOOKS_QUEUE
 from webhooks.tasks import requeue_lost
 
@@ -24,6 +25,9 @@ class Command(DatabaseWorkerCommand):
         if outcome.requeued or outcome.failed:
             self.stdout.write(f"Recovered {len(outcome.requeued)} interrupted data source(s); "
                               f"{len(outcome.failed)} ended in error after too many attempts.")
+        if recrawls := websites_recrawl_due():
+            self.stdout.write(f"Queued a re-crawl of {recrawls} website(s) last crawled "
+                              f"{settings.WEBSITE_RECRAWL_HOURS} hours ago or more.")
         if runs_tasks(options):
             get_embedder().prepare()
         return super().handle(*args, **options)

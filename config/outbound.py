@@ -1,11 +1,12 @@
-"""Sending to a URL a company gave, without opening a way into the network Docent runs in.
+"""Calling a URL a company gave (a webhook, a page of its website) without opening a way into the
+network Docent runs in.
 
 The host is resolved once per attempt and every address it resolves to is checked; the connection
 then goes to the checked address (the Host header and TLS name stay the URL's host), so a second
 lookup cannot rebind it to an inner address. Redirects are not followed and proxy variables are
 not read (http.client does neither). Loopback, private, link-local, carrier-grade NAT, unspecified,
 multicast, reserved and IPv4-mapped IPv6 addresses are refused, and cloud metadata addresses even
-when WEBHOOK_ALLOW_PRIVATE_ADDRESSES lets the rest through (development, the tests' receiver).
+when OUTBOUND_ALLOW_PRIVATE_ADDRESSES lets the rest through (development, the tests' local servers).
 """
 
 import http.client
@@ -13,7 +14,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -50,6 +51,8 @@ class Answer:
     status: int
     body: bytes  # the first `max_body` bytes
     location: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    truncated: bool = False  # the body went on past `max_body`
 
 
 def parse_target(url: str) -> Target:
@@ -60,9 +63,9 @@ def parse_target(url: str) -> Target:
     except ValueError:
         raise Refused("This is not a valid URL.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused("A webhook URL starts with https:// (or http://) and names a host.")
+        raise Refused("The URL must start with https:// (or http://) and name a host.")
     if parts.username is not None or parts.password is not None:
-        raise Refused("A webhook URL cannot carry a user name or password; check the signature instead.")
+        raise Refused("The URL cannot carry a user name or password.")
     host = parts.hostname.rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         _refuse_unless_private_allowed(f"{host} is this server itself (loopback)")
@@ -75,6 +78,16 @@ def parse_target(url: str) -> Target:
 
 def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float, max_body: int) -> Answer:
     """POST the body to the URL's checked address; Refused or SendFailed when there is no answer."""
+    return request("POST", url, body=body, headers=headers, timeout=timeout, max_body=max_body)
+
+
+def get(url: str, *, headers: dict[str, str], timeout: float, max_body: int) -> Answer:
+    """GET the URL from its checked address; a redirect is returned, never followed (check its Location)."""
+    return request("GET", url, body=None, headers=headers, timeout=timeout, max_body=max_body)
+
+
+def request(method: str, url: str, *, body: bytes | None, headers: dict[str, str], timeout: float,
+            max_body: int) -> Answer:
     target = parse_target(url)
     deadline = time.monotonic() + timeout
     address = resolve(target)
@@ -84,7 +97,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float, max_
     try:
         connection.connect()
         _limit(connection.sock, deadline)
-        connection.request("POST", target.path, body=body, headers=headers)
+        connection.request(method, target.path, body=body, headers=headers)
         _limit(connection.sock, deadline)
         response = connection.getresponse()
         content = b""
@@ -95,7 +108,10 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float, max_
             content += piece
             if time.monotonic() > deadline:  # a receiver dripping its answer byte by byte
                 raise TimeoutError
-        return Answer(status=response.status, body=content, location=response.getheader("Location") or "")
+        truncated = len(content) >= max_body and (response.length > 0 if response.length is not None
+                                                  else bool(response.read1(1)))
+        return Answer(status=response.status, body=content, location=response.getheader("Location") or "",
+                      headers={name.lower(): value for name, value in response.getheaders()}, truncated=truncated)
     except TimeoutError:
         raise SendFailed(f"No answer within {timeout:g} seconds (timed out).") from None
     except ssl.SSLError as exc:
@@ -130,7 +146,7 @@ def address_refusal(address: _IPAddress) -> str | None:
         return "the unspecified address"
     if address.is_multicast:
         return "a multicast address"
-    if address.is_global or settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+    if address.is_global or settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES:
         return None
     if address.is_loopback:
         return "a loopback address"
@@ -147,12 +163,12 @@ def _check_address(address: _IPAddress, host: str) -> None:
     reason = address_refusal(address)
     if reason is not None:
         named = str(address) if str(address) == host else f"{host} ({address})"
-        raise Refused(f"{named} is {reason}: webhooks go to public internet addresses only.")
+        raise Refused(f"{named} is {reason}: Docent connects to public internet addresses only.")
 
 
 def _refuse_unless_private_allowed(what: str) -> None:
-    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        raise Refused(f"{what}: webhooks go to public internet addresses only.")
+    if not settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES:
+        raise Refused(f"{what}: Docent connects to public internet addresses only.")
 
 
 def _literal_address(host: str) -> _IPAddress | None:
