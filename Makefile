@@ -57,8 +57,11 @@ endef
 system-deps:
 	$(call install_debian,$(SYSTEM_PACKAGES),$(SYSTEM_BINARIES))
 
+# For `make run`, Tesseract is a best effort: without it (no apt, no sudo) Docent runs and says that scanned pages
+# cannot be read; `make test` installs it for real (SYSTEM_PACKAGES).
 ocr-deps:
-	$(call install_debian,$(OCR_PACKAGES),$(OCR_BINARIES))
+	-$(call install_debian,$(OCR_PACKAGES),$(OCR_BINARIES))
+	@[ -x /usr/bin/tesseract ] || echo "Tesseract is not installed: scanned pages and images will not be read (/readyz says so)."
 
 test: install-dev system-deps
 	@mkdir -p var
