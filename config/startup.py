@@ -9,6 +9,7 @@ when the caches cannot hold them all, the busiest stay.
 """
 
 import logging
+import sys
 import threading
 
 from django.db import connection
@@ -43,6 +44,8 @@ def _prepare() -> None:
     try:
         get_embedder().prepare()
     except Exception as exc:  # the process keeps serving what needs no model, and /readyz says why
+        if _stopping():  # stopped (Ctrl-C) while the model loaded: nothing went wrong
+            return
         logger.exception("The embedding model did not load")
         model_failure = f"the embedding model did not load: {type(exc).__name__}: {exc}"
         return
@@ -50,6 +53,12 @@ def _prepare() -> None:
         warm_indexes()
     finally:
         connection.close()  # this thread's own connection
+
+
+def _stopping() -> bool:
+    """The process is on its way out: its main thread has returned, or the interpreter is shutting down,
+    which makes a load still going on in this thread fail on the way."""
+    return sys.is_finalizing() or not threading.main_thread().is_alive()
 
 
 def warm_indexes() -> int:

@@ -1,6 +1,10 @@
 """A web process's start (config.startup): /readyz waits for the embedding model; the companies' indexes
 are loaded after it, in the background, so that the first question finds them in memory."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -46,3 +50,41 @@ def test_the_companies_indexes_are_loaded_after_the_model_so_a_first_search_read
     assert first_search_reads(company_a) == []
     add_source(company_b, "handbook.pdf", WAREHOUSE)  # after the start: loaded by its first search
     assert first_search_reads(company_b) != []
+
+
+STOPPED_WHILE_LOADING = """
+import atexit, logging, sys, threading
+import django
+django.setup()
+logging.basicConfig(stream=sys.stderr)
+from config import startup
+
+release = threading.Event()
+
+
+class Loading:
+    prepared = False
+
+    def prepare(self):
+        release.wait()
+        print("load interrupted", file=sys.stderr, flush=True)
+        raise ImportError("sys.meta_path is None, Python is likely shutting down")
+
+
+startup.get_embedder = lambda: Loading()
+thread = startup.start_web_process()
+
+
+@atexit.register
+def stop():  # runs once the main thread has returned, as when Ctrl-C stops the server mid-load
+    release.set()
+    thread.join()
+"""
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_process_stopped_while_its_model_loads_prints_no_traceback():
+    finished = subprocess.run([sys.executable, "-c", STOPPED_WHILE_LOADING], capture_output=True, text=True,
+                              timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert "load interrupted" in finished.stderr  # the load was still going when the process stopped
+    assert "Traceback" not in finished.stderr and "did not load" not in finished.stderr
