@@ -114,17 +114,22 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(endpoint, receiver, 
     assert delivery.error == f"Redirected to {location}: redirects are not followed."
 
 
+def fail_every_attempt(receiver, clock) -> None:
+    """Every attempt of the pending delivery answered 503, the clock moved past each retry's delay."""
+    for delay in [*RETRY_DELAYS, None]:
+        receiver.answer(503)
+        run_webhooks_worker()
+        if delay:
+            clock.shift(delay)
+
+
 def test_after_a_day_of_retries_the_delivery_fails_and_repeated_failures_switch_the_endpoint_off(
         endpoint, receiver, settings, mailoutbox):
     settings.WEBHOOK_DISABLE_AFTER_FAILURES = 2
     with time_machine.travel(timezone.now(), tick=True) as clock:
         for _ in range(2):
             emit_ready(endpoint)
-            for delay in [*RETRY_DELAYS, None]:
-                receiver.answer(503)
-                run_webhooks_worker()
-                if delay:
-                    clock.shift(delay)
+            fail_every_attempt(receiver, clock)
     assert sum(RETRY_DELAYS, datetime.timedelta()) > datetime.timedelta(days=1)
     deliveries = Delivery.objects.order_by("created_at")
     assert [(d.status, d.attempts) for d in deliveries] == [("failed", len(RETRY_DELAYS) + 1)] * 2
@@ -140,11 +145,7 @@ def test_one_failed_delivery_below_the_limit_keeps_the_endpoint_on(endpoint, rec
     settings.WEBHOOK_DISABLE_AFTER_FAILURES = 2
     with time_machine.travel(timezone.now(), tick=True) as clock:
         emit_ready(endpoint)
-        for delay in [*RETRY_DELAYS, None]:
-            receiver.answer(503)
-            run_webhooks_worker()
-            if delay:
-                clock.shift(delay)
+        fail_every_attempt(receiver, clock)
     endpoint.refresh_from_db()
     assert only_delivery().status == "failed"
     assert endpoint.enabled and endpoint.consecutive_failures == 1 and mailoutbox == []
