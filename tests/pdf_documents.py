@@ -23,6 +23,16 @@ class Page:
         self.commands.append(f"0.5 w {left} {bottom} {right - left} {top - bottom} re S".encode())
         return self
 
+    def ruled_row(self, top: float, columns: list[tuple[float, float]], label: str,
+                  figures: dict[float, str]) -> "Page":
+        """A table row 14 points high: a box per column, the label in the first, each figure ending at its key."""
+        for left, right in columns:
+            self.box(left, top - 14, right, top)
+        self.text(columns[0][0] + 4, top - 10, label)
+        for right, figure in figures.items():
+            self.right_aligned(right, top - 10, figure)
+        return self
+
 
 def write_pdf(path: Path, pages: list[Page]) -> Path:
     """A PDF of the pages (US Letter), its cross-references right."""
@@ -79,11 +89,7 @@ def quarterly_report(path: Path) -> Path:
     for row, (label, first, second) in enumerate([("Data Center", "14,514", "3,833"), ("Gaming", "2,856", "1,574"),
                                                   ("Gross margin", "74.0", "70.1")]):
         top = 618 - 14 * row
-        for left, right in columns:
-            results.box(left, top - 14, right, top)
-        results.text(54, top - 10, label)
-        results.right_aligned(318, top - 10, first)
-        results.right_aligned(398, top - 10, second)
+        results.ruled_row(top, columns, label, {318: first, 398: second})
         if label == "Gross margin":
             results.text(322, top - 10, "%")
             results.text(402, top - 10, "%")
@@ -106,10 +112,5 @@ def sales_by_product(path: Path) -> Path:
     page.text(359, 640, "$")
     page.right_aligned(430, 640, "39,570")
     for row, (label, first, second) in enumerate([("Tablets", "7,224", "7,368"), ("Services", "19,604", "17,486")]):
-        top = 632 - 14 * row
-        for left, right in [(50, 288), (288, 360), (360, 435)]:
-            page.box(left, top - 14, right, top)
-        page.text(54, top - 10, label)
-        page.right_aligned(355, top - 10, first)
-        page.right_aligned(430, top - 10, second)
+        page.ruled_row(632 - 14 * row, [(50, 288), (288, 360), (360, 435)], label, {355: first, 430: second})
     return write_pdf(path, [page])
