@@ -34,9 +34,12 @@ from datasources.indexes.lexical import row_label, tokenize
 MAX_QUOTES = 4
 MAX_ANSWER_CHARS = 560  # a visitor reads the first 600 characters; the source follows the quotes
 MAX_QUOTE_CHARS = 350
-# An answer showing more figures than this is padding, not an answer; a row shows at most ROW_FIGURES.
+# An answer showing more figures than this is padding, not an answer. A row shows at most ROW_FIGURES,
+# so that the same row of several reports fits in the answer's first 600 characters; a row that is the
+# whole answer shows up to ROW_FIGURES_ALONE.
 MAX_FIGURES = 12
-ROW_FIGURES = 4
+ROW_FIGURES = 2
+ROW_FIGURES_ALONE = 4
 # Sentences scoring under this share of the best one answer the question less well and are left out. The
 # same row in another period's document scores lower when its passage ranks lower, and still answers;
 # measured on both development sets (make bench-answers), 0.3 keeps more answers than 0.5 or 0.7.
@@ -152,7 +155,8 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
     locations = [passage.location for passage in passages]
     chosen = _best(question, wanted, _sharing(sentences, weights), locations)
     if chosen and max(_support(sentence, weights) for sentence in chosen) >= SUPPORT_FLOOR:
-        return Reply("\n\n".join(_told(group, passages, wanted) for group in _grouped(chosen)), answered=True)
+        most = ROW_FIGURES_ALONE if len(chosen) == 1 else ROW_FIGURES
+        return Reply("\n\n".join(_told(group, passages, wanted, most) for group in _grouped(chosen)), answered=True)
     # Weak support: the closest sentence, at best one that shares only a word common to the passages.
     closest = chosen or _best(question, wanted, _sharing(sentences, wanted), locations)
     if not closest:
@@ -300,20 +304,25 @@ def _best(question: str, wanted: Counter, sentences: list[Sentence], locations: 
     ranked = sorted((pair for pair in zip(_scores(question, wanted, sentences), sentences, strict=True) if pair[0] > 0),
                     key=lambda pair: (-pair[0], pair[1].position))
     chosen: list[Sentence] = []
+    told: set[str] = set()  # the figures the chosen quotes show
     length = figures = 0
     for score, sentence in ranked:
         if len(chosen) == MAX_QUOTES or score < RELATIVE_FLOOR * ranked[0][0]:
             break
         quote_length = len(_row_told(sentence.row, wanted)) if sentence.row is not None else min(
             len(sentence.text), MAX_QUOTE_CHARS)
-        shown = _figures_shown(sentence, wanted)
+        values = _figures_shown(sentence, wanted)
+        shown = len(values)
+        values = set(values)
         if all(kept.number != sentence.number for kept in chosen):
-            shown += _amounts(locations[sentence.number - 1])
+            shown += len(_amounts(locations[sentence.number - 1]))
         if (any(sentence.text in kept.text or kept.text in sentence.text for kept in chosen)
+                or (values and values <= told)  # the same figures again (a table and its summary elsewhere)
                 or figures + shown > MAX_FIGURES
                 or (chosen and length + quote_length > MAX_ANSWER_CHARS)):
             continue
         chosen.append(sentence)
+        told |= values
         length, figures = length + quote_length, figures + shown
     return chosen
 
@@ -335,17 +344,17 @@ def _scores(question: str, wanted: Counter, sentences: list[Sentence]) -> list[f
                                                                                             strict=True)]
 
 
-def _figures_shown(sentence: Sentence, wanted: Counter) -> int:
+def _figures_shown(sentence: Sentence, wanted: Counter) -> list[str]:
     if sentence.row is not None:
-        return sum(_amounts(figure.value) for figure in _row_figures(sentence.row, wanted))
+        return [amount for figure in _row_figures(sentence.row, wanted) for amount in _amounts(figure.value)]
     return _amounts(_shortened(sentence.text, wanted))
 
 
-def _amounts(text: str) -> int:
-    """The figures a text shows: numbers of three digits or more (so not a day, a page or a note's
-    number), years aside."""
-    return sum(1 for number in _NUMBER.findall(text)
-               if len(re.sub(r"\D", "", number).lstrip("0")) >= 3 and not _YEAR.fullmatch(number))
+def _amounts(text: str) -> list[str]:
+    """The figures a text shows, digits only: numbers of three digits or more (so not a day, a page or a
+    note's number), years aside."""
+    digits = (re.sub(r"\D", "", number) for number in _NUMBER.findall(text) if not _YEAR.fullmatch(number))
+    return [number for number in digits if len(number.lstrip("0")) >= 3]
 
 
 def _bm25(wanted: Counter, sentences: list[Sentence]) -> list[float]:
@@ -374,20 +383,20 @@ def _grouped(chosen: list[Sentence]) -> list[list[Sentence]]:
     return [sorted(group, key=lambda s: s.position) for group in groups.values()]
 
 
-def _told(group: list[Sentence], passages: list[Passage], wanted: Counter) -> str:
+def _told(group: list[Sentence], passages: list[Passage], wanted: Counter, most: int = ROW_FIGURES) -> str:
     """One passage's quotes and rows, then where they come from: `"…" "…" (report.pdf page 2) [1]`."""
     number = group[0].number
-    parts = [_row_told(s.row, wanted) if s.row is not None else f'"{_shortened(s.text, wanted)}"' for s in group]
+    parts = [_row_told(s.row, wanted, most) if s.row is not None else f'"{_shortened(s.text, wanted)}"' for s in group]
     joiner = "\n" if any(s.row is not None for s in group) else " "
     return f"{joiner.join(parts)} ({passages[number - 1].location}) [{number}]"
 
 
-def _row_told(row: table_rows.Row, wanted: Counter) -> str:
-    return table_rows.told(row, _row_figures(row, wanted))
+def _row_told(row: table_rows.Row, wanted: Counter, most: int = ROW_FIGURES) -> str:
+    return table_rows.told(row, _row_figures(row, wanted, most))
 
 
-def _row_figures(row: table_rows.Row, wanted: Counter) -> list[table_rows.Figure]:
-    return table_rows.chosen_figures(row, set(wanted), ROW_FIGURES)
+def _row_figures(row: table_rows.Row, wanted: Counter, most: int = ROW_FIGURES) -> list[table_rows.Figure]:
+    return table_rows.chosen_figures(row, set(wanted), most)
 
 
 def _shortened(text: str, wanted: Counter) -> str:
