@@ -43,6 +43,7 @@ import random
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -115,6 +116,25 @@ class Run:
     results: list[RateResult] = field(default_factory=list)
     rss_after_warm_up_mb: float = 0.0
     idle_cpu_ms_per_s: float = 0.0  # all its processes, every visitor connected, no question asked
+    helpers_cpu_s: dict[str, float] = field(default_factory=dict)  # the fake model's, the load generator's
+    sockets: list[int] = field(default_factory=list)  # the visitors' connections each web process holds
+
+
+@dataclass
+class Server:
+    url: str
+    root_pid: int  # of the web processes' tree
+    database: str = ""  # whose PostgreSQL backends count as the server's
+
+
+@dataclass
+class Setup:
+    """What every run shares."""
+
+    sessions: int
+    seed: int
+    warm_up_texts: list[str]
+    model_pid: int
 
 
 def main() -> None:
@@ -128,11 +148,12 @@ def main() -> None:
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.UTC)
     runs = []
-    with fake_model() as model_url:
+    with fake_model() as (model_url, model_pid):
         environment["OPENAI_BASE_URL"] = model_url
+        setup = Setup(options.sessions, options.seed, warm_up_texts, model_pid)
         floor = Run("floor: bare relay consumer", 1, 0.0)
         with daphne("bench.relay_consumer:application", environment, "relay", WORK_DIR) as (port, pid):
-            measure(floor, f"ws://127.0.0.1:{port}/ws/relay/", distinct, pid, "", warm_up_texts, options)
+            measure(floor, Server(f"ws://127.0.0.1:{port}/ws/relay/", pid), distinct, setup)
         runs.append(floor)
         for processes in options.processes:
             for plan, share, caches in ((distinct, 0.0, CACHES_OFF), (repeating, options.repeat_share, {})):
@@ -143,8 +164,8 @@ def main() -> None:
                 server_environment = {**environment, **caches, "CACHE_KEY_PREFIX": prefix}
                 with redis_keys_deleted(options.redis, prefix), \
                         web_processes(processes, server_environment, f"docent-{len(runs)}", WORK_DIR) as (port, pid):
-                    measure(run, f"ws://127.0.0.1:{port}/ws/chat/{chatbot_id}/?key={key}", plan, pid, database,
-                            warm_up_texts, options)
+                    measure(run, Server(f"ws://127.0.0.1:{port}/ws/chat/{chatbot_id}/?key={key}", pid, database),
+                            plan, setup)
                 runs.append(run)
     finished = datetime.datetime.now(datetime.UTC)
     drop_database(options.postgres)
@@ -257,13 +278,13 @@ def serve_fake_model(connection) -> None:
 
 
 @contextlib.contextmanager
-def fake_model() -> Iterator[str]:
+def fake_model() -> Iterator[tuple[str, int]]:
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     process = context.Process(target=serve_fake_model, args=(theirs,), daemon=True)
     process.start()
     try:
-        yield ours.recv()
+        yield ours.recv(), process.pid
     finally:
         ours.send("stop")
         process.join(timeout=30)
@@ -285,28 +306,32 @@ def redis_keys_deleted(url: str, prefix: str) -> Iterator[None]:
 
 # --- The load -------------------------------------------------------------------------------------
 
-def measure(run: Run, url: str, plan: dict[float, list[Arrival]], root_pid: int, database: str,
-            warm_up_texts: list[str], options: argparse.Namespace) -> None:
+def measure(run: Run, server: Server, plan: dict[float, list[Arrival]], setup: Setup) -> None:
+    """The run's rates one after another on one server; the helpers' CPU over the whole run, for context."""
     print(f"Measuring {run.name} …", file=sys.stderr, flush=True)
-    asyncio.run(load(run, url, plan, root_pid, database, warm_up_texts, options))
+    model = psutil.Process(setup.model_pid)
+    before = {"fake model": sum(model.cpu_times()[:2]), "load generator": sum(os.times()[:2])}
+    asyncio.run(load(run, server, plan, setup))
+    after = {"fake model": sum(model.cpu_times()[:2]), "load generator": sum(os.times()[:2])}
+    run.helpers_cpu_s = {name: after[name] - before[name] for name in after}
 
 
-async def load(run: Run, url: str, plan: dict[float, list[Arrival]], root_pid: int, database: str,
-               warm_up_texts: list[str], options: argparse.Namespace) -> None:
+async def load(run: Run, server: Server, plan: dict[float, list[Arrival]], setup: Setup) -> None:
     async with contextlib.AsyncExitStack() as stack:
-        visitors = [await stack.enter_async_context(Visitor.connected(url, f"{run.name}-{n}"))
-                    for n in range(options.sessions)]
-        await warm_up(visitors[:8 * run.processes], warm_up_texts)
-        run.rss_after_warm_up_mb = sum(rss_mb(process) for process in web_tree(root_pid))
-        before = cpu_seconds(root_pid, database)
+        visitors = [await stack.enter_async_context(Visitor.connected(server.url, f"{run.name}-{n}"))
+                    for n in range(setup.sessions)]
+        run.sockets = sockets_held(server)
+        await warm_up(visitors[:8 * run.processes], setup.warm_up_texts)
+        run.rss_after_warm_up_mb = sum(rss_mb(process) for process in web_tree(server.root_pid))
+        before = cpu_seconds(server)
         await asyncio.sleep(IDLE_SECONDS)
-        run.idle_cpu_ms_per_s = sum(cpu_used(before, cpu_seconds(root_pid, database)).values()) / IDLE_SECONDS * 1000
-        picks = random.Random(options.seed)
+        run.idle_cpu_ms_per_s = sum(cpu_used(before, cpu_seconds(server)).values()) / IDLE_SECONDS * 1000
+        picks = random.Random(setup.seed)
         for rate, arrivals in plan.items():
-            before = cpu_seconds(root_pid, database)
-            with peak_rss_sampled(root_pid) as peak:
+            before = cpu_seconds(server)
+            with peak_rss_sampled(server.root_pid) as peak:
                 exchanges = await open_loop(visitors, arrivals, picks)
-            after = cpu_seconds(root_pid, database)
+            after = cpu_seconds(server)
             result = RateResult(rate, exchanges, cpu_used(before, after), peak[0])
             run.results.append(result)
             print(f"  {rate}/s: {len(result.answered)} answered, {len(result.errors)} errors, first token p95 "
@@ -389,6 +414,15 @@ def web_tree(root_pid: int) -> list[psutil.Process]:
     return [root, *root.children(recursive=True)]
 
 
+def sockets_held(server: Server) -> list[int]:
+    """Established connections to the server's port, by the process holding them (the kernel chose)."""
+    port = urllib.parse.urlsplit(server.url).port
+    held = [sum(1 for connection in process.net_connections("tcp")
+                if connection.status == psutil.CONN_ESTABLISHED and connection.laddr.port == port)
+            for process in web_tree(server.root_pid)]
+    return [count for count in held if count]
+
+
 def postgres_backends(database: str) -> list[psutil.Process]:
     """PostgreSQL's processes serving `database`: their titles name it ("postgres: 15/main: USER DB HOST …")."""
     return [process for process in psutil.process_iter(["cmdline"])
@@ -396,10 +430,11 @@ def postgres_backends(database: str) -> list[psutil.Process]:
             and process.info["cmdline"][0].startswith("postgres: ")]
 
 
-def cpu_seconds(root_pid: int, database: str) -> dict[str, float]:
+def cpu_seconds(server: Server) -> dict[str, dict[tuple[int, float], float]]:
     """User and system CPU time so far of the web processes and of the database's backends (each by its
     pid and start, so that a backend that opened during a rate counts from zero)."""
-    groups = {"web": web_tree(root_pid), "PostgreSQL": postgres_backends(database) if database else []}
+    groups = {"web": web_tree(server.root_pid),
+              "PostgreSQL": postgres_backends(server.database) if server.database else []}
     return {name: _cpu_by_process(processes) for name, processes in groups.items()}
 
 
@@ -520,7 +555,10 @@ def _p50_p95(result: RateResult) -> str:
 
 
 def _idle(run: Run) -> str:
-    return f"idle with every visitor connected, {run.idle_cpu_ms_per_s:.0f} ms of CPU a second"
+    helpers = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.helpers_cpu_s.items())
+    return (f"visitors' sockets per web process {' / '.join(map(str, run.sockets))}; "
+            f"idle with every visitor connected, {run.idle_cpu_ms_per_s:.0f} ms of CPU a second; "
+            f"CPU over the whole run: {helpers}")
 
 
 def _load(averages: tuple) -> str:
