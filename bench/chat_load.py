@@ -210,6 +210,7 @@ def docent_settings(options: argparse.Namespace) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bench.load_settings", "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1",
         "CHAT_RATE_PER_KEY": "1000000/m", "CHAT_RATE_PER_IP": "1000000/m",
+        "SOCKETS_PER_ADDRESS": "100000",  # every visitor connects from this machine's one address
         "ANSWER_BACKEND": "openai", "OPENAI_CHAT_MODEL": "fake-model", "OPENAI_API_KEY": MODEL_KEY,
         # One torch thread, as `make run` gives the web process; a pool per process, as the README's
         # production section advises (and it keeps the backends, whose CPU is counted, alive).
@@ -320,6 +321,11 @@ async def load(run: Run, server: Server, plan: dict[float, list[Arrival]], setup
     async with contextlib.AsyncExitStack() as stack:
         visitors = [await stack.enter_async_context(Visitor.connected(server.url, f"{run.name}-{n}"))
                     for n in range(setup.sessions)]
+        await asyncio.sleep(1)  # a socket past a cap is accepted, then closed saying why
+        refused = [visitor.websocket for visitor in visitors if visitor.websocket.close_code is not None]
+        if refused:
+            raise SystemExit(f"{run.name}: the server closed {len(refused)} of the visitors' sockets: "
+                             f"{refused[0].close_code} {refused[0].close_reason}")
         run.sockets = sockets_held(server)
         await warm_up(visitors[:8 * run.processes], setup.warm_up_texts)
         run.rss_after_warm_up_mb = sum(rss_mb(process) for process in web_tree(server.root_pid))
