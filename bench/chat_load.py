@@ -10,7 +10,8 @@ origin, each its own visitor id) and stay connected. Questions then arrive as a 
 20, 40 and 60 a second, a minute each (bench/load_schedule.py, fixed seed). Each arrival goes to an
 idle visitor chosen at random, who asks it as the first question of a new conversation. Open loop: an
 arrival never waits for earlier answers; when all 200 visitors are waiting for one, it counts as an
-error, the server having fallen that far behind. The next rate starts once every answer is in.
+error, the server having fallen that far behind; so is a question unanswered after a minute, whose
+visitor then reconnects. The next rate starts once every answer is in.
 
 Questions are distinct, generated from the filings' chunks (table rows, sentences); a run of distinct
 questions has the answer cache and the question-embedding cache off (ANSWER_CACHE_SECONDS=0,
@@ -378,16 +379,34 @@ async def open_loop(visitors: list["Visitor"], arrivals: list[Arrival], picks: r
 class Visitor:
     """A widget visitor's open socket. Each question starts a conversation of its own."""
 
-    def __init__(self, websocket, visitor_id: str):
-        self.websocket, self.visitor_id = websocket, visitor_id
-        self.broken = False  # after a failed question, whose frames may still come: no more questions
+    def __init__(self, url: str, visitor_id: str):
+        self.url, self.visitor_id = url, visitor_id
+        self.websocket = None
+        self.broken = False  # its socket failed and the server refused a new one: no more questions
 
     @classmethod
     @contextlib.asynccontextmanager
     async def connected(cls, url: str, visitor_id: str):
-        async with connect(url, origin=ORIGIN, open_timeout=ANSWER_TIMEOUT_S, ping_interval=None,
-                           max_size=2 ** 24) as websocket:
-            yield cls(websocket, visitor_id)
+        visitor = cls(url, visitor_id)
+        await visitor.open()
+        try:
+            yield visitor
+        finally:
+            await visitor.websocket.close()
+
+    async def open(self) -> None:
+        self.websocket = await connect(self.url, origin=ORIGIN, open_timeout=ANSWER_TIMEOUT_S, ping_interval=None,
+                                       max_size=2 ** 24)
+
+    async def reopened(self) -> bool:
+        """A fresh socket in place of one whose failed answer may still come; False if none opens."""
+        with contextlib.suppress(Exception):
+            await self.websocket.close()
+        try:
+            await self.open()
+        except Exception:  # noqa: BLE001  (the visitor is retired; its failed question is already an error)
+            return False
+        return True
 
     async def ask(self, arrival: Arrival, rate_started: float) -> Exchange:
         exchange = Exchange(arrival)
@@ -408,7 +427,7 @@ class Visitor:
                         return exchange
         except Exception as failure:  # noqa: BLE001  (every failure is a measured error, named in the report)
             exchange.error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
-            self.broken = True
+            self.broken = not await self.reopened()
             return exchange
 
 
