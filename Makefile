@@ -39,6 +39,7 @@ migrate: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py prepare_embedder --verbosity 0
 
 run: migrate ocr-deps
 	$(PY) manage.py seed_demo
