@@ -276,3 +276,12 @@ def test_prepare_embedder_builds_the_question_graph_once_at_install_time(setting
     settings.LOCAL_EMBEDDING_BATCH_SIZE = 7  # another embedder instance, as in another process
     assert get_embedder().embed_query(REVENUE).shape == (384,)
     assert [path.stat().st_mtime_ns for path in (tmp_path / "models").iterdir()] == [built]
+
+
+def test_a_question_encoder_that_cannot_be_built_is_an_embedding_error_that_says_what_to_do(settings, tmp_path):
+    settings.EMBEDDING_BACKEND = "local"
+    settings.LOCAL_QUESTION_ENCODER = "onnx"
+    settings.VAR_DIR = tmp_path / "not-a-folder"
+    settings.VAR_DIR.write_text("")
+    with pytest.raises(EmbeddingError, match="could not be built in .*not-a-folder/models .*QUESTION_ENCODER=torch"):
+        get_embedder().embed_query(REVENUE)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from datasources.embedders import EmbeddingProgress, normalize_rows
+from datasources.embedders import EmbeddingError, EmbeddingProgress, normalize_rows
 
 # Chunks per forward pass. Measured on 2 cores with ~237-token chunks of a 10-Q filing:
 # 16 → 17, 32 → 25, 64 → 25 chunks/s; 32 matches 64 with half the activation memory. One torch
@@ -107,8 +107,14 @@ class LocalEmbedder:
             if self._questions is None:
                 from datasources.embedders import onnx_questions
 
-                self._questions = onnx_questions.encoder_for(
-                    model, quantized=self.question_encoder == "onnx-int8", directory=self.models_dir)
+                try:
+                    self._questions = onnx_questions.encoder_for(
+                        model, quantized=self.question_encoder == "onnx-int8", directory=self.models_dir)
+                except OSError as error:
+                    raise EmbeddingError(
+                        f"The question encoder could not be built in {self.models_dir} ({error.strerror or error}): "
+                        "run manage.py prepare_embedder where that folder is writable, or set "
+                        "LOCAL_QUESTION_ENCODER=torch.") from error
             return self._questions
 
     def _arithmetic(self):
