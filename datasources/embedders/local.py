@@ -2,7 +2,8 @@
 
 Loading torch and the model takes seconds, so it happens once per process: as web and worker
 processes start (`prepare`, from config.startup and the db_worker command), or on first use in any
-other process (a management command, a test).
+other process (a management command, a test). Documents go through PyTorch; questions, by default,
+through ONNX Runtime over a graph of the same weights (LOCAL_QUESTION_ENCODER; onnx_questions.py).
 """
 
 import contextlib
