@@ -43,6 +43,8 @@ class LocalEmbedder:
         self._loaded = None
         self._questions = None
         self._loading = threading.Lock()
+        # Apart from the model's lock: building the questions' graph takes seconds, in which documents may be embedded.
+        self._building = threading.Lock()
 
     @staticmethod
     def options_from_settings() -> dict:
@@ -104,7 +106,7 @@ class LocalEmbedder:
 
     def _question_encoder(self):
         model = self._sentence_transformer()
-        with self._loading:
+        with self._building:
             if self._questions is None:
                 from datasources.embedders import onnx_questions
 
