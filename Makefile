@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps ocr-deps migrate lint bench-ingest bench-chat bench-answers bench-progress bench-chunks bench-search bench-load bench-analytics bench-revocation bench-cache bench-ocr clean
+.PHONY: run test install install-dev system-deps ocr-deps migrate lint bench-ingest bench-chat bench-answers bench-progress bench-chunks bench-search bench-load bench-analytics bench-revocation bench-cache bench-encoder bench-ocr clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests), Tesseract
 # (scanned pages and images; the product installs it too). More OCR languages: add tesseract-ocr-<lang>.
@@ -39,6 +39,7 @@ migrate: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py prepare_embedder --verbosity 0
 
 run: migrate ocr-deps
 	$(PY) manage.py seed_demo
@@ -133,6 +134,11 @@ bench-revocation: install
 # loaded into a throwaway SQLite database, then asked through the answer flow; about a minute.
 bench-cache: install
 	$(PY) -m bench.answer_cache
+
+# CPU per question embedded by each LOCAL_QUESTION_ENCODER beside PyTorch's, and how close their vectors are
+# (bench/question_encoder.py): both dev sets' questions, one thread; about a minute.
+bench-encoder: install
+	OMP_NUM_THREADS=1 $(PY) -m bench.question_encoder
 
 # Scanned pages (bench/ocr.py): pages per second and words recovered on dr_a_order.pdf (5 scanned pages) and on
 # pages scanned from text PDFs (about a minute on 2 cores).

@@ -118,6 +118,7 @@ def ask_everything(set_name: str) -> dict:
     django.setup()
     from bench.chat_retrieval import benchmark_chatbot, bring_up_to_date
     from chat.retrieval import Scope
+    from datasources.embedders import embedder_identity, get_embedder
 
     bring_up_to_date()
     chatbot = benchmark_chatbot(name="Answers")
@@ -131,6 +132,7 @@ def ask_everything(set_name: str) -> dict:
         "passages": {str(k): {text: [[p.text, p.file_name] for p in scope.retrieve(text, k)] for text in answerable}
                      for k in DEPTHS},
         "cpu": cpu,
+        "embedder": embedder_identity(get_embedder()),  # what embedded the questions
     }
 
 
@@ -217,6 +219,7 @@ def common_scores(records: dict) -> dict:
     scores["cpu embed ms"] = statistics.median(records["cpu"]["embed_ms"])
     scores["cpu path ms"] = statistics.median(record["path_ms"] for record in records["replies"]
                                               if record["kind"] == ANSWERABLE)
+    scores["embedder"] = records["embedder"]
     return scores
 
 
@@ -283,7 +286,8 @@ def render(sec: dict, mixed: dict, when: str) -> str:
     lines = [
         HEADING, "",
         f"Measured {when} with `{COMMAND}` (bench/answers.py) on {ingest.machine()}; SQLite with the local vector "
-        "index, one chatbot per set with the default settings (top_k, fallback message) and ANSWER_BACKEND=extractive, "
+        f"index, questions embedded by `{sec['embedder']}`, one chatbot per set with the default settings (top_k, "
+        "fallback message) and ANSWER_BACKEND=extractive, "
         "every question asked through `chat.services.answer_events` (the flow behind POST /api/chat). "
         "A refusal is an answer marked not answered; refusals and answers showing more than "
         f"{MAX_FIGURES} figures count as misses in the answer measures.", "",

@@ -1,5 +1,6 @@
 """Embedders: the local model for real, OpenAI's API through a local server that speaks it."""
 
+import io
 import time
 
 import numpy as np
@@ -200,3 +201,87 @@ def test_openai_compatible_server_model_dimension_is_measured(openai_settings):
 def test_batches_respect_both_the_count_and_the_size_limit():
     batches = batches_within([5, 5, 5, 1, 1, 1, 1, 20, 1], max_items=3, max_cost=10, cost=lambda n: n)
     assert batches == [[5, 5], [5, 1, 1], [1, 1], [20], [1]]
+
+
+# --- the local model's question encoder (LOCAL_QUESTION_ENCODER) ------------------------------
+
+# Questions of this test's own, each with the one passage that answers it among passages on other topics.
+ANSWERED_BY = {
+    "How much did quarterly revenue grow?": REVENUE,
+    "What is served for lunch on Fridays?": CAFETERIA,
+    "When do parking permits have to be renewed?": PARKING,
+    "Who do I call when my laptop will not start?":
+        "The IT help desk answers hardware problems by phone, extension 4400, from 8 am to 6 pm.",
+    "How many vacation days do new employees get?":
+        "New employees accrue fifteen days of paid vacation a year, rising to twenty after five years.",
+}
+
+
+@pytest.fixture
+def question_encoder(settings):
+    settings.EMBEDDING_BACKEND = "local"
+
+    def embedder_with(encoder: str):
+        settings.LOCAL_QUESTION_ENCODER = encoder
+        return get_embedder()
+
+    return embedder_with
+
+
+@pytest.mark.parametrize("encoder", ["onnx", "onnx-int8"])
+def test_the_question_encoder_ranks_the_passage_that_answers_each_question_first(question_encoder, encoder):
+    embedder = question_encoder(encoder)
+    passages = list(ANSWERED_BY.values())
+    for question, answer in ANSWERED_BY.items():
+        assert cosine_ranking(embedder, question, passages)[0] == answer, question
+
+
+def test_onnx_question_vectors_are_pytorchs_at_every_length(question_encoder):
+    embedder = question_encoder("onnx")
+    texts = ["Revenue?", *ANSWERED_BY, REVENUE * 3, "word " * 600]  # the last one beyond what the model reads
+    questions = np.stack([embedder.embed_query(text) for text in texts])
+    assert questions.shape == (len(texts), 384) and questions.dtype == np.float32
+    assert np.all(np.sum(questions * embedder.embed_documents(texts), axis=1) >= 0.99999)
+
+
+def test_the_setting_chooses_what_embeds_questions_and_the_cache_keeps_them_apart(question_encoder, settings):
+    from django.core.cache import caches
+
+    from datasources.embedders import embed_question, embedder_identity
+
+    question = "How much did quarterly revenue grow?"
+    torch_embedder = question_encoder("torch")
+    document_vector = torch_embedder.embed_documents([question])[0]
+    assert np.array_equal(torch_embedder.embed_query(question), document_vector)  # the documents' own path
+    int8 = question_encoder("onnx-int8")
+    assert 0.97 <= float(int8.embed_query(question) @ document_vector) < 0.9999  # quantized arithmetic ran
+    assert len({embedder_identity(question_encoder(name)) for name in ("torch", "onnx", "onnx-int8")}) == 3
+
+    settings.QUESTION_EMBEDDING_CACHE_SECONDS = 60
+    caches["queries"].clear()
+    assert np.array_equal(embed_question(question_encoder("torch"), question), document_vector)
+    assert not np.array_equal(embed_question(question_encoder("onnx-int8"), question), document_vector)
+
+
+def test_prepare_embedder_builds_the_question_graph_once_at_install_time(settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.EMBEDDING_BACKEND = "local"
+    settings.LOCAL_QUESTION_ENCODER = "onnx"
+    settings.VAR_DIR = tmp_path
+    call_command("prepare_embedder", stdout=(out := io.StringIO()))
+    assert out.getvalue() == "Embedder ready: LocalEmbedder:sentence-transformers/all-MiniLM-L6-v2:384:onnx\n"
+    [graph] = (tmp_path / "models").iterdir()
+    built = graph.stat().st_mtime_ns
+    settings.LOCAL_EMBEDDING_BATCH_SIZE = 7  # another embedder instance, as in another process
+    assert get_embedder().embed_query(REVENUE).shape == (384,)
+    assert [path.stat().st_mtime_ns for path in (tmp_path / "models").iterdir()] == [built]
+
+
+def test_a_question_encoder_that_cannot_be_built_is_an_embedding_error_that_says_what_to_do(settings, tmp_path):
+    settings.EMBEDDING_BACKEND = "local"
+    settings.LOCAL_QUESTION_ENCODER = "onnx"
+    settings.VAR_DIR = tmp_path / "not-a-folder"
+    settings.VAR_DIR.write_text("")
+    with pytest.raises(EmbeddingError, match="could not be built in .*not-a-folder/models .*QUESTION_ENCODER=torch"):
+        get_embedder().embed_query(REVENUE)

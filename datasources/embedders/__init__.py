@@ -39,6 +39,9 @@ class Embedder(Protocol):
     # the question's informative words (by IDF) that the documents use. Each backend declares its default;
     # RELEVANCE_FLOOR replaces it for a deployment.
     relevance_floor: float
+    # What embeds questions, where a backend has a choice ("" where it has none): part of the embedder's identity,
+    # so cached question vectors and answers follow a change of it.
+    question_encoder: str
 
     @property
     def dimension(self) -> int | None: ...
@@ -68,8 +71,8 @@ def get_embedder() -> Embedder:
 
 
 def embedder_identity(embedder: Embedder) -> str:
-    """What decides an embedder's vectors: its kind, model and dimension."""
-    return f"{type(embedder).__name__}:{embedder.model}:{embedder.dimension}"
+    """What decides an embedder's vectors: its kind, model, dimension and what embeds the questions."""
+    return f"{type(embedder).__name__}:{embedder.model}:{embedder.dimension}:{embedder.question_encoder}"
 
 
 def embed_question(embedder: Embedder, text: str) -> np.ndarray:
@@ -95,6 +98,7 @@ class LexicalOnly:
 
     enabled = False
     model = ""
+    question_encoder = ""
     dimension = None
     # Chunks the size MiniLM reads, so turning embeddings on later keeps retrieval comparable.
     max_tokens = 256

@@ -2,17 +2,19 @@
 
 Loading torch and the model takes seconds, so it happens once per process: as web and worker
 processes start (`prepare`, from config.startup and the db_worker command), or on first use in any
-other process (a management command, a test).
+other process (a management command, a test). Documents go through PyTorch; questions, by default,
+through ONNX Runtime over a graph of the same weights (LOCAL_QUESTION_ENCODER; onnx_questions.py).
 """
 
 import contextlib
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
-from datasources.embedders import EmbeddingProgress, normalize_rows
+from datasources.embedders import EmbeddingError, EmbeddingProgress, normalize_rows
 
 # Chunks per forward pass. Measured on 2 cores with ~237-token chunks of a 10-Q filing:
 # 16 → 17, 32 → 25, 64 → 25 chunks/s; 32 matches 64 with half the activation memory. One torch
@@ -29,13 +31,20 @@ class LocalEmbedder:
     # answerable questions: no floor tells them apart.
     DEFAULT_RELEVANCE_FLOOR = 0.40
 
-    def __init__(self, *, model: str, batch_size: int, precision: str = "auto", relevance_floor: float | None = None):
+    def __init__(self, *, model: str, batch_size: int, precision: str = "auto", relevance_floor: float | None = None,
+                 question_encoder: str = "torch", models_dir: Path | None = None):
         self.model = model  # bf16 and fp32 vectors are interchangeable: the model's name says it all
         self.batch_size = batch_size
         self.precision = precision
         self.relevance_floor = self.DEFAULT_RELEVANCE_FLOOR if relevance_floor is None else relevance_floor
+        # "torch" (documents' own path), "onnx" or "onnx-int8" (datasources/embedders/onnx_questions.py)
+        self.question_encoder = question_encoder
+        self.models_dir = models_dir
         self._loaded = None
+        self._questions = None
         self._loading = threading.Lock()
+        # Apart from the model's lock: building the questions' graph takes seconds, in which documents may be embedded.
+        self._building = threading.Lock()
 
     @staticmethod
     def options_from_settings() -> dict:
@@ -44,6 +53,8 @@ class LocalEmbedder:
             "batch_size": settings.LOCAL_EMBEDDING_BATCH_SIZE,
             "precision": settings.LOCAL_EMBEDDING_PRECISION,
             "relevance_floor": settings.RELEVANCE_FLOOR,
+            "question_encoder": settings.LOCAL_QUESTION_ENCODER,
+            "models_dir": settings.VAR_DIR / "models",
         }
 
     @property
@@ -59,10 +70,10 @@ class LocalEmbedder:
 
     @property
     def prepared(self) -> bool:
-        return self._loaded is not None
+        return self._loaded is not None and (self.question_encoder == "torch" or self._questions is not None)
 
     def prepare(self) -> None:
-        self.embed_query("Docent is starting.")  # loads the model; its first forward pass is slower too
+        self.embed_query("Docent is starting.")  # loads the model (and the questions' graph); the first pass is slower
 
     def count_tokens(self, text: str) -> int:
         tokenizer = self._sentence_transformer().tokenizer
@@ -89,7 +100,25 @@ class LocalEmbedder:
         return normalize_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        if self.question_encoder == "torch":
+            return self.embed_documents([text])[0]
+        return normalize_rows(self._question_encoder().encode(text))
+
+    def _question_encoder(self):
+        model = self._sentence_transformer()
+        with self._building:
+            if self._questions is None:
+                from datasources.embedders import onnx_questions
+
+                try:
+                    self._questions = onnx_questions.encoder_for(
+                        model, quantized=self.question_encoder == "onnx-int8", directory=self.models_dir)
+                except OSError as error:
+                    raise EmbeddingError(
+                        f"The question encoder could not be built in {self.models_dir} ({error.strerror or error}): "
+                        "run manage.py prepare_embedder where that folder is writable, or set "
+                        "LOCAL_QUESTION_ENCODER=torch.") from error
+            return self._questions
 
     def _arithmetic(self):
         """bfloat16 autocast when chosen, or by default where the CPU computes bfloat16 natively."""

@@ -34,6 +34,7 @@ KNOWN_DIMENSIONS = {
 
 class OpenAIEmbedder:
     enabled = True
+    question_encoder = ""  # the documents' model embeds questions too
 
     def __init__(self, *, model: str, api_key: str, base_url: str, timeout: float,
                  max_retries: int, max_tokens: int, relevance_floor: float | None = None):
