@@ -63,9 +63,12 @@ ocr-deps:
 	-$(call install_debian,$(OCR_PACKAGES),$(OCR_BINARIES))
 	@[ -x /usr/bin/tesseract ] || echo "Tesseract is not installed: scanned pages and images will not be read (/readyz says so)."
 
+# The suite spread over the cores by pytest-xdist (tests/parallel.py keeps what each worker uses apart). A test file
+# stays on one worker, so its module fixtures start once; PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
 test: install-dev system-deps
 	@mkdir -p var
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

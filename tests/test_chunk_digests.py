@@ -2,7 +2,11 @@
 it) gives exactly the chunks recorded in bench/chunk_digests.json: extraction and chunking can be
 restructured, not changed by accident. `make bench-chunks` also checks the benchmark's filings."""
 
+import pytest
+
 from bench import chunk_digests
+
+pytestmark = pytest.mark.backend_free
 
 
 def test_every_corpus_file_gives_the_chunks_of_the_reference(local_models, tmp_path):

@@ -9,6 +9,8 @@ from datasources.chunking import CHUNK_MAX_TOKENS, chunk_document, wordpiece_cou
 from datasources.extractors import Extraction, Section
 from datasources.extractors.pdf import extract_pdf
 
+pytestmark = pytest.mark.backend_free
+
 PDFS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pdf"
 MINILM_MAX_TOKENS = 254  # 256 word pieces, less [CLS] and [SEP]
 

@@ -13,6 +13,8 @@ from datasources.extractors.pdf import extract_pdf
 from datasources.filetypes import FileKind, RejectedFile
 from tests.pdf_documents import quarterly_report, sales_by_product
 
+pytestmark = pytest.mark.backend_free
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PDFS = SHARED / "corpus" / "pdf"
 WORKBOOKS = SHARED / "corpus" / "xlsx"

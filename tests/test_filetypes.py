@@ -9,6 +9,8 @@ import pytest
 from datasources.filetypes import FileKind, RejectedFile, ZipLimits, detect_file_type
 from tests import hostile
 
+pytestmark = pytest.mark.backend_free
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 

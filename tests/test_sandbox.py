@@ -17,6 +17,8 @@ from datasources.filetypes import RejectedFile, detect_file_type
 from datasources.sandbox import ExtractionFailed, SandboxLimits, extract_in_sandbox
 from tests import hostile
 
+pytestmark = pytest.mark.backend_free
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 REFUSED, ERROR, NO_TEXT, READY = "refused at upload", "error", "no text found", "ready"

@@ -14,6 +14,8 @@ from tests.clamav import (
     start_clamd,
 )
 
+pytestmark = pytest.mark.backend_free
+
 MB = 1024 * 1024
 
 

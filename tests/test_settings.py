@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.backend_free
+
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
     "DEBUG": "0",
