@@ -155,13 +155,18 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
     locations = [passage.location for passage in passages]
     chosen = _best(question, wanted, _sharing(sentences, weights), locations)
     if chosen and max(_support(sentence, weights) for sentence in chosen) >= SUPPORT_FLOOR:
-        most = ROW_FIGURES_ALONE if len(chosen) == 1 else ROW_FIGURES
+        most = _row_figures_most(chosen)
         return Reply("\n\n".join(_told(group, passages, wanted, most) for group in _grouped(chosen)), answered=True)
     # Weak support: the closest sentence, at best one that shares only a word common to the passages.
     closest = chosen or _best(question, wanted, _sharing(sentences, wanted), locations)
     if not closest:
         return Reply(fallback, answered=False)
-    return Reply(NOT_FOUND + _told(closest[:1], passages, wanted), answered=False)
+    return Reply(NOT_FOUND + _told(closest[:1], passages, wanted, _row_figures_most(closest[:1])), answered=False)
+
+
+def _row_figures_most(quotes: list[Sentence]) -> int:
+    """How many figures each row of an answer made of `quotes` shows: more when it is the whole answer."""
+    return ROW_FIGURES_ALONE if len(quotes) == 1 else ROW_FIGURES
 
 
 def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> list[Sentence]:
@@ -311,18 +316,17 @@ def _best(question: str, wanted: Counter, sentences: list[Sentence], locations: 
             break
         quote_length = len(_row_told(sentence.row, wanted)) if sentence.row is not None else min(
             len(sentence.text), MAX_QUOTE_CHARS)
-        values = _figures_shown(sentence, wanted)
-        shown = len(values)
-        values = set(values)
+        quoted = _figures_shown(sentence, wanted)
+        shown = len(quoted)
         if all(kept.number != sentence.number for kept in chosen):
             shown += len(_amounts(locations[sentence.number - 1]))
         if (any(sentence.text in kept.text or kept.text in sentence.text for kept in chosen)
-                or (values and values <= told)  # the same figures again (a table and its summary elsewhere)
+                or (quoted and set(quoted) <= told)  # the same figures again (a table and its summary elsewhere)
                 or figures + shown > MAX_FIGURES
                 or (chosen and length + quote_length > MAX_ANSWER_CHARS)):
             continue
         chosen.append(sentence)
-        told |= values
+        told.update(quoted)
         length, figures = length + quote_length, figures + shown
     return chosen
 
