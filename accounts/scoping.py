@@ -18,17 +18,19 @@ from rest_framework.viewsets import GenericViewSet
 
 from accounts.models import Company
 from accounts.roles import Capability
+from config import rls
 
 NO_COMPANY_MESSAGE = "Your account does not belong to a company."
 
 
 def request_company(request) -> Company | None:
-    """The company a request acts for: a company credential's company, else the user's."""
+    """The company a request acts for: a company credential's company, else the user's. The request's
+    transaction then admits that company's rows (config.rls), and no other's."""
     credential_company = getattr(getattr(request, "auth", None), "company", None)
-    if credential_company is not None:
-        return credential_company
     user = request.user
-    return user.company if user.is_authenticated else None
+    company = credential_company or (user.company if user.is_authenticated else None)
+    rls.set_company(company.pk if company else None)
+    return company
 
 
 def request_allows(request, capability: Capability) -> bool:
@@ -98,7 +100,7 @@ class CompanyScopedView(LoginRequiredMixin, View):
 
     @property
     def company(self) -> Company:
-        return self.request.user.company
+        return request_company(self.request)
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:

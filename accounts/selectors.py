@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts import keys
 from accounts.models import Company, CompanyApiKey, Invitation, RotatingKey, User
+from config import rls
 
 
 def user_by_supabase_uid(uid: str) -> User | None:
@@ -27,7 +28,18 @@ def invitation_token_hash(token: str) -> str:
 
 
 def invitation_by_token(token: str) -> Invitation | None:
-    return Invitation.objects.select_related("company").filter(token_hash=invitation_token_hash(token)).first()
+    """The invitation, whose company the request's transaction then admits (config.rls)."""
+    with rls.dangerously_all_companies(rls.WayAround.INVITATION_TOKEN):
+        invitation = Invitation.objects.select_related("company").filter(
+            token_hash=invitation_token_hash(token)).first()
+    return _admitting_company_of(invitation)
+
+
+def _admitting_company_of(record):
+    """`record`, once the transaction admits its company's rows: those of whoever presented its token."""
+    if record is not None:
+        rls.set_company(record.company_id)
+    return record
 
 
 def account_exists(*, email: str) -> bool:
@@ -44,14 +56,14 @@ def key_record(queryset: QuerySet, key: str) -> RotatingKey | None:
     secret = not key.startswith(keys.PUBLISHABLE)
     identifier = keys.public_id(key) if secret else key
     now = timezone.now()
-    record = queryset.filter(Q(api_key=identifier) | Q(previous_api_key=identifier, previous_valid_until__gt=now),
-                             revoked_at__isnull=True).first()
+    with rls.dangerously_all_companies(rls.WayAround.KEY_BY_HASH):
+        record = queryset.filter(Q(api_key=identifier) | Q(previous_api_key=identifier, previous_valid_until__gt=now),
+                                 revoked_at__isnull=True).first()
     if record is None:
         return None
-    if not secret:
-        return record
-    stored_hash = record.key_hash if record.api_key == identifier else record.previous_key_hash
-    return record if keys.matches(key, stored_hash) else None
+    if secret and not keys.matches(key, record.key_hash if record.api_key == identifier else record.previous_key_hash):
+        return None
+    return _admitting_company_of(record)
 
 
 def company_api_key(key: str) -> CompanyApiKey | None:

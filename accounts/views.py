@@ -21,7 +21,7 @@ from accounts.forms import (
 )
 from accounts.models import CompanyApiKey, Invitation, User
 from accounts.roles import ASSIGNABLE_ROLES, Capability
-from accounts.scoping import CompanyScopedView
+from accounts.scoping import CompanyScopedView, request_company
 from accounts.selectors import (
     account_exists,
     api_key_list,
@@ -216,7 +216,7 @@ def _hand_link_to_inviter(request, invitation: Invitation) -> None:
 
 
 def _team_page(request, invite_form: InviteForm, status: int = 200):
-    company, user = request.user.company, request.user
+    company, user = request_company(request), request.user
     return render(request, "accounts/team.html", {
         "new_invitation": request.session.pop(NEW_INVITATION, None),
         "members": member_list(company=company),

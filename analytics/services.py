@@ -8,6 +8,7 @@ from accounts.models import Company
 from analytics.aggregation import Figures, day_bounds, raw_figures, term_hash, utc_day
 from analytics.models import DailyStats, DailyTerm, RolledUpDay
 from chat.models import Conversation
+from config import rls
 from config.routers import analytics_reads, await_replica
 
 # Only activity older than this is rolled up, so a message still being written is never skipped.
@@ -22,6 +23,7 @@ def settled_before(now: datetime.datetime | None = None) -> datetime.datetime:
 
 
 @transaction.atomic
+@rls.dangerously_all_companies(rls.WayAround.ROLLUPS)
 def rollup_day(*, day: datetime.date, now: datetime.datetime | None = None) -> None:
     """Store every company's figures of one UTC day up to ten minutes ago, replacing earlier ones.
 
@@ -65,6 +67,7 @@ def _store_day(company_id, day: datetime.date, console: bool, figures: Figures) 
     DailyTerm.objects.bulk_create(terms, batch_size=_BATCH)
 
 
+@rls.dangerously_all_companies(rls.WayAround.ROLLUPS)
 def rollup_settled_days(*, since: datetime.date | None = None, now: datetime.datetime | None = None) -> list:
     """Roll up each day from `since` (default: the first conversation's) not yet rolled up to its end or
     to ten minutes ago, today included."""

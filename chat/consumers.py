@@ -20,7 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
 from chat import callers, services
-from config import jsontext
+from config import jsontext, rls
 from config.errors import ApiError
 from config.sockets import REFUSED, GuardedSocket, client_address, current_user
 from integrations.access import normalize_origin
@@ -35,7 +35,7 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
 
     async def connect(self):
         try:
-            self.asker = await services.in_thread(self.identify)()
+            self.asker = await services.in_thread(rls.in_company_transaction(self.identify))()
         except (ApiError, Http404):
             await self.close(code=REFUSED)  # before accepting: the widget falls back to SSE, which says why
             return
@@ -44,7 +44,7 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
 
     async def still_allowed(self) -> bool:
         try:
-            self.asker = await services.in_thread(self.identify)()
+            self.asker = await services.in_thread(rls.in_company_transaction(self.identify))()
         except ApiError as denied:
             await self.refuse(denied)
             return False
@@ -81,7 +81,8 @@ class ChatConsumer(GuardedSocket, AsyncWebsocketConsumer):
             asker = self.asker
             if asker.integration is not None:
                 asker = dataclasses.replace(asker, visitor_id=question.visitor_id)
-            await services.in_thread(callers.check_rate)(asker, client_address(self.scope))
+            await services.in_thread(rls.in_company_transaction(callers.check_rate, asker.chatbot.company_id))(
+                asker, client_address(self.scope))
         except ApiError as error:
             return await self.send_error(error)
         self.answering = asyncio.create_task(self.answer(asker, question))

@@ -29,6 +29,7 @@ from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Mes
 from chat.retrieval import Passage, Scope
 from chat.selectors import chatbot_conversation
 from chatbots.models import Chatbot
+from config import rls
 from config.errors import ApiError, error_body
 from datasources.chunk_format import markdown_passage
 from datasources.services import datasource_write_text
@@ -336,7 +337,7 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
     """Answer one question: `token` events as the answer is written, then `sources` and `done`
     (or `error`). Each event carries the conversation's session id, and the first turn of a visitor's
     conversation its secret too."""
-    turn, cache_key, recalled = await in_thread(_begin)(asker, question)
+    turn, cache_key, recalled = await in_thread(_for(asker, _begin))(asker, question)
     session = turn.session()
     if recalled is not None:  # stored already: the whole answer goes out at once
         answer, message = recalled
@@ -350,7 +351,7 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
         async for text in coalesced(_written(asker, question, turn, answer), every=TOKEN_FRAME_SECONDS):
             yield Event("token", {"token": text, **session})
         yield _sources_event(asker, answer, session)
-        message = await in_thread(_finished)(turn, answer, cache_key)
+        message = await in_thread(_for(asker, _finished))(turn, answer, cache_key)
         stored = True
         yield _done_event(answer, message, session)
         return
@@ -361,8 +362,13 @@ async def answer_events(asker: Asker, question: Question) -> AsyncIterator[Event
         failure = error_body("server_error", "Something went wrong on our side while answering; please try again.")
     finally:
         if not stored:  # it failed, or the visitor left mid-answer: keep what was written
-            await asyncio.shield(in_thread(finish_turn)(turn, answer, interrupted=True))
+            await asyncio.shield(in_thread(_for(asker, finish_turn))(turn, answer, interrupted=True))
     yield Event("error", {**failure, **session})
+
+
+def _for(asker: Asker, step):
+    """A step of the answer flow, in a transaction that admits the asker's chatbot's company (config.rls)."""
+    return rls.in_company_transaction(step, asker.chatbot.company_id)
 
 
 def _begin(asker: Asker, question: Question) -> tuple[Turn, str, tuple[Answer, Message] | None]:
@@ -407,7 +413,7 @@ def _done_event(answer: Answer, message: Message, session: dict) -> Event:
 
 async def _written(asker: Asker, question: Question, turn: Turn, answer: Answer) -> AsyncIterator[str]:
     chatbot = asker.chatbot
-    prepared = await in_thread(_prepared)(chatbot, question, turn.history, answer)
+    prepared = await in_thread(_for(asker, _prepared))(chatbot, question, turn.history, answer)
     if prepared is None:
         answer.mode, answer.answered = Message.Mode.FALLBACK, False
         _note_first_token(answer, turn)

@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 from django.utils.deprecation import MiddlewareMixin
 
-from config import error_handlers, jsonbody
+from config import error_handlers, jsonbody, rls
 from config.errors import ApiError
 
 
@@ -38,3 +38,28 @@ def _refusal(request, error: ApiError):
     if error_handlers.is_api_request(request):
         return JsonResponse(error.body(), status=error.status_code)
     return error_handlers.bad_request(request)
+
+
+class CompanyTransactionMiddleware:
+    """With row-level security (config.rls): each request runs in one transaction that admits no company's
+    rows until the scoping names the caller's company (accounts.scoping.request_company). A streamed response
+    (the CSV export) is read after the view returns, so it reads in a transaction of its own that admits the
+    same company."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not rls.enforced():
+            return self.get_response(request)
+        with rls.company_transaction():
+            response = self.get_response(request)
+            company_id = rls.current_company()
+        if response.streaming and not response.is_async:
+            response.streaming_content = _read_for(company_id, response.streaming_content)
+        return response
+
+
+def _read_for(company_id: str, chunks):
+    with rls.company_transaction(company_id or None):
+        yield from chunks

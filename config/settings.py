@@ -38,7 +38,7 @@ for _origin in CSRF_TRUSTED_ORIGINS:
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.admin.AdminConfig",  # django.contrib.admin, its pages a way around row-level security
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "integrations.middleware.EmbeddingPolicyMiddleware",  # CORS for visitor endpoints, frame-ancestors
     "config.middleware.RequestTextMiddleware",  # bad JSON bodies, NUL in addresses: refused before any view
+    "config.middleware.CompanyTransactionMiddleware",  # with row-level security: a transaction per request
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,6 +150,17 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = _database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
     DATABASES["replica"].update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], TEST={"MIRROR": "default"},
                                 OPTIONS={**DATABASES["replica"].get("OPTIONS", {}), **POSTGRES_POOL_OPTIONS})
+# Row-level security (config/rls.py): DATABASE_URL logs in as a role that owns no table and does not bypass
+# row-level security; DB_ALL_COMPANIES_ROLE names the NOLOGIN, BYPASSRLS role it may switch to for the ways
+# around the wall; DATABASE_OWNER_URL reaches the tables' owner, for migrations (`migrate --database owner`).
+DB_ALL_COMPANIES_ROLE = envstr("DB_ALL_COMPANIES_ROLE")
+DATABASE_OWNER_URL = envurl("DATABASE_OWNER_URL", schemes=("postgres", "postgresql"))
+if DB_ALL_COMPANIES_ROLE and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    raise ImproperlyConfigured("DB_ALL_COMPANIES_ROLE needs a PostgreSQL DATABASE_URL: SQLite has no row-level "
+                               "security.")
+if DATABASE_OWNER_URL:
+    DATABASES["owner"] = _database("DATABASE_OWNER_URL", DATABASE_OWNER_URL)
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config import rls
 from datasources import chunk_format, events
 from datasources.chunking import ChunkDraft, chunk_document
 from datasources.embedders import EmbeddingError, get_embedder
@@ -60,7 +61,7 @@ def process(data_source_id: str) -> None:
     data_source = claim(data_source_id)
     if data_source is None:
         return  # deleted, finished, or held by another live run
-    with Heartbeat(data_source.pk):
+    with Heartbeat(data_source.pk, data_source.company_id):
         try:
             run_for(data_source).execute()
         except (ProcessingFailed, RejectedFile, EmbeddingError, VectorIndexError) as exc:
@@ -126,14 +127,15 @@ def stale_before(now: datetime | None = None) -> datetime:
 class Heartbeat(SideThread):
     """Marks the run alive every few seconds from a side thread, whatever stage blocks."""
 
-    def __init__(self, data_source_pk):
+    def __init__(self, data_source_pk, company_id):
         super().__init__(interval=max(1.0, settings.PROCESSING_STALE_SECONDS / 4), name=f"heartbeat-{data_source_pk}")
-        self.pk = data_source_pk
+        self.pk, self.company_id = data_source_pk, company_id
 
     def tick(self) -> None:
         try:
-            DataSource.objects.filter(pk=self.pk, status=DataSource.Status.PROCESSING).update(
-                heartbeat_at=timezone.now())
+            with rls.company_transaction(self.company_id):  # this thread's connection is its own
+                DataSource.objects.filter(pk=self.pk, status=DataSource.Status.PROCESSING).update(
+                    heartbeat_at=timezone.now())
         except Exception:  # a missed beat is retried at the next tick; the sweeper allows for several
             logger.warning("Heartbeat of data source %s failed", self.pk, exc_info=True)
 

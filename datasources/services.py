@@ -18,7 +18,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Company, User
-from config import outbound
+from config import outbound, rls
 from config.errors import ApiError
 from datasources import events
 from datasources.crawler import check_start_url
@@ -149,6 +149,7 @@ def datasource_recrawl(*, data_source: DataSource) -> DataSource:
     return data_source
 
 
+@rls.dangerously_all_companies(rls.WayAround.SWEEPER)
 def websites_recrawl_due() -> int:
     """Queue a re-crawl of every website whose last crawl is WEBSITE_RECRAWL_HOURS old (run from cron, and
     when a worker starts); returns how many."""
@@ -264,6 +265,7 @@ def company_indexes_warm(*, company_id: uuid.UUID) -> None:
     chunk_search(company_id=company_id, data_sources=DataSource.objects.all()).warm()
 
 
+@rls.dangerously_all_companies(rls.WayAround.SWEEPER)
 def sweep_stuck() -> SweepOutcome:
     """Find runs that died (worker killed, machine restarted) and queue them again, or give up.
 

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from django_tasks import task
 
+from config import rls
 from webhooks import delivery
 from webhooks.models import Delivery
 
@@ -10,7 +11,10 @@ QUEUE = "webhooks"  # a worker of its own (bin/serve): a slow receiver never hol
 
 @task(queue_name=QUEUE)
 def deliver(delivery_id: str) -> None:
-    retry_at = delivery.attempt(delivery_id)
+    with rls.dangerously_all_companies(rls.WayAround.WORKER_CLAIM):
+        company_id = Delivery.objects.filter(pk=delivery_id).values_list("company_id", flat=True).first()
+    with rls.company_transaction(company_id):
+        retry_at = delivery.attempt(delivery_id)
     if retry_at is not None:
         queue(delivery_id, run_after=retry_at)
 
@@ -21,6 +25,7 @@ def queue(delivery_id: str, *, run_after: datetime | None = None) -> None:
     Delivery.objects.filter(pk=delivery_id).update(task_id=result.id)
 
 
+@rls.dangerously_all_companies(rls.WayAround.SWEEPER)
 def requeue_lost() -> int:
     """Queue again the deliveries a killed worker left behind; how many."""
     lost = delivery.recover_lost()

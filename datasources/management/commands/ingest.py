@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from config import rls
 from accounts.models import Company
 from config.errors import ApiError
 from datasources.pipeline import process
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--new-version", action="store_true",
                             help="Store files whose content is already there as new versions.")
 
+    @rls.dangerously_all_companies(rls.WayAround.COMMANDS)
     def handle(self, *args, **options):
         company = self._company(options["company"])
         files = _files(options["paths"])

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from config import rls
 from datasources.embedders import get_embedder
 from datasources.indexes import index_chunks
 from datasources.models import Chunk, DataSource
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--company", help="Only this company's data sources (id).")
         parser.add_argument("--queue", action="store_true", help="Leave re-embedding to the workers.")
 
+    @rls.dangerously_all_companies(rls.WayAround.COMMANDS)
     def handle(self, *args, **options):
         embedder = get_embedder()
         sources = DataSource.objects.filter(status=DataSource.Status.READY).order_by("created_at")

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from config import rls
 from datasources.models import DataSource
 from datasources.services import datasource_refresh
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--company", help="Only this company's data sources (id).")
 
+    @rls.dangerously_all_companies(rls.WayAround.COMMANDS)
     def handle(self, *args, **options):
         sources = DataSource.objects.order_by("created_at")
         if options["company"]:

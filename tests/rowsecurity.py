@@ -1,0 +1,71 @@
+"""The PostgreSQL pass under row-level security (config.rls), as Docent runs in production.
+
+With DB_ALL_COMPANIES_ROLE and DATABASE_OWNER_URL set, the test database is created and migrated as the
+tables' owner, `manage.py row_security_roles` sets up the roles, and then every connection of the tests logs
+in as DATABASE_URL's restricted role: requests, tasks, socket messages and the worker and web processes the
+tests start work under the wall. The tests' own set-up and checks span companies (an owner, a member and an
+outsider), so the test thread's connection works as the all-companies role, as Django admin does; each
+request, task or socket message switches its transaction back to the login role and its company.
+
+Without those settings (SQLite, or PostgreSQL as before) nothing here changes anything.
+"""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.db.backends.signals import connection_created
+
+from config import rls
+
+
+def _under_row_security() -> bool:
+    return rls.enforced() and rls.OWNER in settings.DATABASES
+
+
+def _login(alias: str) -> dict:
+    return {key: settings.DATABASES[alias][key] for key in ("USER", "PASSWORD")}
+
+
+RESTRICTED = _login("default")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """pytest-django's (per-worker database names), then the owner's login for creating the test database."""
+    if _under_row_security():
+        _log_in_as(_login(rls.OWNER))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, as the owner; then the roles, and the restricted login for everything after."""
+    if not _under_row_security():
+        yield
+        return
+    with django_db_blocker.unblock():
+        call_command("row_security_roles", database=rls.OWNER, login=RESTRICTED["USER"],
+                     password=RESTRICTED["PASSWORD"], verbosity=0)
+        with connections[rls.OWNER].cursor() as cursor:
+            # pytest-django empties the tables between transactional tests (Django's flush); only in tests.
+            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{RESTRICTED["USER"]}", '
+                           f'"{settings.DB_ALL_COMPANIES_ROLE}"')
+        connections[rls.OWNER].close()  # it holds the test database, which the teardown drops
+    _log_in_as(RESTRICTED)
+    connection_created.connect(_test_thread_sees_every_company)
+    yield
+    connection_created.disconnect(_test_thread_sees_every_company)
+    _log_in_as(_login(rls.OWNER))  # pytest-django's teardown drops the test database
+
+
+def _log_in_as(login: dict) -> None:
+    connections["default"].close()
+    connections["default"].settings_dict.update(login)
+
+
+def _test_thread_sees_every_company(sender, connection, **kwargs):
+    if connection.alias == "default" and threading.current_thread() is threading.main_thread():
+        with connection.cursor() as cursor:
+            cursor.execute(f'SET ROLE "{settings.DB_ALL_COMPANIES_ROLE}"')
