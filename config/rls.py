@@ -53,10 +53,8 @@ def company_transaction(company_id=None, using: str = DEFAULT_DB_ALIAS) -> Itera
     if not enforced(using):
         yield
         return
-    with transaction.atomic(using=using):
-        previous = _swap(using, role="none", company=_text(company_id))
+    with _transaction_with(using, role="none", company=_text(company_id)):
         yield
-        _swap(using, **previous)  # an exception rolls the savepoint back, and the settings with it
 
 
 def in_company_transaction(function, company_id=None, using: str = DEFAULT_DB_ALIAS):
@@ -109,8 +107,30 @@ def dangerously_all_companies(way: WayAround, using: str = DEFAULT_DB_ALIAS) -> 
     if not enforced(using):
         yield
         return
+    with _transaction_with(using, role=settings.DB_ALL_COMPANIES_ROLE):
+        yield
+
+
+@contextmanager
+def same_scope(alias: str) -> Iterator[None]:
+    """A transaction on `alias` (the read replica) that admits what the primary's current transaction
+    admits: the same company, or every company within a way around."""
+    if not enforced(alias) or not enforced():
+        yield
+        return
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT current_setting('role'), current_setting(%s, true)", [COMPANY_SETTING])
+        role, company = cursor.fetchone()
+    with _transaction_with(alias, role=role, company=company or ""):
+        yield
+
+
+@contextmanager
+def _transaction_with(using: str, **values: str) -> Iterator[None]:
+    """A transaction (a savepoint when one is open) with these settings; the enclosing transaction's hold
+    again afterwards (after an exception, the savepoint's rollback restores them)."""
     with transaction.atomic(using=using):
-        previous = _swap(using, role=settings.DB_ALL_COMPANIES_ROLE)
+        previous = _swap(using, **values)
         yield
         _swap(using, **previous)
 

@@ -8,12 +8,14 @@ there only: the replica copies the primary's schema through streaming replicatio
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+
+from config import rls
 
 REPLICA = "replica"
 REPLICA_CATCH_UP_SECONDS = 30.0
@@ -27,7 +29,8 @@ def analytics_reads() -> Iterator[None]:
     primary by the replica's delay, never anything a visitor or a write depends on."""
     token = _reading_analytics.set(True)
     try:
-        yield
+        with rls.same_scope(REPLICA) if REPLICA in settings.DATABASES else nullcontext():
+            yield
     finally:
         _reading_analytics.reset(token)
 
