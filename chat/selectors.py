@@ -5,6 +5,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from chat.models import Conversation, Message
 from chat.questions import normalized_question
+from config import rls
 
 
 def dangerously_conversation_by_session(session_id: str) -> Conversation | None:
@@ -14,7 +15,8 @@ def dangerously_conversation_by_session(session_id: str) -> Conversation | None:
     may read it (chat.api.ConversationEndpoint.may_read). Anywhere else, use `chatbot_conversation`."""
     if not session_id or len(session_id) > 100:
         return None
-    return Conversation.objects.filter(session_id=session_id).first()
+    with rls.dangerously_all_companies(rls.WayAround.CONVERSATION_BY_SESSION):
+        return Conversation.objects.filter(session_id=session_id).first()
 
 
 def chatbot_conversation(*, chatbot, session_id: str) -> Conversation | None:

@@ -33,6 +33,9 @@ class WayAround(enum.Enum):
     """Every reason Docent reads or writes across companies; nothing else may."""
 
     KEY_BY_HASH = "a company API key or an integration's key, looked up before its company is known"
+    WIDGET_SCRIPT = "the widget script: a chatbot's public settings (name, theme, welcome), by its id alone"
+    CONVERSATION_BY_SESSION = "a conversation by its session id, before the caller is checked against it"
+    SHOWN_DOCUMENT = "a document a chatbot shows its visitors, by the pair a signed link names"
     INVITATION_TOKEN = "an invitation, found by its token before the invitee belongs to the company"
     SWEEPER = "the sweeper, which finds stuck data sources and lost webhook deliveries of every company"
     ROLLUPS = "the analytics roll-ups, which total every company's conversations per day"

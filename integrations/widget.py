@@ -18,6 +18,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from chatbots.models import Chatbot
+from config import rls
 from config.errors import ApiError
 from config.public import public
 from integrations import access
@@ -73,7 +74,8 @@ def _script_response(request, body: str, *, status: int, max_age: int) -> HttpRe
 @require_safe
 @gzip_page  # ~7.5 KB instead of ~22 KB on the wire; the ETag becomes weak, which If-None-Match accepts
 def widget_script(request, chatbot_id):
-    chatbot = Chatbot.objects.filter(pk=chatbot_id).first()
+    with rls.dangerously_all_companies(rls.WayAround.WIDGET_SCRIPT):
+        chatbot = Chatbot.objects.filter(pk=chatbot_id).first()
     if chatbot is None:
         return _script_response(request, UNAVAILABLE_SCRIPT, status=404, max_age=UNKNOWN_MAX_AGE)
     config = json.dumps(public_config(chatbot), separators=(",", ":")).translate(_JSON_ESCAPES)

@@ -13,6 +13,7 @@ Without those settings (SQLite, or PostgreSQL as before) nothing here changes an
 import threading
 
 import pytest
+from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
@@ -66,6 +67,13 @@ def _log_in_as(login: dict) -> None:
 
 
 def _test_thread_sees_every_company(sender, connection, **kwargs):
-    if connection.alias == "default" and threading.current_thread() is threading.main_thread():
+    if connection.alias == "default" and _on_a_test_thread():
         with connection.cursor() as cursor:
             cursor.execute(f'SET ROLE "{settings.DB_ALL_COMPANIES_ROLE}"')
+
+
+def _on_a_test_thread() -> bool:
+    """The test's own thread, or the one thread where an async test's ORM calls and `sync_to_async` run
+    (asgiref's thread-sensitive executor); Docent's socket messages and answers run on threads of their own."""
+    thread = threading.current_thread()
+    return thread is threading.main_thread() or thread in SyncToAsync.single_thread_executor._threads
