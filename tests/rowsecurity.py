@@ -10,7 +10,11 @@ request, task or socket message switches its transaction back to the login role 
 Without those settings (SQLite, or PostgreSQL as before) nothing here changes anything.
 """
 
+import fcntl
+import tempfile
 import threading
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from asgiref.sync import SyncToAsync
@@ -47,8 +51,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
         yield
         return
     with django_db_blocker.unblock():
-        call_command("row_security_roles", database=rls.OWNER, login=RESTRICTED["USER"],
-                     password=RESTRICTED["PASSWORD"], verbosity=0)
+        with _one_worker_at_a_time():  # roles are the cluster's: two xdist workers altering one at once collide
+            call_command("row_security_roles", database=rls.OWNER, login=RESTRICTED["USER"],
+                         password=RESTRICTED["PASSWORD"], verbosity=0)
         with connections[rls.OWNER].cursor() as cursor:
             # pytest-django empties the tables between transactional tests (Django's flush); only in tests.
             cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{RESTRICTED["USER"]}", '
@@ -59,6 +64,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     connection_created.disconnect(_test_thread_sees_every_company)
     _log_in_as(_login(rls.OWNER))  # pytest-django's teardown drops the test database
+
+
+@contextmanager
+def _one_worker_at_a_time():
+    lock_path = Path(tempfile.gettempdir()) / f"docent-row-security-{RESTRICTED['USER']}.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _log_in_as(login: dict) -> None:
