@@ -146,8 +146,8 @@ async def test_each_report_of_a_change_over_time_fits_in_the_first_600_character
         return (f"Cloud revenue; Three Months Ended {end}: $ {now:,}; Three Months Ended {end[:-4]}2023: $ {before:,}; "
                 f"Year to Date {end}: $ {now * 3:,}; Year to Date {end[:-4]}2023: $ {before * 3:,}")
 
-    reports = [passage(rank, f"Quarterly report {end[-4:]} {end[:3]} › Results\nUnit: in millions\n{row(end, now, before)}",
-                       file_name=f"report {end[:3]}.pdf", page=9)
+    reports = [passage(rank, f"Quarterly report {end[-4:]} {end[:3]} › Results\nUnit: in millions\n"
+                             f"{row(end, now, before)}", file_name=f"report {end[:3]}.pdf", page=9)
                for rank, (end, now, before) in enumerate(quarters, start=1)]
     summary = passage(5, f"Quarterly report 2024 Mar › Highlights\nUnit: in millions\n{row(*quarters[0])}",
                       file_name="report Mar.pdf", page=2)
