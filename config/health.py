@@ -15,6 +15,7 @@ from django_tasks_db.models import DBTaskResult
 
 from chat.engines import engines
 from config import startup
+from config.middleware import outside_company_transaction
 from config.public import public
 from datasources.sandbox import ocr_notices
 
@@ -22,6 +23,7 @@ HEALTH = "a health probe: reports only whether services answer, no company data"
 
 
 @public(HEALTH)
+@outside_company_transaction
 @never_cache
 def healthz(request):
     return JsonResponse({"status": "ok"})
@@ -67,6 +69,7 @@ CHECKS = {
 
 
 @public(HEALTH)
+@outside_company_transaction
 @never_cache
 def readyz(request):
     checks = {}

@@ -1,6 +1,7 @@
 """Middleware of Docent's own that every app relies on."""
 
 from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.deprecation import MiddlewareMixin
 
 from config import error_handlers, jsonbody, rls
@@ -50,7 +51,7 @@ class CompanyTransactionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not rls.enforced():
+        if not rls.enforced() or _outside_transaction(request):
             return self.get_response(request)
         with rls.company_transaction():
             response = self.get_response(request)
@@ -58,6 +59,21 @@ class CompanyTransactionMiddleware:
         if response.streaming and not response.is_async:
             response.streaming_content = _read_for(company_id, response.streaming_content)
         return response
+
+
+def outside_company_transaction(view):
+    """A view that reads no company's rows and must answer when the database does not (the health probes):
+    no transaction is opened for it."""
+    view.outside_company_transaction = True
+    return view
+
+
+def _outside_transaction(request) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, "outside_company_transaction", False)
 
 
 def _read_for(company_id: str, chunks):

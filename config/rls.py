@@ -33,11 +33,13 @@ class WayAround(enum.Enum):
     """Every reason Docent reads or writes across companies; nothing else may."""
 
     KEY_BY_HASH = "a company API key or an integration's key, looked up before its company is known"
+    CORS_ORIGINS = "the origins any company's widgets and iframes allow, the browser's gate before any key is read"
     WIDGET_SCRIPT = "the widget script: a chatbot's public settings (name, theme, welcome), by its id alone"
     CONVERSATION_BY_SESSION = "a conversation by its session id, before the caller is checked against it"
     SHOWN_DOCUMENT = "a document a chatbot shows its visitors, by the pair a signed link names"
     INVITATION_TOKEN = "an invitation, found by its token before the invitee belongs to the company"
     SWEEPER = "the sweeper, which finds stuck data sources and lost webhook deliveries of every company"
+    WARM_UP = "a web process's start, finding the companies whose search indexes it loads before questions come"
     ROLLUPS = "the analytics roll-ups, which total every company's conversations per day"
     WORKER_CLAIM = "a task worker, finding which company a queued data source or delivery belongs to"
     ADMIN = "Django admin, where superusers see every company"
@@ -148,7 +150,7 @@ def _swap(using: str, local: bool = True, **values: str) -> dict[str, str]:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join("current_setting(%s, true)" for _ in values),
                        [names[key] for key in values])
-        previous = dict(zip(values, (value or "" for value in cursor.fetchone())))
+        previous = dict(zip(values, (value or "" for value in cursor.fetchone()), strict=True))
         cursor.execute("SELECT " + ", ".join("set_config(%s, %s, %s)" for _ in values),
                        [item for key, value in values.items() for item in (names[key], value, local)])
     return previous

@@ -65,8 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "integrations.middleware.EmbeddingPolicyMiddleware",  # CORS for visitor endpoints, frame-ancestors
     "config.middleware.RequestTextMiddleware",  # bad JSON bodies, NUL in addresses: refused before any view
-    "config.middleware.CompanyTransactionMiddleware",  # with row-level security: a transaction per request
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.CompanyTransactionMiddleware",  # row-level security: a transaction per request, not static
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -17,6 +17,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 
 from accounts.models import Company
 from chat.models import Conversation
+from config import rls
 from datasources.embedders import get_embedder
 from datasources.models import DataSource
 from datasources.services import company_indexes_warm
@@ -64,9 +65,12 @@ def _stopping() -> bool:
 def warm_indexes() -> int:
     """Load every company's indexes that has ready data sources, least recently asked first; how many."""
     warmed = 0
-    for company_id in companies_least_recently_asked_first():
+    with rls.dangerously_all_companies(rls.WayAround.WARM_UP):
+        companies = companies_least_recently_asked_first()
+    for company_id in companies:
         try:
-            company_indexes_warm(company_id=company_id)
+            with rls.company_transaction(company_id):
+                company_indexes_warm(company_id=company_id)
             warmed += 1
         except Exception:  # a company left cold loads its indexes at its first question, as before
             logger.warning("Warming the indexes of company %s failed", company_id, exc_info=True)

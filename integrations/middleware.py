@@ -16,6 +16,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
+from config import rls
 from integrations.access import normalize_origin
 from integrations.models import Integration
 
@@ -47,8 +48,9 @@ def cors_origins() -> frozenset[str]:
     origins = cache.get(ORIGINS_CACHE_KEY)
     if origins is None:
         integrations = Integration.objects.filter(type__in=Integration.PUBLISHABLE_TYPES, revoked_at__isnull=True)
-        origins = frozenset(origin for integration in integrations.only("settings")
-                            for origin in map(normalize_origin, integration.allowed_origins) if origin)
+        with rls.dangerously_all_companies(rls.WayAround.CORS_ORIGINS):
+            origins = frozenset(origin for integration in integrations.only("settings")
+                                for origin in map(normalize_origin, integration.allowed_origins) if origin)
         cache.set(ORIGINS_CACHE_KEY, origins, ORIGINS_CACHE_SECONDS)
     return origins
 

@@ -26,7 +26,7 @@ from django.db.backends.signals import connection_created
 from config import rls
 
 
-def _under_row_security() -> bool:
+def under_row_security() -> bool:
     return rls.enforced() and rls.OWNER in settings.DATABASES
 
 
@@ -40,30 +40,35 @@ RESTRICTED = _login("default")
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings):
     """pytest-django's (per-worker database names), then the owner's login for creating the test database."""
-    if _under_row_security():
+    if under_row_security():
         _log_in_as(_login(rls.OWNER))
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's, as the owner; then the roles, and the restricted login for everything after."""
-    if not _under_row_security():
+    if not under_row_security():
         yield
         return
     with django_db_blocker.unblock():
-        with _one_worker_at_a_time():  # roles are the cluster's: two xdist workers altering one at once collide
-            call_command("row_security_roles", database=rls.OWNER, login=RESTRICTED["USER"],
-                         password=RESTRICTED["PASSWORD"], verbosity=0)
-        with connections[rls.OWNER].cursor() as cursor:
-            # pytest-django empties the tables between transactional tests (Django's flush); only in tests.
-            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{RESTRICTED["USER"]}", '
-                           f'"{settings.DB_ALL_COMPANIES_ROLE}"')
+        prepare_roles(rls.OWNER)
         connections[rls.OWNER].close()  # it holds the test database, which the teardown drops
     _log_in_as(RESTRICTED)
     connection_created.connect(_test_thread_sees_every_company)
     yield
     connection_created.disconnect(_test_thread_sees_every_company)
     _log_in_as(_login(rls.OWNER))  # pytest-django's teardown drops the test database
+
+
+def prepare_roles(owner_alias: str) -> None:
+    """The roles on the cluster of `owner_alias` (a migrated database, reached as its tables' owner), and the
+    TRUNCATE that pytest-django's emptying of the tables between transactional tests needs (tests only)."""
+    with _one_worker_at_a_time():  # roles are the cluster's: two xdist workers altering one at once collide
+        call_command("row_security_roles", database=owner_alias, login=RESTRICTED["USER"],
+                     password=RESTRICTED["PASSWORD"], verbosity=0)
+    with connections[owner_alias].cursor() as cursor:
+        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{RESTRICTED["USER"]}", '
+                       f'"{settings.DB_ALL_COMPANIES_ROLE}"')
 
 
 @contextmanager
@@ -83,7 +88,7 @@ def _log_in_as(login: dict) -> None:
 
 
 def _test_thread_sees_every_company(sender, connection, **kwargs):
-    if connection.alias == "default" and _on_a_test_thread():
+    if connection.alias == "default" and connection.settings_dict["USER"] == RESTRICTED["USER"] and _on_a_test_thread():
         with connection.cursor() as cursor:
             cursor.execute(f'SET ROLE "{settings.DB_ALL_COMPANIES_ROLE}"')
 

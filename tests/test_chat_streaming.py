@@ -6,6 +6,7 @@ import time
 from contextlib import aclosing
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from chat.models import Message
 from chat.services import coalesced
@@ -80,7 +81,7 @@ async def test_a_writers_failure_reaches_the_reader_after_the_text_before_it():
 @pytest.mark.asyncio
 async def test_a_fast_models_answer_arrives_whole_and_in_order_in_fewer_frames(handbook_bot, language_model):
     language_model.chat_reply(SIXTY_WORDS, tokens_per_second=200)  # 60 tokens in 0.3 s
-    socket = chat_socket(handbook_bot, key=await asyncio.to_thread(widget_key, handbook_bot))
+    socket = chat_socket(handbook_bot, key=await sync_to_async(widget_key)(handbook_bot))
     assert (await socket.connect())[0]
     frames = await socket_answer(socket, LICENCE_QUESTION)
     await socket.disconnect()

@@ -24,8 +24,9 @@ from analytics import services
 from analytics.aggregation import utc_day
 from analytics.models import DailyStats
 from chat.models import Conversation, Message
-from config import routers
+from config import rls, routers
 from config.routers import REPLICA, ReplicaBehind, await_replica
+from tests import rowsecurity
 from tests.chatting import LICENCE_QUESTION, WAREHOUSE, add_source, ask, bot, widget_key
 from tests.replication import primary_and_replica
 from tests.test_analytics_api import conversation, exchange
@@ -64,9 +65,22 @@ def _replace(aliases: dict) -> None:
 def replication(django_db_setup, django_db_blocker):
     """A primary with Docent's schema and its streaming replica, for the whole session."""
     with primary_and_replica() as (primary, replica), django_db_blocker.unblock():
-        with _serving(default=primary.database_settings(connections.settings[DEFAULT_DB_ALIAS])):
+        as_owner = primary.database_settings(connections.settings[DEFAULT_DB_ALIAS])
+        with _serving(default=as_owner):
             call_command("migrate", verbosity=0)  # the primary only: the replica replays it
+        if rowsecurity.under_row_security():  # Docent's roles in this cluster too; the replica replays them
+            with _serving(**{rls.OWNER: as_owner}):
+                rowsecurity.prepare_roles(rls.OWNER)
+                with connections[rls.OWNER].cursor() as cursor:  # the tests pause and resume the standby
+                    cursor.execute(f'GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() '
+                                   f'TO "{rowsecurity.RESTRICTED["USER"]}"')
         yield primary, replica
+
+
+def _as_docent(cluster, template: dict) -> dict:
+    """Settings reaching the cluster's database as Docent does: its restricted login under row-level security."""
+    config = cluster.database_settings(template)
+    return {**config, **rowsecurity.RESTRICTED} if rowsecurity.under_row_security() else config
 
 
 @pytest.fixture
@@ -74,13 +88,13 @@ def replicated(transactional_db, replication):
     """`default` is the replicated primary and `replica` its standby during the test; emptied after it."""
     primary, replica = replication
     template = connections.settings[DEFAULT_DB_ALIAS]
-    with _serving(default=primary.database_settings(template), replica=replica.database_settings(template)):
+    with _serving(default=_as_docent(primary, template), replica=_as_docent(replica, template)):
         # The test case admits the aliases that existed when it was set up, and refuses a later one
         # only when it opens its connection lazily: the replica's is opened here, before the test.
         connections[REPLICA].connect()
         yield
         _resume_replay()
-        call_command("flush", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, reset_sequences=False, verbosity=0)
 
 
 @pytest.fixture

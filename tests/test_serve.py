@@ -68,7 +68,7 @@ def test_several_web_processes_without_redis_and_a_database_server_refuse_to_sta
     port = free_port()
     environment = WorkerProcesses(tmp_path).environment(
         PY=sys.executable, PORT=str(port), WEB_PROCESSES="2", REDIS_URL="",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'docent.sqlite3'}")
+        DATABASE_URL=f"sqlite:///{tmp_path / 'docent.sqlite3'}", DB_ALL_COMPANIES_ROLE="", DATABASE_OWNER_URL="")
     serve = subprocess.run([str(ROOT / "bin" / "serve")], cwd=ROOT, env=environment, capture_output=True, text=True,
                            timeout=60)
     assert serve.returncode == 1

@@ -171,7 +171,7 @@ def test_it_rejects_a_token_from_another_issuer(hs256_project, linked_owner):
                     "Token issuer is not accepted.")
 
 
-def test_it_rejects_the_projects_anon_key_as_a_user_token(hs256_project):
+def test_it_rejects_the_projects_anon_key_as_a_user_token(hs256_project, db):  # db: each request's transaction
     now = int(time.time())
     anon_key = jwt.encode({"iss": "supabase", "ref": "docent-test", "role": "anon", "iat": now,
                            "exp": now + 3600}, SECRET, algorithm="HS256")

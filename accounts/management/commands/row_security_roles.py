@@ -30,7 +30,8 @@ class Command(BaseCommand):
             cursor.execute("SELECT current_user")
             owner = cursor.fetchone()[0]
             if login == owner:
-                raise CommandError(f"DATABASE_URL logs in as {owner}, the tables' owner: give Docent a role of its own.")
+                raise CommandError(f"DATABASE_URL logs in as {owner}, the tables' owner: "
+                                   "give Docent a role of its own.")
             self._ensure_role(cursor, login, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE",
                               password)
             self._ensure_role(cursor, every_company, "NOLOGIN NOSUPERUSER BYPASSRLS", None)

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from config import rls
 from accounts.models import Company
+from config import rls
 from config.errors import ApiError
 from datasources.pipeline import process
 from datasources.services import datasource_upload
