@@ -74,7 +74,9 @@ def company_api_key(key: str) -> CompanyApiKey | None:
 
 
 def api_key_list(*, company: Company) -> QuerySet[CompanyApiKey]:
-    return CompanyApiKey.objects.filter(company=company).select_related("created_by").order_by("-created_at")
+    """The company's keys, every one: their creators are read apart (a join would drop the keys of a creator
+    who left, whose account row-level security then hides) and are None for those (`CompanyApiKey.creator`)."""
+    return CompanyApiKey.objects.filter(company=company).prefetch_related("created_by").order_by("-created_at")
 
 
 def api_keys_acting_as(*, member: User) -> QuerySet[CompanyApiKey]:

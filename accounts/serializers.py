@@ -90,13 +90,17 @@ class IssuedKeyFieldsMixin(serializers.Serializer):
 
 
 class ApiKeySerializer(KeyStateMixin, serializers.ModelSerializer):
-    created_by = serializers.EmailField(source="created_by.email", read_only=True)
+    created_by = serializers.SerializerMethodField(help_text="Its creator's email; null once they left the company.")
 
     class Meta:
         model = CompanyApiKey
         fields = ["id", "name", "scope", "key_preview", "status", "revoked_reason", "previous_key_valid_until",
                   "revoked_at", "last_used_at", "created_by", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "format": "email", "nullable": True})
+    def get_created_by(self, key: CompanyApiKey) -> str | None:
+        return key.creator.email if key.creator is not None else None
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
