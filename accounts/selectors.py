@@ -9,7 +9,20 @@ from config import rls
 
 
 def user_by_supabase_uid(uid: str) -> User | None:
-    return User.objects.select_related("company").filter(supabase_uid=uid).first()
+    """The user of a Supabase identity, whom the request's transaction then admits (config.rls)."""
+    with rls.dangerously_all_companies(rls.WayAround.SUPABASE_IDENTITY):
+        user = User.objects.select_related("company").filter(supabase_uid=uid).first()
+    rls.admit_user(user)
+    return user
+
+
+def unlinked_user_by_email(email: str) -> User | None:
+    """The user of a confirmed email no Supabase identity is linked to yet, then admitted like the above."""
+    with rls.dangerously_all_companies(rls.WayAround.SUPABASE_IDENTITY):
+        user = User.objects.select_related("company").filter(email=email.strip().lower(),
+                                                             supabase_uid__isnull=True).first()
+    rls.admit_user(user)
+    return user
 
 
 def member_list(*, company: Company) -> QuerySet[User]:
@@ -43,7 +56,8 @@ def _admitting_company_of(record):
 
 
 def account_exists(*, email: str) -> bool:
-    return User.objects.filter(email=email).exists()
+    with rls.dangerously_all_companies(rls.WayAround.EMAIL_TAKEN):
+        return User.objects.filter(email=email).exists()
 
 
 # --- Keys -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import keys
 from accounts.models import Company, CompanyApiKey, Invitation, RotatingKey, User
 from accounts.roles import Role
-from accounts.selectors import api_keys_acting_as, invitation_token_hash, user_by_supabase_uid
+from accounts.selectors import api_keys_acting_as, invitation_token_hash, unlinked_user_by_email, user_by_supabase_uid
 from accounts.supabase import (
     SupabaseAuthFailed,
     SupabaseIdentity,
@@ -23,6 +23,7 @@ from accounts.supabase import (
     supabase_sign_up,
     supabase_update_password,
 )
+from config import rls
 from config.errors import ApiError
 from config.sockets import access_changed
 
@@ -64,7 +65,9 @@ def company_signup(*, company_name: str, name: str, email: str, password: str) -
 def company_create(*, company_name: str, name: str, email: str, password: str | None,
                    supabase_uid: str | None = None) -> User:
     """Create a company and its owner, whose password is `password` (None: Supabase's)."""
-    company = Company.objects.create(name=company_name.strip())
+    company = Company(name=company_name.strip())
+    rls.set_company(company.pk)  # the new company's rows, its own included, are the transaction's from here
+    company.save(force_insert=True)
     return _user_create(email=email, name=name, password=password, company=company, role=Role.OWNER,
                         supabase_uid=supabase_uid)
 
@@ -97,8 +100,7 @@ def user_for_supabase_identity(*, uid: str, email: str, email_confirmed: bool) -
     user = user_by_supabase_uid(uid)
     if user is not None or not (email and email_confirmed):
         return user
-    user = User.objects.select_related("company").filter(email=email.strip().lower(),
-                                                         supabase_uid__isnull=True).first()
+    user = unlinked_user_by_email(email)
     if user is not None:
         user.supabase_uid = uid
         user.save(update_fields=["supabase_uid"])
@@ -215,7 +217,8 @@ def invitation_join_check(*, user: User, invitation: Invitation) -> None:
 
 @transaction.atomic
 def invitation_accept_existing_user(*, invitation: Invitation, user: User) -> User:
-    """An account without a company (say, removed from another one) joins with the invited role."""
+    """An account without a company (say, removed from another one) joins with the invited role. The
+    transaction admits the invitation's company (its token named it) and the account's own row (its session)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     invitation_join_check(user=user, invitation=invitation)
     invitation = _invitation_claim(invitation)
@@ -256,7 +259,8 @@ def member_remove(*, member: User, removed_by: User, transfer_api_keys: bool = F
     else:
         _revoke_keys(acting, reason=CompanyApiKey.RevokedReason.CREATOR_REMOVED)
     member.company, member.role = None, Role.MEMBER
-    member.save(update_fields=["company", "role"])
+    with rls.dangerously_all_companies(rls.WayAround.MEMBER_LEAVES):
+        member.save(update_fields=["company", "role"])
     access_changed("user", member.pk)  # their open chat and status sockets close
     return acting
 

@@ -26,8 +26,8 @@ urlpatterns = [
     path("password/reset/sent/", public(AUTH_PAGE)(auth_views.PasswordResetDoneView.as_view(
         template_name="accounts/password_reset_done.html")), name="password_reset_done"),
     path("password/reset/supabase/", views.supabase_password_reset, name="supabase_password_reset"),
-    path("password/reset/<uidb64>/<token>/", public(AUTH_PAGE)(auth_views.PasswordResetConfirmView.as_view(
-        template_name="accounts/password_reset_confirm.html")), name="password_reset_confirm"),
+    path("password/reset/<uidb64>/<token>/", public(AUTH_PAGE)(views.PasswordResetConfirmView.as_view()),
+         name="password_reset_confirm"),
     path("password/reset/complete/", public(AUTH_PAGE)(auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html")), name="password_reset_complete"),
     path("settings/company/", views.CompanySettingsView.as_view(), name="company_settings"),

@@ -16,6 +16,7 @@ from accounts.forms import (
     InviteForm,
     LoginForm,
     MemberRemoveForm,
+    ResetPasswordForm,
     RoleForm,
     SignupForm,
 )
@@ -49,10 +50,11 @@ from accounts.services import (
 )
 from accounts.supabase import SupabaseAuthFailed, supabase_auth_enabled, supabase_send_password_reset
 from accounts.tokens import verify_supabase_token
+from config import rls
 from config.errors import ApiError
 from config.public import public
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "accounts.backends.CompanyUserBackend"
 
 
 @public("the signup page: shows no company data")
@@ -122,6 +124,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+    form_class = ResetPasswordForm
 
     def form_valid(self, form):
         if not supabase_auth_enabled():
@@ -134,6 +137,19 @@ class PasswordResetView(auth_views.PasswordResetView):
             form.add_error(None, str(exc))
             return self.form_invalid(form)
         return redirect(self.success_url)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's; the account its link names is found through a way around row-level security, and the
+    request's transaction then admits that account's row, for its new password."""
+
+    template_name = "accounts/password_reset_confirm.html"
+
+    def get_user(self, uidb64):
+        with rls.dangerously_all_companies(rls.WayAround.PASSWORD_RESET):
+            user = super().get_user(uidb64)
+        rls.admit_user(user)
+        return user
 
 
 @public("the page Supabase's password recovery link opens: shows no company data")

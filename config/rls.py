@@ -26,17 +26,23 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, migrations, transaction
 
 COMPANY_SETTING = "docent.company_id"
+USER_SETTING = "docent.user_id"  # the signed-in user, whose own row `users` admits (say, one without a company)
 OWNER = "owner"  # the alias of the tables' owner, for migrations
 
 
 class WayAround(enum.Enum):
     """Every reason Docent reads or writes across companies; nothing else may."""
 
+    SIGNING_IN = "signing a user in: by email and password, or by the user id a session names"
+    SUPABASE_IDENTITY = "the user a Supabase identity belongs to, by its id or, on first use, by confirmed email"
+    EMAIL_TAKEN = "whether an email already has an account, as an account's email is unique across companies"
+    PASSWORD_RESET = "the accounts of an email a password reset is asked for, and the one its link names"
     KEY_BY_HASH = "a company API key or an integration's key, looked up before its company is known"
     CORS_ORIGINS = "the origins any company's widgets and iframes allow, the browser's gate before any key is read"
     WIDGET_SCRIPT = "the widget script: a chatbot's public settings (name, theme, welcome), by its id alone"
     CONVERSATION_BY_SESSION = "a conversation by its session id, before the caller is checked against it"
     SHOWN_DOCUMENT = "a document a chatbot shows its visitors, by the pair a signed link names"
+    MEMBER_LEAVES = "a member taken out of their company: the row, once found in it, ends up in no company"
     INVITATION_TOKEN = "an invitation, found by its token before the invitee belongs to the company"
     SWEEPER = "the sweeper, which finds stuck data sources and lost webhook deliveries of every company"
     WARM_UP = "a web process's start, finding the companies whose search indexes it loads before questions come"
@@ -58,7 +64,7 @@ def company_transaction(company_id=None, using: str = DEFAULT_DB_ALIAS) -> Itera
     if not enforced(using):
         yield
         return
-    with _transaction_with(using, role="none", company=_text(company_id)):
+    with _transaction_with(using, role="none", company=_text(company_id), user=""):
         yield
 
 
@@ -93,6 +99,13 @@ def set_company(company_id, using: str = DEFAULT_DB_ALIAS) -> None:
     PostgreSQL ignores a transaction-local setting, so forgetting the transaction fails closed: no rows."""
     if enforced(using) and connections[using].in_atomic_block:
         _swap(using, company=_text(company_id))
+
+
+def admit_user(user, using: str = DEFAULT_DB_ALIAS) -> None:
+    """The current transaction admits the signed-in `user`'s own row (their last login, a new password), once
+    a login, a session, an identity or a reset link names them; their company's rows wait for the scoping."""
+    if user is not None and enforced(using) and connections[using].in_atomic_block:
+        _swap(using, user=_text(user.pk))
 
 
 def current_company(using: str = DEFAULT_DB_ALIAS) -> str:
@@ -146,7 +159,7 @@ def _text(company_id) -> str:
 
 def _swap(using: str, local: bool = True, **values: str) -> dict[str, str]:
     """Set transaction-local (or session) settings; return what they were."""
-    names = {"role": "role", "company": COMPANY_SETTING}
+    names = {"role": "role", "company": COMPANY_SETTING, "user": USER_SETTING}
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join("current_setting(%s, true)" for _ in values),
                        [names[key] for key in values])
@@ -156,22 +169,26 @@ def _swap(using: str, local: bool = True, **values: str) -> dict[str, str]:
     return previous
 
 
-def _current_company_sql() -> str:
-    return f"NULLIF(current_setting('{COMPANY_SETTING}', true), '')::uuid"
+def _current_sql(setting: str) -> str:
+    return f"NULLIF(current_setting('{setting}', true), '')::uuid"
 
 
 class CompanyPolicy(migrations.RunSQL):
     """Row-level security on `table`, forced on its owner too: only rows whose `column` is the current
     company. A table without a company column names its parent (`through=("parent_table", "fk_column")`)
     and admits the rows whose parent row is admitted; the parent's own policy applies inside the lookup,
-    so keep such tables to those whose parent key is indexed. PostgreSQL only; nothing on SQLite."""
+    so keep such tables to those whose parent key is indexed. `users` (`own_row`) also admits the signed-in
+    user's own row. PostgreSQL only; nothing on SQLite."""
 
-    def __init__(self, table: str, column: str = "company_id", through: tuple[str, str] | None = None):
+    def __init__(self, table: str, column: str = "company_id", through: tuple[str, str] | None = None,
+                 own_row: bool = False):
         if through:
             parent, foreign_key = through
             admits = f"EXISTS (SELECT 1 FROM {parent} WHERE {parent}.id = {table}.{foreign_key})"
         else:
-            admits = f"{column} = {_current_company_sql()}"
+            admits = f"{column} = {_current_sql(COMPANY_SETTING)}"
+        if own_row:
+            admits = f"{admits} OR id = {_current_sql(USER_SETTING)}"
         super().__init__(
             sql=[f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
                  f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",

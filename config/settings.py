@@ -418,6 +418,8 @@ PLANS = {
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend, finding the user of a login or a session through a way around row-level security.
+AUTHENTICATION_BACKENDS = ["accounts.backends.CompanyUserBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

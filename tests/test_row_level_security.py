@@ -8,13 +8,15 @@ import threading
 import pytest
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path, reverse
 
+from accounts.models import Company, User
 from accounts.scoping import request_company
 from chatbots.models import Chatbot
 from config import rls
 from datasources.models import DataSource
 from datasources.tasks import data_source_company
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.skipif(not rls.enforced(), reason="row-level security: PostgreSQL with DB_ALL_COMPANIES_ROLE")
 
@@ -24,10 +26,12 @@ def careless_view(request):
     if request.user.is_authenticated:
         request_company(request)
     return JsonResponse({"orm": sorted(DataSource.objects.values_list("name", flat=True)),
-                         "sql": _names_by_sql()})
+                         "sql": _names_by_sql(),
+                         "people": sorted(User.objects.values_list("email", flat=True)),
+                         "companies": sorted(Company.objects.values_list("name", flat=True))})
 
 
-urlpatterns = [path("careless/", careless_view)]
+urlpatterns = [path("careless/", careless_view), path("", include("config.urls"))]
 
 
 def _names_by_sql() -> list[str]:
@@ -51,17 +55,37 @@ def test_docent_logs_in_as_a_role_that_owns_no_table_and_bypasses_nothing(db):
 
 
 @pytest.mark.urls(__name__)
-def test_an_unscoped_query_in_a_request_returns_only_the_requesters_company(client, owner_a, two_companies_files):
+def test_an_unscoped_query_in_a_request_returns_only_the_requesters_company(client, owner_a, member_a, owner_b,
+                                                                            two_companies_files):
     client.force_login(owner_a)
 
     read = client.get("/careless/").json()
 
-    assert read == {"orm": ["acme-prices.pdf"], "sql": ["acme-prices.pdf"]}
+    assert read == {"orm": ["acme-prices.pdf"], "sql": ["acme-prices.pdf"],
+                    "people": ["member@acme.test", "owner@acme.test"], "companies": ["Acme Analytics"]}
 
 
 @pytest.mark.urls(__name__)
-def test_a_request_with_no_company_reads_nothing(client, two_companies_files):
-    assert client.get("/careless/").json() == {"orm": [], "sql": []}
+def test_a_request_with_no_company_reads_nothing(client, owner_b, two_companies_files):
+    assert client.get("/careless/").json() == {"orm": [], "sql": [], "people": [], "companies": []}
+
+
+@pytest.mark.urls(__name__)
+def test_a_signed_in_account_without_a_company_reads_its_own_row_only(client, owner_b, two_companies_files):
+    removed = User.objects.create_user(email="former@acme.test", password=PASSWORD, name="Former", company=None)
+    client.force_login(removed)
+
+    read = client.get("/careless/").json()
+
+    assert read == {"orm": [], "sql": [], "people": ["former@acme.test"], "companies": []}
+
+
+@pytest.mark.urls(__name__)
+def test_signing_in_with_email_and_password_works_behind_the_wall(client, owner_a, owner_b):
+    response = client.post(reverse("login"), {"email": "owner@acme.test", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert client.get("/careless/").json()["people"] == ["owner@acme.test"]
 
 
 def test_a_company_cannot_write_a_row_of_another(company_a, company_b):

@@ -9,6 +9,8 @@ class Migration(migrations.Migration):
     dependencies = [("accounts", "0003_company_api_keys")]
 
     operations = [
+        CompanyPolicy("companies", column="id"),
+        CompanyPolicy("users", own_row=True),
         CompanyPolicy("invitations"),
         CompanyPolicy("api_keys"),
     ]
