@@ -88,6 +88,7 @@ def test_a_removed_creators_key_stays_dead_when_they_join_another_company(
     assert list(DataSource.objects.filter(company=owner_a.company).values_list("name", flat=True)) == ["prices.txt"]
     shown = listed(api_client, owner_a)["admin@acme.test nightly"]
     assert (shown["status"], shown["revoked_reason"]) == ("revoked", REMOVED)
+    assert shown["created_by"] is None  # a former member, whose account company A no longer sees
 
 
 def test_rejoining_the_same_company_does_not_revive_a_revoked_key(owner_a, admin_a, api_client, mailoutbox):
