@@ -312,6 +312,7 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
       const sent = await feedback({ message_id: messageId, rating: value, comment: comment });
       status.textContent = sent ? "Thanks for your feedback." : "Your feedback could not be sent.";
       if (sent && value === "down" && !comment && !row.querySelector("form")) row.append(commentForm(rate));
+      return sent;
     }
     return row;
   }
@@ -319,11 +320,16 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
   function commentForm(rate) {
     const field = h("input", { type: "text", maxlength: "1000", "aria-label": "What was missing?",
       placeholder: "What was missing? (optional)" });
-    const form = h("form", { class: "comment" }, [field, h("button", { type: "submit", "aria-label": "Send comment" }, "Send")]);
-    form.addEventListener("submit", (event) => {
+    const send = h("button", { type: "submit", "aria-label": "Send comment" }, "Send");
+    const form = h("form", { class: "comment" }, [field, send]);
+    // The comment stays on screen until the server has it: a failed send keeps it, to send again.
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (field.value.trim()) rate("down", field.value.trim());
-      form.remove();
+      const comment = field.value.trim();
+      if (!comment) return form.remove();
+      field.disabled = send.disabled = true;
+      if (await rate("down", comment)) form.remove();
+      else field.disabled = send.disabled = false;
     });
     return form;
   }
@@ -331,7 +337,8 @@ textarea{flex:1;resize:none;min-height:38px;max-height:120px;padding:8px;border:
   async function feedback(body) {
     try {
       const response = await fetch(origin + "/api/conversations/" + encodeURIComponent(sessionId) + "/feedback", {
-        method: "POST", headers: ofConversation({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
+        method: "POST", headers: ofConversation({ "Content-Type": "application/json" }), body: JSON.stringify(body),
+        keepalive: true });  // a rating sent just before the visitor leaves the page still arrives
       return response.ok;
     } catch (e) {
       return false;
