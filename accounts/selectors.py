@@ -10,17 +10,17 @@ from config import rls
 
 def user_by_supabase_uid(uid: str) -> User | None:
     """The user of a Supabase identity, whom the request's transaction then admits (config.rls)."""
-    with rls.dangerously_all_companies(rls.WayAround.SUPABASE_IDENTITY):
-        user = User.objects.select_related("company").filter(supabase_uid=uid).first()
-    rls.admit_user(user)
-    return user
+    return _admitted_user(supabase_uid=uid)
 
 
 def unlinked_user_by_email(email: str) -> User | None:
     """The user of a confirmed email no Supabase identity is linked to yet, then admitted like the above."""
+    return _admitted_user(email=email.strip().lower(), supabase_uid__isnull=True)
+
+
+def _admitted_user(**filters) -> User | None:
     with rls.dangerously_all_companies(rls.WayAround.SUPABASE_IDENTITY):
-        user = User.objects.select_related("company").filter(email=email.strip().lower(),
-                                                             supabase_uid__isnull=True).first()
+        user = User.objects.select_related("company").filter(**filters).first()
     rls.admit_user(user)
     return user
 

@@ -100,7 +100,8 @@ class ApiKeySerializer(KeyStateMixin, serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "format": "email", "nullable": True})
     def get_created_by(self, key: CompanyApiKey) -> str | None:
-        return key.creator.email if key.creator is not None else None
+        creator = key.creator
+        return creator.email if creator is not None else None
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):

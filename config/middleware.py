@@ -69,11 +69,18 @@ def outside_company_transaction(view):
 
 
 def _outside_transaction(request) -> bool:
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
-        return False
-    return getattr(match.func, "outside_company_transaction", False)
+    return view_marked(request, "outside_company_transaction")
+
+
+def view_marked(request, mark: str) -> bool:
+    """Whether the view the request's path resolves to carries `mark` (set by a decorator such as
+    `outside_company_transaction`); the path is resolved once per request, for every middleware that asks."""
+    if not hasattr(request, "_resolved_view"):
+        try:
+            request._resolved_view = resolve(request.path_info, getattr(request, "urlconf", None)).func
+        except Resolver404:
+            request._resolved_view = None
+    return getattr(request._resolved_view, mark, False)
 
 
 def _read_for(company_id: str, chunks):

@@ -12,11 +12,11 @@ of its own also gets `frame-ancestors 'none'`. The embed page sets its own (inte
 
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.deprecation import MiddlewareMixin
 
 from config import rls
+from config.middleware import view_marked
 from integrations.access import normalize_origin
 from integrations.models import Integration
 
@@ -33,14 +33,6 @@ def open_to_visitors(view):
     """Mark a view that visitors' browsers call from the sites embedding a chatbot, so CORS applies to it."""
     view.open_to_visitors = True
     return view
-
-
-def _resolves_to_visitor_view(request) -> bool:
-    try:
-        view = resolve(request.path_info, getattr(request, "urlconf", None)).func
-    except Resolver404:
-        return False
-    return getattr(view, "open_to_visitors", False)
 
 
 def cors_origins() -> frozenset[str]:
@@ -68,7 +60,7 @@ class EmbeddingPolicyMiddleware(MiddlewareMixin):
     def process_request(self, request):
         # Decided by the path before any view runs, so a request refused early (a preflight, a bad body)
         # gets its CORS headers too.
-        request.open_to_visitors = _resolves_to_visitor_view(request)
+        request.open_to_visitors = view_marked(request, "open_to_visitors")
         if _is_preflight(request) and request.open_to_visitors:
             return HttpResponse(status=204)  # answered here, whatever the view; headers added below
         return None
