@@ -189,6 +189,46 @@ async def test_a_headed_row_the_question_names_is_told_before_prose_and_a_dash_s
 
 
 @pytest.mark.asyncio
+async def test_a_row_of_a_table_drawn_without_rules_is_told_as_its_label_and_figures(extractive):
+    statement = passage(1, "Quarterly report › Operating expenses\nUnit: in millions\n"
+                           "Total operating expenses $ 6,026 $ 6,710 17,156\nInterest expense (525 ) (500 )")
+    pieces, _, prompt = await answer("What were the total operating expenses?", [statement])
+    text = "".join(pieces)
+    assert text.startswith("Total operating expenses — $6,026 million; $6,710 million; 17,156 million "
+                           "(report.pdf page 2) [1]"), text
+    assert_invents_nothing(text, prompt.passages)
+    pieces, _, _ = await answer("How much was the interest expense?", [statement])
+    assert "".join(pieces).startswith("Interest expense — (525) million; (500) million"), "".join(pieces)
+
+
+@pytest.mark.asyncio
+async def test_a_line_that_only_announces_what_follows_is_never_the_answer(extractive):
+    statement = passage(1, "Quarterly report › Cash flows\nCash flows from operating activities:\n"
+                           "Net cash provided by operating activities; Nine Months Ended October 30, 2022: 3,393; "
+                           "Nine Months Ended October 31, 2021: 6,075")
+    pieces, generation, prompt = await answer("What was the operating cash flow?", [statement])
+    text = "".join(pieces)
+    assert text.startswith("Net cash provided by operating activities — Nine Months Ended October 30, 2022: 3,393")
+    assert "Cash flows from operating activities:" not in text
+    assert generation.answered is True
+
+
+@pytest.mark.asyncio
+async def test_of_two_sentences_answering_alike_the_better_ranked_passage_is_quoted_first(extractive):
+    # The older report's sentence is shorter, so its own words score a little higher; retrieval ranked the newer
+    # report first, and the two answer alike: the newer one leads, and the older one still follows.
+    newer = passage(1, "Annual report 2023 › Staff\nThe company had 5,120 people at the end of the year, in three "
+                       "countries.", file_name="2023.pdf")
+    older = passage(2, "Annual report 2022 › Staff\nThe company had 4,870 people at the end of the year.",
+                    file_name="2022.pdf")
+    pieces, _, prompt = await answer("How many people did the company have at the end of the year?", [newer, older])
+    text = "".join(pieces)
+    assert text.startswith('"The company had 5,120 people'), text
+    assert "4,870" in text[:600]
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_prose_question_gets_the_answering_sentence_first_then_its_source(extractive):
     pieces, generation, prompt = await answer("How do I install the printer?", MANUAL)
     text = "".join(pieces)

@@ -1,8 +1,9 @@
 """Answers quoted from the passages, with no language model.
 
 The sentences of the prompt's passages (a table row counts as one) are scored against the question
-with BM25, computed over those sentences alone. The answer leads with what answers: the best
-sentence or two, quoted, or the best table rows told as label, then each figure under its column
+with BM25, computed over those sentences alone; of those that score well enough, the ones of
+better-ranked passages come first. The answer leads with what answers: the best sentence or two,
+quoted, or the best table rows told as label, then each figure under its column
 heading with the table's unit (chat/generators/table_rows.py); then where they come from, "(report.pdf
 page 2) [1]". Quotes are copied from a passage (only line breaks become spaces, and a long one keeps
 its best parts, joined by " … "); the only words Docent adds are fixed lead-ins, so the answer cannot
@@ -10,10 +11,10 @@ invent a figure, and a passage saying "ignore previous instructions" is at most 
 
 An answer quotes nothing that shares no informative word with the question (a word is informative
 unless almost every sentence of the passages uses it, as the document's title does), and never a line
-of a table of contents or a page's running header or footer. When no quote covers enough of the
-question's informative words (SUPPORT_FLOOR), or none shares one, the answer says it could not find
-this exactly and shows the closest passage, and the generation says it did not answer
-(`QuotedAnswer.answered`), so the message is counted as unanswered.
+of a table of contents, a page's running header or footer, or a line that only announces what follows.
+When no quote covers enough of the question's informative words (SUPPORT_FLOOR), or none shares one,
+the answer says it could not find this exactly and shows the closest passage, and the generation says
+it did not answer (`QuotedAnswer.answered`), so the message is counted as unanswered.
 """
 
 import asyncio
@@ -44,6 +45,13 @@ ROW_FIGURES_ALONE = 4
 # same row in another period's document scores lower when its passage ranks lower, and still answers;
 # measured on both development sets (make bench-answers), 0.3 keeps more answers than 0.5 or 0.7.
 RELATIVE_FLOOR = 0.3
+# Retrieval ranked the passages on all of a chunk's words and its meaning, which a sentence's own words do not
+# show: of two sentences scoring alike, the one in the better-ranked passage is quoted first. Each rank below
+# the first multiplies a sentence's score by this for the order of the quotes; whether a sentence answers well
+# enough to be quoted at all (RELATIVE_FLOOR) is judged on its own score. Measured on both development sets
+# (make bench-answers): 0.8 quotes more answers in the first 600 characters than 1 (no say) or 0.9, and
+# more than 0.7 on the mixed documents.
+RANK_DECAY = 0.8
 # BM25's constants. B near 1: a long sentence or row that holds the question's words among many others
 # answers it less than a short one holding the same words (measured on both development sets: B = 0.9
 # quotes more answers than the usual 0.75).
@@ -191,7 +199,7 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
         row = table_rows.parse(block, unit)
         if row is None and not chunk_format.is_table_row(block):
             caption, caption_terms, unit = block, None, None
-        if _navigates(block):
+        if _navigates(block) or (row is None and _leads_in(block)):
             continue
         if row is not None and caption_terms is None:  # read once for all the rows of a table
             caption_terms = frozenset(tokenize(caption))
@@ -245,6 +253,13 @@ def _navigates(line: str) -> bool:
     cells = chunk_format.cells(line)
     return (len(cells) >= 3 and _PAGE_NUMBER.match(cells[-1].strip()) is not None
             and table_rows.parse(chunk_format.row_text(cells[:-1])) is None)
+
+
+def _leads_in(block: str) -> bool:
+    """A line that only announces what follows it ("Cash flows from operating activities:", "The following
+    table summarizes our debt:"): it says nothing itself, and a row under it keeps it as its caption. A line
+    ending so after a figure ("Total 2015 MRD for this account: $6,097.82 … information:") says something."""
+    return block.endswith(":") and _DIGITS.search(block) is None
 
 
 def _running_lines(passages: list[Passage]) -> dict[str, set[str]]:
@@ -306,13 +321,19 @@ def _specific_terms(question: str, wanted: Counter) -> set[str]:
 
 def _best(question: str, wanted: Counter, sentences: list[Sentence], locations: list[str]) -> list[Sentence]:
     """The best few sentences, best first, that fit in an answer (`locations`: each passage's)."""
-    ranked = sorted((pair for pair in zip(_scores(question, wanted, sentences), sentences, strict=True) if pair[0] > 0),
-                    key=lambda pair: (-pair[0], pair[1].position))
+    scores = _scores(question, wanted, sentences)
+    named = [sentence.names_a_row(wanted) for sentence in sentences]
+    judged = _named_rows_first(scores, named)
+    decayed = [score * RANK_DECAY ** (sentence.number - 1) for score, sentence in zip(scores, sentences, strict=True)]
+    ordered = _named_rows_first(decayed, named)
+    floor = RELATIVE_FLOOR * max(judged, default=0.0)
+    ranked = sorted(((order, sentence) for order, score, sentence in zip(ordered, judged, sentences, strict=True)
+                     if score > 0 and score >= floor), key=lambda pair: (-pair[0], pair[1].position))
     chosen: list[Sentence] = []
     told: set[str] = set()  # the figures the chosen quotes show
     length = figures = 0
-    for score, sentence in ranked:
-        if len(chosen) == MAX_QUOTES or score < RELATIVE_FLOOR * ranked[0][0]:
+    for _, sentence in ranked:
+        if len(chosen) == MAX_QUOTES:
             break
         quote_length = len(_row_told(sentence.row, wanted)) if sentence.row is not None else min(
             len(sentence.text), MAX_QUOTE_CHARS)
@@ -341,11 +362,15 @@ def _scores(question: str, wanted: Counter, sentences: list[Sentence]) -> list[f
     if naming:
         scores = [score if s.number in naming else score * UNNAMED_PENALTY
                   for score, s in zip(scores, sentences, strict=True)]
-    # A row of figures whose label the question names in full ("Inventories; 4,779; 5,159" for "How have
-    # inventory levels changed?") is what it asks for, as in retrieval: such rows are quoted first.
+    return scores
+
+
+def _named_rows_first(scores: list[float], named: list[bool]) -> list[float]:
+    """A row of figures whose label the question names in full ("Inventories; 4,779; 5,159" for "How have
+    inventory levels changed?") is what it asks for, as in retrieval: such rows (`named`) score above all
+    the other sentences, so they are quoted first."""
     lead = max(scores, default=0.0)
-    return [lead + score if score and s.names_a_row(wanted) else score for score, s in zip(scores, sentences,
-                                                                                            strict=True)]
+    return [lead + score if score and is_named else score for score, is_named in zip(scores, named, strict=True)]
 
 
 def _figures_shown(sentence: Sentence, wanted: Counter) -> list[str]:

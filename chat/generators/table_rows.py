@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from datasources import chunk_format
-from datasources.indexes.lexical import tokenize
+from datasources.indexes.lexical import row_label, tokenize
 
 # A cell's value that is one figure: "$ 14,514", "(1,204)", "15.7 %", "-3.2", "1,204.5 €", or a dash for none.
 _FIGURE = re.compile(r"^(?:[-−–(]?\s*[$€£¥]?\s*\(?\d[\d,]*(?:\.\d+)?\)?\s*%?\s*[$€£¥]?\)?|[-−–—])$")
@@ -23,6 +23,8 @@ _SPACE_IN_FIGURE = re.compile(r"(?<=[$€£¥(])\s+(?=[\d(])|(?<=\d)\s+(?=%)")
 # ("in millions, except per share data", "USD") once, after the label, in its own words.
 _SCALE = re.compile(r"^\(?(?:[$€£¥]\s*|dollars\s+)?in (thousands|millions|billions)\)?$", re.IGNORECASE)
 _HEADING = chunk_format.HEADING_SEPARATOR
+_SYMBOLS = chunk_format.CURRENCY | {chunk_format.PERCENT}
+_SPACE_IN_BRACKETS = re.compile(r"(?<=\()\s+|\s+(?=\))")
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,18 @@ class Row:
 
 def parse(line: str, unit: str | None = None) -> Row | None:
     """The row a line holds, when it is a labelled row of figures; None for prose, for a row of dashes,
-    or for a row whose label was lost (its figures would be told as someone else's)."""
-    if not chunk_format.is_table_row(line):
+    or for a row whose label was lost (its figures would be told as someone else's). A line of a table
+    drawn without rules ("Total operating expenses $ 6,026 $ 6,710 17,156") is split into its label and
+    its figures when the index reads it as a row (datasources/indexes/lexical.py, `row_label`)."""
+    if chunk_format.is_table_row(line):
+        pieces = chunk_format.cells(line)
+    elif row_label(line) is not None:
+        pieces = _unruled_cells(line)
+    else:
         return None
     label: list[str] = []
     figures: list[Figure] = []
-    for _, cell in chunk_format.joined_symbols([("", cell) for cell in chunk_format.cells(line)]):
+    for _, cell in chunk_format.joined_symbols([("", cell) for cell in pieces]):
         heading, _, value = cell.rpartition(_HEADING)
         if _FIGURE.match(value.strip()):
             figures.append(Figure(heading.strip(), value.strip()))
@@ -72,6 +80,16 @@ def parse(line: str, unit: str | None = None) -> Row | None:
     if not label or not any(_DIGIT.search(figure.value) for figure in figures):
         return None
     return Row(chunk_format.CELL_SEPARATOR.join(label), figures, unit)
+
+
+def _unruled_cells(line: str) -> list[str]:
+    """A row without rules as cells: the words before its figures, then each figure. A "$" or "%" set
+    apart is joined to its figure by `chunk_format.joined_symbols`, a bracket here ("(525 )": "(525)")."""
+    words = _SPACE_IN_BRACKETS.sub("", line).split()
+    start = len(words)
+    while start and (_FIGURE.match(words[start - 1]) or words[start - 1] in _SYMBOLS):
+        start -= 1
+    return [" ".join(words[:start]), *words[start:]]
 
 
 def chosen_figures(row: Row, wanted: set[str], most: int) -> list[Figure]:
