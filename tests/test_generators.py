@@ -199,6 +199,10 @@ async def test_a_row_of_a_table_drawn_without_rules_is_told_as_its_label_and_fig
     assert_invents_nothing(text, prompt.passages)
     pieces, _, _ = await answer("How much was the interest expense?", [statement])
     assert "".join(pieces).startswith("Interest expense — (525) million; (500) million"), "".join(pieces)
+    dates = passage(1, "Investment report › Summary\nStatement period July 1 – July 31, 2015\n"
+                       "Ending value $ 103,351.18 $ 88,085.95")
+    pieces, _, _ = await answer("What is the statement period?", [dates])
+    assert "".join(pieces).startswith('"Statement period July 1 – July 31, 2015"'), "".join(pieces)  # not a row
 
 
 @pytest.mark.asyncio
@@ -226,6 +230,21 @@ async def test_of_two_sentences_answering_alike_the_better_ranked_passage_is_quo
     assert text.startswith('"The company had 5,120 people'), text
     assert "4,870" in text[:600]
     assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
+async def test_a_question_naming_a_year_the_quotes_leave_out_gets_the_closest_passage_said_to_be_so(extractive):
+    results = passage(1, "Quarterly report › Results\nUnit: $ in millions\n"
+                         "Net sales; Three Months Ended July 1, 2023: $ 81,797; "
+                         "Three Months Ended June 25, 2022: $ 82,959")
+    pieces, generation, prompt = await answer("What were the net sales in the third quarter of 2021?", [results])
+    text = "".join(pieces)
+    assert text.startswith(NOT_FOUND + "Net sales — Three Months Ended July 1, 2023: $81,797 million"), text
+    assert generation.answered is False
+    assert_invents_nothing(text, prompt.passages)
+    pieces, generation, _ = await answer("What were the net sales in the third quarter of 2022?", [results])
+    assert "".join(pieces).startswith("Net sales — Three Months Ended June 25, 2022: $82,959 million")
+    assert generation.answered is True
 
 
 @pytest.mark.asyncio

@@ -24,6 +24,7 @@ _SPACE_IN_FIGURE = re.compile(r"(?<=[$€£¥(])\s+(?=[\d(])|(?<=\d)\s+(?=%)")
 _SCALE = re.compile(r"^\(?(?:[$€£¥]\s*|dollars\s+)?in (thousands|millions|billions)\)?$", re.IGNORECASE)
 _HEADING = chunk_format.HEADING_SEPARATOR
 _SYMBOLS = chunk_format.CURRENCY | {chunk_format.PERCENT}
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _SPACE_IN_BRACKETS = re.compile(r"(?<=\()\s+|\s+(?=\))")
 
 
@@ -84,12 +85,16 @@ def parse(line: str, unit: str | None = None) -> Row | None:
 
 def _unruled_cells(line: str) -> list[str]:
     """A row without rules as cells: the words before its figures, then each figure. A "$" or "%" set
-    apart is joined to its figure by `chunk_format.joined_symbols`, a bracket here ("(525 )": "(525)")."""
+    apart is joined to its figure by `chunk_format.joined_symbols`, a bracket here ("(525 )": "(525)").
+    No cells when the line ends in a date or in years, not figures."""
     words = _SPACE_IN_BRACKETS.sub("", line).split()
     start = len(words)
     while start and (_FIGURE.match(words[start - 1]) or words[start - 1] in _SYMBOLS):
         start -= 1
-    return [" ".join(words[:start]), *words[start:]]
+    figures = words[start:]
+    if any(_YEAR.match(word) or word.endswith(",") for word in figures):
+        return []  # a date ("July 1 – July 31, 2015") or a line of column headings, not figures
+    return [" ".join(words[:start]), *figures]
 
 
 def chosen_figures(row: Row, wanted: set[str], most: int) -> list[Figure]:
