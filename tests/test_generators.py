@@ -207,13 +207,14 @@ async def test_a_row_of_a_table_drawn_without_rules_is_told_as_its_label_and_fig
 
 @pytest.mark.asyncio
 async def test_a_line_that_only_announces_what_follows_is_never_the_answer(extractive):
-    statement = passage(1, "Quarterly report › Cash flows\nCash flows from operating activities:\n"
+    statement = passage(1, "Quarterly report › Cash flows\nOperating cash flows for the nine months ended October "
+                           "30, 2022 were as follows:\nCash flows from operating activities:\n"
                            "Net cash provided by operating activities; Nine Months Ended October 30, 2022: 3,393; "
                            "Nine Months Ended October 31, 2021: 6,075")
     pieces, generation, prompt = await answer("What was the operating cash flow?", [statement])
     text = "".join(pieces)
     assert text.startswith("Net cash provided by operating activities — Nine Months Ended October 30, 2022: 3,393")
-    assert "Cash flows from operating activities:" not in text
+    assert "Cash flows from operating activities:" not in text and "were as follows" not in text
     assert generation.answered is True
 
 

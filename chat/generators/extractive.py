@@ -265,10 +265,11 @@ def _navigates(line: str) -> bool:
 
 
 def _leads_in(block: str) -> bool:
-    """A line that only announces what follows it ("Cash flows from operating activities:", "The following
-    table summarizes our debt:"): it says nothing itself, and a row under it keeps it as its caption. A line
-    ending so after a figure ("Total 2015 MRD for this account: $6,097.82 … information:") says something."""
-    return block.endswith(":") and _DIGITS.search(block) is None
+    """A line that only announces what follows it ("Cash flows from operating activities:", "Expenses for the
+    three months ended July 1, 2023 were as follows:"): it says nothing itself, and a row under it keeps it as
+    its caption. A line ending so after an amount ("Total 2015 MRD for this account: $6,097.82 … information:")
+    says something."""
+    return block.endswith(":") and not _amounts(block)
 
 
 def _running_lines(passages: list[Passage]) -> dict[str, set[str]]:
