@@ -249,6 +249,22 @@ async def test_a_question_naming_a_year_the_quotes_leave_out_gets_the_closest_pa
 
 
 @pytest.mark.asyncio
+async def test_names_no_passage_mentions_weigh_against_an_answer_but_do_not_veto_it(extractive):
+    # No passage names "Barclays": a quote sharing only "balance" and "account" answers nothing; one sharing
+    # most of the rest of the question still answers it.
+    statement = passage(1, "Your Bank › Statement\nBalance at 1 March: £44,079.83\nJohn Smith paid his monthly "
+                           "apartment rent of £987.33 from his checking account on 3 February.\nThe account earned "
+                           "no interest this month.\nCard payments are listed on page 2.")
+    pieces, generation, _ = await answer("What was the balance of the Barclays account?", [statement])
+    assert "".join(pieces).startswith(NOT_FOUND + "Balance at 1 March — £44,079.83"), "".join(pieces)
+    assert generation.answered is False
+    pieces, generation, _ = await answer("How much monthly apartment rent did John pay from his Barclays checking "
+                                         "account?", [statement])
+    assert "".join(pieces).startswith('"John Smith paid his monthly apartment rent of £987.33')
+    assert generation.answered is True
+
+
+@pytest.mark.asyncio
 async def test_a_prose_question_gets_the_answering_sentence_first_then_its_source(extractive):
     pieces, generation, prompt = await answer("How do I install the printer?", MANUAL)
     text = "".join(pieces)

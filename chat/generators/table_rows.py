@@ -94,7 +94,7 @@ def _unruled_cells(line: str) -> list[str]:
     figures = words[start:]
     if any(_YEAR.match(word) or word.endswith(",") for word in figures):
         return []  # a date ("July 1 – July 31, 2015") or a line of column headings, not figures
-    return [" ".join(words[:start]), *figures]
+    return [" ".join(words[:start]).rstrip(":"), *figures]  # "Balance at 1 March: £44,079.83"
 
 
 def chosen_figures(row: Row, wanted: set[str], most: int) -> list[Figure]:
