@@ -122,8 +122,19 @@ def _postgres_pool_options() -> dict:
     return {"pool": {"min_size": min_size, "max_size": max_size}}
 
 
+def _pooled(database: dict) -> dict:
+    """A PostgreSQL database served from the pool, through Docent's backend (config/postgresql/base.py): it
+    checks a pooled connection with a round trip only when it was not lent in the last
+    DB_POOL_CHECK_IDLE_SECONDS, where Django's checks it at every checkout."""
+    if not POSTGRES_POOL_OPTIONS:
+        return database
+    return {**database, "ENGINE": "config.postgresql",
+            "OPTIONS": {**database.get("OPTIONS", {}), **POSTGRES_POOL_OPTIONS}}
+
+
 # Read whatever the database, so a bad value fails at once.
 POSTGRES_POOL_OPTIONS = _postgres_pool_options()
+DB_POOL_CHECK_IDLE_SECONDS = envint("DB_POOL_CHECK_IDLE_SECONDS", 5, minimum=0)
 DATABASE_URL = envstr("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'docent.sqlite3'}"
 DATABASES = {"default": _database("DATABASE_URL", DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -137,7 +148,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One test database per test run, so runs side by side (and their worker subprocesses) never collide.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-docent-{os.getpid()}.sqlite3")}
 else:
-    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **POSTGRES_POOL_OPTIONS}
+    DATABASES["default"] = _pooled(DATABASES["default"])
 # Seconds a connection is reused. Each question's database work runs in a worker thread, which otherwise opens a
 # connection of its own every time: on SQLite, about 1.5 ms of CPU per question (docs/BENCHMARKS.md, "Answer cache").
 DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0, minimum=0)
@@ -147,9 +158,8 @@ DATABASE_REPLICA_URL = envurl("DATABASE_REPLICA_URL", schemes=("postgres", "post
 if DATABASE_REPLICA_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL: it replicates the primary.")
-    DATABASES["replica"] = _database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
-    DATABASES["replica"].update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], TEST={"MIRROR": "default"},
-                                OPTIONS={**DATABASES["replica"].get("OPTIONS", {}), **POSTGRES_POOL_OPTIONS})
+    DATABASES["replica"] = _pooled(_database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL))
+    DATABASES["replica"].update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], TEST={"MIRROR": "default"})
 # Row-level security (config/rls.py): DATABASE_URL logs in as a role that owns no table and does not bypass
 # row-level security; DB_ALL_COMPANIES_ROLE names the NOLOGIN, BYPASSRLS role it may switch to for the ways
 # around the wall; DATABASE_OWNER_URL reaches the tables' owner, for migrations (`migrate --database owner`).

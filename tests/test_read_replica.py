@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.test.utils import CaptureQueriesContext
@@ -32,7 +31,7 @@ from tests.replication import primary_and_replica
 from tests.test_analytics_api import conversation, exchange
 
 pytestmark = [
-    pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    pytest.mark.skipif(connections[DEFAULT_DB_ALIAS].vendor != "postgresql",
                        reason="streaming replication needs PostgreSQL: run with DATABASE_URL=postgres://…"),
     pytest.mark.django_db(transaction=True),
 ]
