@@ -106,4 +106,5 @@ def authorize_server(*, key: str) -> VisitorAccess:
 
 
 def _integration_by_key(key: str, types) -> Integration | None:
-    return key_record(Integration.objects.select_related("chatbot", "company").filter(type__in=types), key)
+    # With the chatbot's company, which the rate limits read next (its plan): one query fewer per question.
+    return key_record(Integration.objects.select_related("chatbot__company", "company").filter(type__in=types), key)

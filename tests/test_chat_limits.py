@@ -1,8 +1,12 @@
 """Rate limits on questions: per key, per client address and per company plan, alike over HTTP and WebSocket."""
 
 import pytest
+import redis.connection
+from django.conf import settings as django_settings
 
+from chat import limits
 from chat.models import Message
+from config.errors import ApiError
 from tests.chatting import LICENCE_QUESTION, WAREHOUSE, add_source, ask, bot, chat_socket, socket_answer, widget_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,3 +68,23 @@ async def test_the_websocket_counts_against_the_same_limit_and_says_so_in_an_err
     assert refused[-1]["type"] == "error" and refused[-1]["error"]["code"] == "rate_limited"
     assert refused[-1]["error"]["details"]["retry_after"] >= 1
     await socket.disconnect()
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="counts round trips to Redis: run with REDIS_URL=redis://…")
+def test_with_redis_the_three_counters_of_a_question_take_one_round_trip(settings, monkeypatch):
+    settings.CHAT_RATE_PER_KEY = "2/m"
+    caller = limits.Caller(key="a-widget-key", client_ip="203.0.113.9", company_id="a-company", company_rate="100/m")
+    limits.check(caller)  # the first question also opens the connection to Redis
+    round_trips = []
+    send = redis.connection.AbstractConnection.send_packed_command  # one call per batch of commands sent
+
+    def counted(connection, *args, **kwargs):
+        round_trips.append(args)
+        return send(connection, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    limits.check(caller)
+    with pytest.raises(ApiError) as refused:
+        limits.check(caller)
+    assert len(round_trips) == 2
+    assert refused.value.code == "rate_limited" and 1 <= refused.value.details["retry_after"] <= 60
