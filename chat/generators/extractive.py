@@ -29,7 +29,7 @@ from chat.generators import table_rows
 from chat.retrieval import named_things
 from chat.retrieval.passages import Passage
 from datasources import chunk_format
-from datasources.indexes.lexical import row_label, tokenize
+from datasources.indexes.lexical import reads_as_row, row_label, tokenize
 
 # Sentences or rows: a question about a change over time is answered by the same row in several
 # periods' documents, and four fit in the answer's first 600 characters.
@@ -260,7 +260,7 @@ def _blocks(lines: list[str]) -> list[str]:
 
 def _stands_alone(line: str) -> bool:
     """A row, a unit line, or a line of figures without words: none is part of a sentence."""
-    return (chunk_format.is_table_row(line) or row_label(line) is not None or _WORD.search(line) is None
+    return (chunk_format.is_table_row(line) or reads_as_row(line) or _WORD.search(line) is None
             or chunk_format.stated_unit(line) is not None)
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from datasources import chunk_format
-from datasources.indexes.lexical import row_label, tokenize
+from datasources.indexes.lexical import reads_as_row, tokenize
 
 # A cell's value that is one figure: "$ 14,514", "(1,204)", "15.7 %", "-3.2", "1,204.5 €", or a dash for none.
 _FIGURE = re.compile(r"^(?:[-−–(]?\s*[$€£¥]?\s*\(?\d[\d,]*(?:\.\d+)?\)?\s*%?\s*[$€£¥]?\)?|[-−–—])$")
@@ -66,7 +66,7 @@ def parse(line: str, unit: str | None = None) -> Row | None:
     its figures when the index reads it as a row (datasources/indexes/lexical.py, `row_label`)."""
     if chunk_format.is_table_row(line):
         pieces = chunk_format.cells(line)
-    elif row_label(line) is not None:
+    elif reads_as_row(line):
         pieces = _unruled_cells(line)
     else:
         return None

@@ -154,6 +154,13 @@ class SourceIndex:
         return float(posting[1].sum()) if posting is not None else 0.0
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def reads_as_row(line: str) -> bool:
+    """The line is a row of figures (`row_label`), remembered: the answerer asks it of every line of every
+    passage, several times, and a chunk's lines come back with every question that retrieves it."""
+    return row_label(line) is not None
+
+
 def row_label(line: str, tokens: list[str] | None = None) -> list[str] | None:
     """The label's distinct words when the line (`tokens`: its tokens, when known) is a row of figures,
     else None. A row ends with a figure ("2The flight control system for 737 MAX airplanes" is a line
