@@ -21,4 +21,6 @@ def chunk_search(*, company_id: uuid.UUID, data_sources: QuerySet[DataSource]) -
     company's data source, or one being processed again, is never searched.
     """
     ready = data_sources.filter(company_id=company_id, status=DataSource.Status.READY)
-    return ChunkSearch.of(company_id, list(ready))
+    # What a search reads of a data source (ChunkSearch); the rest, two JSON documents among it, is not loaded
+    # with every question.
+    return ChunkSearch.of(company_id, list(ready.only("id", "company_id", "name", "status", "updated_at")))
