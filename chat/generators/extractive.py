@@ -29,7 +29,7 @@ from chat.generators import table_rows
 from chat.retrieval import named_things
 from chat.retrieval.passages import Passage
 from datasources import chunk_format
-from datasources.indexes.lexical import reads_as_row, row_label, tokenize
+from datasources.indexes.lexical import line_label, reads_as_row, tokenize
 
 # Sentences or rows: a question about a change over time is answered by the same row in several
 # periods' documents, and four fit in the answer's first 600 characters.
@@ -133,7 +133,7 @@ class Sentence:
 
     def names_a_row(self, wanted: Counter) -> bool:
         """It is a row of figures whose label's every word the question uses."""
-        label = self.row.label_terms() if self.row is not None else row_label(self.text)
+        label = self.row.label_terms() if self.row is not None else line_label(self.text)
         return bool(label) and all(word in wanted for word in label)
 
 

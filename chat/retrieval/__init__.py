@@ -16,6 +16,7 @@ The refusal rules were measured on both development sets of bench/answers.py ("R
 document").
 """
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -187,9 +188,15 @@ def proximity(text: str, weights: dict[str, float]) -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
-    lines = (set(tokenize(line)) for line in chunk_format.context_and_body(text)[1])
-    return max((sum(weight for term, weight in weights.items() if term in words) for words in lines),
+    return max((sum(weight for term, weight in weights.items() if term in words) for words in _line_words(text)),
                default=0.0) / total
+
+
+@functools.lru_cache(maxsize=1024)  # about 20 MB
+def _line_words(text: str) -> tuple[frozenset[str], ...]:
+    """The words of each line of a chunk's body. Remembered: a chunk that answers one question is read again for
+    the next ones about its topic, and tokenizing its lines was most of the proximity's time."""
+    return tuple(frozenset(tokenize(line)) for line in chunk_format.context_and_body(text)[1])
 
 
 def interleave(ranked: list[Candidate]) -> list[Candidate]:

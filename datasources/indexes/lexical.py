@@ -64,7 +64,8 @@ _NOT_IN_LABELS = STOPWORDS - LABEL_CONNECTIVES
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased words and numbers (thousands commas dropped), function words out, plurals folded."""
-    words = _TOKEN.findall(_THOUSANDS_COMMA.sub("", text.lower()))
+    text = text.lower()
+    words = _TOKEN.findall(_THOUSANDS_COMMA.sub("", text) if "," in text else text)
     # Only a word ending in "s" has a plural to fold: the others skip the call (tokenizing is a good share
     # of a question's CPU time: every line of every passage is read so).
     return [stem(word) if word[-1] == "s" else word for word in words if word not in STOPWORDS]
@@ -154,11 +155,17 @@ class SourceIndex:
         return float(posting[1].sum()) if posting is not None else 0.0
 
 
-@functools.lru_cache(maxsize=1 << 14)
 def reads_as_row(line: str) -> bool:
-    """The line is a row of figures (`row_label`), remembered: the answerer asks it of every line of every
-    passage, several times, and a chunk's lines come back with every question that retrieves it."""
-    return row_label(line) is not None
+    """The line is a row of figures (`row_label`)."""
+    return line_label(line) is not None
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def line_label(line: str) -> tuple[str, ...] | None:
+    """`row_label` of a line, remembered: the answerer asks it of every line and sentence of every passage,
+    several times, and a chunk's lines come back with every question that retrieves it."""
+    label = row_label(line)
+    return tuple(label) if label is not None else None
 
 
 def row_label(line: str, tokens: list[str] | None = None) -> list[str] | None:
