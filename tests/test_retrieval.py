@@ -146,6 +146,17 @@ def test_a_table_that_goes_on_in_the_next_chunk_is_given_whole(company_a, after,
     assert ("Headcount" in passage.text) is False
 
 
+@pytest.mark.parametrize("pages, joins", [([4, 4], True), ([3, 4], False)])
+def test_the_chunk_before_a_passage_on_its_page_is_given_with_it(company_a, pages, joins):
+    """A table's caption and first rows sit in the chunk before the one that matched: read with it, by its id."""
+    source = add_source(company_a, "report.pdf", [TABLE_START, TABLE_REST], pages=pages)
+    other = add_source(company_a, "other.pdf", [TABLE_START, TABLE_REST], pages=[4, 4])
+    [passage] = build_passages(company_a.id, [Candidate(chunk_format.chunk_id(source.id, 1), 0.9)], top_k=1)
+    assert ("Operating expenses for the quarter were as follows" in passage.text) is joins
+    assert passage.chunk_ids == [chunk_format.chunk_id(source.id, n) for n in ([0, 1] if joins else [1])]
+    assert passage.data_source_id == source.id != other.id
+
+
 def test_a_line_holding_the_questions_words_together_counts_more_than_words_apart():
     weights = {"total": 1.0, "operating": 2.0, "expense": 2.0}
     row = f"{TABLE_CONTEXT}\nNet sales; 81,797\nTotal operating expenses; 13,415; 12,809"
