@@ -192,7 +192,7 @@ def proximity(text: str, weights: dict[str, float]) -> float:
                default=0.0) / total
 
 
-@functools.lru_cache(maxsize=1024)  # about 20 MB
+@functools.lru_cache(maxsize=1024)  # about 10 MB for chunks of 900 characters
 def _line_words(text: str) -> tuple[frozenset[str], ...]:
     """The words of each line of a chunk's body. Remembered: a chunk that answers one question is read again for
     the next ones about its topic, and tokenizing its lines was most of the proximity's time."""
