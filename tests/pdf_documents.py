@@ -23,6 +23,11 @@ class Page:
         self.commands.append(f"0.5 w {left} {bottom} {right - left} {top - bottom} re S".encode())
         return self
 
+    def rule(self, left: float, right: float, y: float) -> "Page":
+        """A horizontal line half a point thick."""
+        self.commands.append(f"0.5 w {left} {y} m {right} {y} l S".encode())
+        return self
+
     def ruled_row(self, top: float, columns: list[tuple[float, float]], label: str,
                   figures: dict[float, str]) -> "Page":
         """A table row 14 points high: a box per column, the label in the first, each figure ending at its key."""
@@ -113,4 +118,22 @@ def sales_by_product(path: Path) -> Path:
     page.right_aligned(430, 640, "39,570")
     for row, (label, first, second) in enumerate([("Tablets", "7,224", "7,368"), ("Services", "19,604", "17,486")]):
         page.ruled_row(632 - 14 * row, [(50, 288), (288, 360), (360, 435)], label, {355: first, 430: second})
+    return write_pdf(path, [page])
+
+
+def results_with_a_heading_over_three_columns(path: Path) -> Path:
+    """A summary table whose "Three Months Ended", centred over the middle of three date columns, is underlined
+    across the three; a fourth column has a heading of its own."""
+    page = Page()
+    page.text(50, 700, "Summary results were as follows (in millions):")
+    page.text(275, 672, "Three Months Ended")
+    page.rule(180, 450, 668)
+    page.text(200, 658, "July 1, 2023")
+    page.text(290, 658, "April 1, 2023")
+    page.text(380, 658, "July 2, 2022")
+    page.text(470, 658, "Change")
+    columns = [(50, 180), (180, 270), (270, 360), (360, 450), (450, 520)]
+    for row, (label, figures) in enumerate([("Revenue", ("13,507", "7,192", "6,704", "88%")),
+                                            ("Operating income", ("6,800", "2,140", "499", "218%"))]):
+        page.ruled_row(646 - 14 * row, columns, label, dict(zip((266, 356, 446, 516), figures, strict=True)))
     return write_pdf(path, [page])

@@ -11,7 +11,7 @@ import pytest
 from datasources.extractors import extract_file
 from datasources.extractors.pdf import extract_pdf
 from datasources.filetypes import FileKind, RejectedFile
-from tests.pdf_documents import quarterly_report, sales_by_product
+from tests.pdf_documents import quarterly_report, results_with_a_heading_over_three_columns, sales_by_product
 
 pytestmark = pytest.mark.backend_free
 
@@ -237,6 +237,17 @@ def test_a_pdf_table_row_carries_its_two_row_headings_and_its_table_the_unit_sta
     assert {row.unit for row in rows} == {"In millions"}
     prose = "\n".join(section.text for section in extraction.sections if section.table is None)
     assert "Three Months Ended" not in prose  # the headings are the table's, not a line of text
+
+
+def test_a_heading_underlined_across_several_columns_heads_each_of_them(tmp_path):
+    extraction = extract_pdf(results_with_a_heading_over_three_columns(tmp_path / "summary.pdf"), "summary.pdf")
+    rows = [section.text for section in extraction.sections if section.table is not None]
+    assert rows == [
+        "Revenue; Three Months Ended July 1, 2023: 13,507; Three Months Ended April 1, 2023: 7,192; "
+        "Three Months Ended July 2, 2022: 6,704; Change: 88%",
+        "Operating income; Three Months Ended July 1, 2023: 6,800; Three Months Ended April 1, 2023: 2,140; "
+        "Three Months Ended July 2, 2022: 499; Change: 218%",
+    ]
 
 
 def test_a_currency_sign_set_close_after_a_figure_opens_the_next_columns_figure(tmp_path):

@@ -220,8 +220,10 @@ def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]
     try:
         frame = _ReadingFrame.of(textpage)
         lines = functools.cache(lambda: _page_lines(textpage, frame))  # read once, if a table needs them
-        tables = [table for table in (_read_table(textpage, frame, cells, lines)
-                                      for cells in _find_tables(page, frame)) if table is not None]
+        shapes = _shape_boxes(page)
+        rules = _rules(shapes, frame)
+        tables = [table for table in (_read_table(textpage, frame, cells, lines, rules)
+                                      for cells in _find_tables(shapes, frame)) if table is not None]
         runs = _interleave(textpage, tables) if tables else [(textpage.get_text_range(), None)]
         runs = [(_page_text(text) if table is None else text, table) for text, table in runs]
         return runs + _form_values(document, page, " ".join(text for text, table in runs if table is None))
@@ -392,11 +394,12 @@ class _PageShapes:
     edges: list[dict]
 
 
-def _find_tables(page, frame: _ReadingFrame) -> list[list[list[tuple | None]]]:
-    """Each table on the page as rows of cell boxes in user space (None where a cell spans)."""
+def _find_tables(boxes: list[tuple[float, float, float, float]], frame: _ReadingFrame
+                 ) -> list[list[list[tuple | None]]]:
+    """Each table drawn by the page's shapes (`_shape_boxes`) as rows of cell boxes in user space (None where a
+    cell spans)."""
     from pdfplumber.table import TableFinder
 
-    boxes = _shape_boxes(page)
     if not boxes or len(boxes) > MAX_SHAPES_FOR_TABLES:
         return []
     edges = [edge for box in boxes for edge in _box_edges(frame.box(*box))]
@@ -424,6 +427,34 @@ def _shape_boxes(page) -> list[tuple[float, float, float, float]]:
         if len(boxes) > MAX_SHAPES_FOR_TABLES:
             break
     return boxes
+
+
+# A horizontal rule is a shape at most this thick; pieces of one drawn end to end (a rule under a heading is
+# often drawn a column at a time) are joined across gaps up to RULE_JOIN points.
+RULE_THICKNESS = 2
+RULE_JOIN = 2
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A horizontal rule in the reading frame."""
+
+    left: float
+    right: float
+    at: float  # its height across the page, as a line's top and bottom
+
+
+def _rules(boxes: list[tuple[float, float, float, float]], frame: _ReadingFrame) -> list[_Rule]:
+    """The page's horizontal rules, pieces drawn end to end on one height joined."""
+    pieces = sorted((round(top), x0, x1) for x0, top, x1, bottom in (frame.box(*box) for box in boxes)
+                    if bottom - top <= RULE_THICKNESS < x1 - x0)
+    rules: list[_Rule] = []
+    for at, left, right in pieces:
+        if rules and rules[-1].at == at and left - rules[-1].right <= RULE_JOIN:
+            rules[-1] = replace(rules[-1], right=max(right, rules[-1].right))
+        else:
+            rules.append(_Rule(left, right, at))
+    return rules
 
 
 def _box_edges(box: tuple[float, float, float, float]) -> list[dict]:
@@ -522,7 +553,7 @@ class _Line:
 
 
 def _read_table(textpage, frame: _ReadingFrame, cell_rows: list[list[tuple | None]],
-                lines: Callable[[], list[_Line]]) -> _PdfTable | None:
+                lines: Callable[[], list[_Line]], rules: list[_Rule] = ()) -> _PdfTable | None:
     """The table's rows when it is a real grid of text; None for boxes around prose or single rows.
 
     Whether it is one is judged on the cells the table finder drew. Financial statements often
@@ -545,7 +576,8 @@ def _read_table(textpage, frame: _ReadingFrame, cell_rows: list[list[tuple | Non
     boxes = [box for row in frame_rows for box in row if box is not None]
     extent = (min(box[0] for box in boxes), min(box[1] for box in boxes),
               max(box[2] for box in boxes), max(box[3] for box in boxes))
-    above = _lines_above(lines(), extent, _label_column_right(body)) if not header_rows and body else _LinesAbove()
+    above = (_lines_above(lines(), extent, _label_column_right(body), rules) if not header_rows and body
+             else _LinesAbove())
     header = [*above.header_rows, *([_filled(row) for row in grid[:header_rows]])]
     unit, header = _scale_of(header, " ".join([*title, *above.titles]))
     columns = [cell for row in body for cell in _filled(row)]
@@ -706,7 +738,7 @@ def _kind_of_line(line: _Line, label_right: float) -> str | None:
     return None if labels else "header"
 
 
-def _lines_above(lines: list[_Line], extent: tuple, label_right: float) -> _LinesAbove:
+def _lines_above(lines: list[_Line], extent: tuple, label_right: float, rules: list[_Rule] = ()) -> _LinesAbove:
     """The heading rows, unit, group names and unruled first rows in the lines just above the grid.
 
     A line belongs to the table while it is close to the line below it and none of its stretches
@@ -741,8 +773,30 @@ def _lines_above(lines: list[_Line], extent: tuple, label_right: float) -> _Line
             label = _Cell(" ".join(cell.text for cell in labels), labels[0].left, labels[-1].right)
             found.body_rows.append([label, *figures])
         else:
-            found.header_rows.append(figures)
+            found.header_rows.append(_underlined(figures, line, rules, label_right))
     return found
+
+
+# A rule this close under a heading's line is drawn for it.
+UNDERLINE_GAP = 4
+
+
+def _underlined(headings: list[_Cell], line: _Line, rules: list[_Rule], label_right: float) -> list[_Cell]:
+    """The headings of one line, each as wide as a rule drawn just under it and under no other heading of the
+    line, short of the label column: a heading over several columns ("Three Months Ended" over three dates) is
+    underlined across them, and its text, centred, covers only the middle one."""
+    under = [rule for rule in rules if 0 <= rule.at - line.bottom <= UNDERLINE_GAP]
+    widened = []
+    for heading in headings:
+        rule = next((rule for rule in under if rule.left - 1 <= heading.left and heading.right <= rule.right + 1),
+                    None)
+        if rule is not None and not any(other is not heading and other.left < rule.right and other.right > rule.left
+                                        for other in headings):
+            # A rule's ends touch the next column's edge: a point in from each, they stay over the columns it spans.
+            heading = replace(heading, left=max(label_right, min(heading.left, rule.left + 1)),
+                              right=max(heading.right, rule.right - 1))
+        widened.append(heading)
+    return widened
 
 
 def _unstack_rows(grid: list[list[_Cell | None]]) -> list[list[_Cell | None]]:
