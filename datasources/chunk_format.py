@@ -66,15 +66,18 @@ def row_text(cells: list[str]) -> str:
 def joined_symbols(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(heading, value) cells with a currency sign set in a cell of its own joined to the figure after it
     and a lone "%" to the figure before it, so that neither is a cell of its own: extraction writes rows
-    so, and a reader mends rows written before it did ("15.7 %; %; 10.8; %" is "15.7 %; 10.8%")."""
+    so, and a reader mends rows written before it did ("15.7 %; %; 10.8; %" is "15.7 %; 10.8%"). A lone "%"
+    after a figure that has its own says nothing more (a table's cell read whole, its sign read again as a
+    cell of its own) and is dropped."""
     joined: list[tuple[str, str]] = []
     pending_symbol = ""
     for heading, value in pairs:
         value = value.strip()
         if value in CURRENCY:
             pending_symbol = value + " "
-        elif value == PERCENT and joined and not joined[-1][1].endswith(PERCENT):
-            joined[-1] = (joined[-1][0], joined[-1][1] + PERCENT)
+        elif value == PERCENT and joined:
+            if not joined[-1][1].endswith(PERCENT):
+                joined[-1] = (joined[-1][0], joined[-1][1] + PERCENT)
         elif value:
             joined.append((heading, pending_symbol + value))
             pending_symbol = ""

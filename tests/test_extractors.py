@@ -10,6 +10,7 @@ import pytest
 
 from datasources.extractors import extract_file
 from datasources.extractors.pdf import extract_pdf
+from datasources.extractors.tables import render_headed_cells
 from datasources.filetypes import FileKind, RejectedFile
 from tests.pdf_documents import quarterly_report, results_with_a_heading_over_three_columns, sales_by_product
 
@@ -248,6 +249,15 @@ def test_a_heading_underlined_across_several_columns_heads_each_of_them(tmp_path
         "Operating income; Three Months Ended July 1, 2023: 6,800; Three Months Ended April 1, 2023: 2,140; "
         "Three Months Ended July 2, 2022: 499; Change: 218%",
     ]
+
+
+def test_a_percent_sign_read_again_as_a_cell_of_its_own_after_a_percentage_is_dropped():
+    # Amazon's segment table: the cell "10 %" read whole, and its sign read once more as a cell of its own.
+    row = render_headed_cells([("", "North America"), ("Three Months Ended September 30, 2021", "10 %"),
+                               ("Three Months Ended September 30,", "%"),
+                               ("Three Months Ended September 30, 2022", "20"), ("", "%")])
+    assert row == ("North America; Three Months Ended September 30, 2021: 10 %; "
+                   "Three Months Ended September 30, 2022: 20%")
 
 
 def test_a_currency_sign_set_close_after_a_figure_opens_the_next_columns_figure(tmp_path):
