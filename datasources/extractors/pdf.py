@@ -221,9 +221,10 @@ def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]
         frame = _ReadingFrame.of(textpage)
         lines = functools.cache(lambda: _page_lines(textpage, frame))  # read once, if a table needs them
         shapes = _shape_boxes(page)
-        rules = _rules(shapes, frame)
-        tables = [table for table in (_read_table(textpage, frame, cells, lines, rules)
-                                      for cells in _find_tables(shapes, frame)) if table is not None]
+        drawn = _find_tables(shapes, frame)
+        rules = _rules(shapes, frame) if drawn else []  # a table's headings may be underlined
+        tables = [table for table in (_read_table(textpage, frame, cells, lines, rules) for cells in drawn)
+                  if table is not None]
         runs = _interleave(textpage, tables) if tables else [(textpage.get_text_range(), None)]
         runs = [(_page_text(text) if table is None else text, table) for text, table in runs]
         return runs + _form_values(document, page, " ".join(text for text, table in runs if table is None))
@@ -553,7 +554,7 @@ class _Line:
 
 
 def _read_table(textpage, frame: _ReadingFrame, cell_rows: list[list[tuple | None]],
-                lines: Callable[[], list[_Line]], rules: list[_Rule] = ()) -> _PdfTable | None:
+                lines: Callable[[], list[_Line]], rules: list[_Rule]) -> _PdfTable | None:
     """The table's rows when it is a real grid of text; None for boxes around prose or single rows.
 
     Whether it is one is judged on the cells the table finder drew. Financial statements often
@@ -738,7 +739,7 @@ def _kind_of_line(line: _Line, label_right: float) -> str | None:
     return None if labels else "header"
 
 
-def _lines_above(lines: list[_Line], extent: tuple, label_right: float, rules: list[_Rule] = ()) -> _LinesAbove:
+def _lines_above(lines: list[_Line], extent: tuple, label_right: float, rules: list[_Rule]) -> _LinesAbove:
     """The heading rows, unit, group names and unruled first rows in the lines just above the grid.
 
     A line belongs to the table while it is close to the line below it and none of its stretches
