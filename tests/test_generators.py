@@ -500,6 +500,34 @@ async def test_a_model_going_silent_mid_answer_is_not_restarted(model_server, se
     assert len(model_server.chat_requests()) == 1
 
 
+async def streamed(bot, question: str, received: list[str]) -> None:
+    prompt = build_prompt(chatbot=bot, question=question, passages=[REPORT])
+    async for piece in get_generator(bot).generate(prompt=prompt, question=question, chatbot=bot):
+        received.append(piece)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("how", ["fail_after", "garble_after"])
+async def test_a_model_failing_mid_answer_ends_it_with_a_message_after_what_it_wrote(model_server, how):
+    # An error event (OpenAI sends one when it fails mid-stream), or data that is not JSON.
+    model_server.chat_reply("Revenue was $1,204 million in the West [1].", **{how: 3})
+    received = []
+    with pytest.raises(GenerationError, match="stopped in the middle of the answer; please try again"):
+        await streamed(chatbot(), "Revenue?", received)
+    assert received == ["Revenue", " was", " $1,204"]
+    assert len(model_server.chat_requests()) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_model_failing_before_its_first_token_says_so_and_is_not_retried(model_server):
+    model_server.chat_reply("Revenue was $1,204 million in the West [1].", fail_after=0)
+    received = []
+    with pytest.raises(GenerationError, match=r"^The answer service failed; please try again\.$"):
+        await streamed(chatbot(), "Revenue?", received)
+    assert received == []
+    assert len(model_server.chat_requests()) == 1
+
+
 @pytest.mark.asyncio
 async def test_many_answers_stream_at_once(model_server):
     model_server.chat_reply(tokens=20, tokens_per_second=100)  # 0.2 s per answer

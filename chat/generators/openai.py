@@ -9,6 +9,7 @@ estimated as the embedders estimate them.
 """
 
 import asyncio
+import json
 import logging
 import weakref
 from contextlib import aclosing
@@ -18,6 +19,11 @@ import httpx
 import openai
 from django.conf import settings
 
+try:  # the openai SDK's HTTP client from its 3.x releases; the 1.x and 2.x releases use httpx
+    import httpx2 as sdk_http
+except ImportError:  # pragma: no cover - depends on the installed SDK
+    sdk_http = httpx
+
 from chat.context import Prompt
 from chat.generators import GenerationError
 from datasources.embedders import estimate_tokens
@@ -26,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 ATTEMPTS = 2
 RETRIED_STATUSES = {408, 409, 429}  # and every 5xx
+
+# What reading the streamed answer may raise, from either HTTP client: turned into the SDK's own errors.
+READ_TIMEOUTS = (httpx.TimeoutException, sdk_http.TimeoutException)
+READ_FAILURES = (httpx.HTTPError, sdk_http.HTTPError)
 
 # An httpx connection pool belongs to the event loop that opened it, so each loop gets its own
 # clients (Daphne runs one loop; tests and async_to_sync callers may run several, one after another).
@@ -93,17 +103,31 @@ class ModelAnswer:
             self.completion_tokens = estimate_tokens("".join(written))
 
     async def _stream(self):
-        stream = await self.generator.client().chat.completions.create(
-            model=self.model, messages=self.messages, temperature=self.temperature,
-            stream=True, stream_options={"include_usage": True},
-        )
-        async with stream:
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    self.prompt_tokens = chunk.usage.prompt_tokens
-                    self.completion_tokens = chunk.usage.completion_tokens
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+        """The answer's text as the server streams it, read from the JSON of its chat completion events.
+
+        The SDK sends the request as it is (`post`, its way for requests it has no method for: its typed
+        method checks every parameter against its types first) and turns an HTTP error into its
+        exceptions; the events are read here as dictionaries, where the SDK's stream builds a typed object
+        of every event, one per token. Both cost more CPU than relaying the answer to the visitor
+        (docs/BENCHMARKS.md, "Reading the model's stream")."""
+        body = {"model": self.model, "messages": self.messages, "temperature": self.temperature,
+                "stream": True, "stream_options": {"include_usage": True}}
+        response = await self.generator.client().post("/chat/completions", body=body, cast_to=sdk_http.Response,
+                                                      stream=True)
+        try:
+            async for event in chat_completion_events(response.aiter_lines(), response.request):
+                usage = event.get("usage")
+                if isinstance(usage, dict):
+                    self.prompt_tokens = usage.get("prompt_tokens") or self.prompt_tokens
+                    self.completion_tokens = usage.get("completion_tokens") or self.completion_tokens
+                if content := delta_content(event):
+                    yield content
+        except READ_TIMEOUTS as exc:
+            raise openai.APITimeoutError(request=response.request) from exc
+        except READ_FAILURES as exc:
+            raise openai.APIConnectionError(request=response.request) from exc
+        finally:
+            await response.aclose()
 
     def _explain(self, exc: Exception, *, interrupted: bool) -> str:
         if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
@@ -119,7 +143,55 @@ class ModelAnswer:
             return f"The answer service failed (HTTP {exc.status_code}); please try again."
         if interrupted:
             return "The answer service stopped in the middle of the answer; please try again."
-        return "The answer service could not be reached; please try again later."
+        if isinstance(exc, openai.APIConnectionError | httpx.HTTPError):
+            return "The answer service could not be reached; please try again later."
+        return "The answer service failed; please try again."  # it answered with an error event
+
+
+async def chat_completion_events(lines, request):
+    """Each server-sent event's JSON (`data:` lines; a blank line ends an event) up to `data: [DONE]`, the
+    rest of the body read too so that the connection is reused. An error event raises openai.APIError,
+    as the SDK's stream does; so does an event that is not a JSON object."""
+    data: list[str] = []
+    name = ""
+    done = False
+    async for line in lines:
+        if line:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "data":
+                data.append(value)
+            elif field == "event":
+                name = value
+            continue
+        text, event_name, data, name = "\n".join(data), name, [], ""
+        if done or not text:
+            continue
+        if text.startswith("[DONE]"):
+            done = True
+            continue
+        try:
+            event = json.loads(text)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            raise openai.APIError("The answer service sent an event that is not a JSON object.", request, body=text)
+        if event.get("error") or event_name == "error":
+            error = event.get("error")
+            message = error.get("message") if isinstance(error, dict) else None
+            raise openai.APIError(message if isinstance(message, str) and message
+                                  else "The answer service failed while streaming.", request, body=error)
+        yield event
+
+
+def delta_content(event: dict) -> str:
+    """The text a chat completion chunk adds to the answer; empty for the role, usage and finish events."""
+    choices = event.get("choices")
+    if not choices or not isinstance(choices[0], dict):
+        return ""
+    delta = choices[0].get("delta")
+    content = delta.get("content") if isinstance(delta, dict) else None
+    return content if isinstance(content, str) else ""
 
 
 def _worth_retrying(exc: Exception) -> bool:

@@ -14,7 +14,8 @@ Chat completions answer as a model would, streamed as server-sent events when as
 `<source>` block and cites it "[1]"; `chat_reply(...)` changes how the next requests are answered:
 its text, exactly how many tokens (the text's words repeated), their pace (which is also the delay
 before the first token), no usage (like servers that ignore stream_options), or a stall (the
-server goes silent after some tokens; after none, before even the response's headers). Requests
+server goes silent after some tokens; after none, before even the response's headers), or an
+error event or garbled data after some tokens. Requests
 are handled in threads, one per connection, so hundreds of streams can run at once.
 
 Another endpoint is a method taking a `Request` and returning a `Reply`, listed in `routes`.
@@ -68,6 +69,8 @@ class ChatReply:
     tokens_per_second: float | None = None  # None: as fast as the socket goes
     usage: bool = True  # False: no usage event even when stream_options asks for one
     stall_after: int | None = None  # tokens sent before going silent; 0: not even the headers
+    fail_after: int | None = None  # tokens sent before an error event, as OpenAI sends one mid-stream
+    garble_after: int | None = None  # tokens sent before an event whose data is not JSON
 
 
 class FakeOpenAI:
@@ -172,6 +175,14 @@ class FakeOpenAI:
         for sent, token in enumerate(tokens):
             if sent == reply.stall_after:
                 self._closed.wait(STALL_SECONDS)
+                return
+            if sent == reply.fail_after:
+                failure = {"message": "The server had an error while processing your request.",
+                           "type": "server_error", "param": None, "code": None}
+                yield f"data: {json.dumps({'error': failure})}\n\n".encode()
+                return
+            if sent == reply.garble_after:
+                yield b"data: {\"choices\": [\n\n"
                 return
             if reply.tokens_per_second:
                 time.sleep(1 / reply.tokens_per_second)
