@@ -11,7 +11,7 @@ export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev system-deps ocr-deps migrate lint bench-ingest bench-chat bench-answers bench-progress bench-chunks bench-search bench-load bench-analytics bench-revocation bench-cache bench-encoder bench-ocr clean
+.PHONY: run test install install-dev system-deps ocr-deps migrate lint bench-ingest bench-chat bench-answers bench-progress bench-chunks bench-search bench-load bench-analytics bench-revocation bench-cache bench-encoder bench-stream bench-ocr clean
 
 # Debian packages the suite drives for real: clamd (virus scanning), Chromium (the browser tests), Tesseract
 # (scanned pages and images; the product installs it too). More OCR languages: add tesseract-ocr-<lang>.
@@ -139,6 +139,12 @@ bench-cache: install
 # (bench/question_encoder.py): both dev sets' questions, one thread; about a minute.
 bench-encoder: install
 	OMP_NUM_THREADS=1 $(PY) -m bench.question_encoder
+
+# Reading a chat model's streamed answer (bench/model_stream.py): the openai SDK's typed stream against Docent's
+# reading of the events, 200 answers of 50 tokens at once per round, from the load benchmark's fake model (about a
+# minute).
+bench-stream: install
+	$(PY) -m bench.model_stream
 
 # Scanned pages (bench/ocr.py): pages per second and words recovered on dr_a_order.pdf (5 scanned pages) and on
 # pages scanned from text PDFs (about a minute on 2 cores).
