@@ -108,7 +108,7 @@ class ModelAnswer:
         The SDK sends the request as it is (`post`, its way for requests it has no method for: its typed
         method checks every parameter against its types first) and turns an HTTP error into its
         exceptions; the events are read here as dictionaries, where the SDK's stream builds a typed object
-        of every event, one per token. Both cost more CPU than relaying the answer to the visitor
+        of every event, one per token. The two were two fifths of the CPU of reading an answer
         (docs/BENCHMARKS.md, "Reading the model's stream")."""
         body = {"model": self.model, "messages": self.messages, "temperature": self.temperature,
                 "stream": True, "stream_options": {"include_usage": True}}
