@@ -486,24 +486,21 @@ async def test_a_silent_server_times_out_after_one_retry(model_server, settings)
     assert time.monotonic() - started < 6
 
 
-@pytest.mark.asyncio
-async def test_a_model_going_silent_mid_answer_is_not_restarted(model_server, settings):
-    settings.OPENAI_CHAT_TIMEOUT_SECONDS = 0.3
-    model_server.chat_reply("Revenue was $1,204 million in the West [1].", stall_after=3)
-    bot = chatbot()
-    prompt = build_prompt(chatbot=bot, question="Revenue?", passages=[REPORT])
-    received = []
-    with pytest.raises(GenerationError, match="did not respond in time"):
-        async for piece in get_generator(bot).generate(prompt=prompt, question="Revenue?", chatbot=bot):
-            received.append(piece)
-    assert received == ["Revenue", " was", " $1,204"]
-    assert len(model_server.chat_requests()) == 1
-
-
 async def streamed(bot, question: str, received: list[str]) -> None:
     prompt = build_prompt(chatbot=bot, question=question, passages=[REPORT])
     async for piece in get_generator(bot).generate(prompt=prompt, question=question, chatbot=bot):
         received.append(piece)
+
+
+@pytest.mark.asyncio
+async def test_a_model_going_silent_mid_answer_is_not_restarted(model_server, settings):
+    settings.OPENAI_CHAT_TIMEOUT_SECONDS = 0.3
+    model_server.chat_reply("Revenue was $1,204 million in the West [1].", stall_after=3)
+    received = []
+    with pytest.raises(GenerationError, match="did not respond in time"):
+        await streamed(chatbot(), "Revenue?", received)
+    assert received == ["Revenue", " was", " $1,204"]
+    assert len(model_server.chat_requests()) == 1
 
 
 @pytest.mark.asyncio
