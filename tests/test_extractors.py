@@ -12,13 +12,20 @@ from datasources.extractors import extract_file
 from datasources.extractors.pdf import extract_pdf
 from datasources.extractors.tables import render_headed_cells
 from datasources.filetypes import FileKind, RejectedFile
-from tests.pdf_documents import quarterly_report, results_with_a_heading_over_three_columns, sales_by_product
+from tests.pdf_documents import (
+    Page,
+    quarterly_report,
+    results_with_a_heading_over_three_columns,
+    sales_by_product,
+    write_pdf,
+)
 
 pytestmark = pytest.mark.backend_free
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PDFS = SHARED / "corpus" / "pdf"
 WORKBOOKS = SHARED / "corpus" / "xlsx"
+MIXED_DOCS = SHARED / "bench" / "mixed-docs" / "docs"
 
 
 def texts(extraction) -> list[str]:
@@ -132,6 +139,62 @@ def test_a_financial_statement_row_carries_its_full_column_headings_and_its_tabl
     assert row.page_number == 4
     assert row.heading == "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)"
     assert row.unit.startswith("In millions, except number of shares")
+
+
+STATEMENT = [("1 February", "Card payment - Petrol Station", "24.50", "39,975.50"),
+             ("3 February", "Cash withdrawal", "30.00", "39,945.50"),
+             ("11 February", "Direct deposit", "300.00", "40,245.50"),
+             ("17 February", "Home insurance", "78.34", "40,167.16"),
+             ("24 February", "Anytown's Jewelers", "150.00", "40,017.16"),
+             ("28 February", "Monthly apartment rent", "987.33", "39,029.83")]
+
+
+def column_by_column(path: Path) -> Path:
+    """A statement page without rules whose text layer writes every date, then every description, then every amount,
+    then every balance, as some statements and datasheets are written."""
+    page = Page()
+    for column, (x, right) in enumerate([(50, None), (130, None), (None, 400), (None, 480)]):
+        for row, cells in enumerate(STATEMENT):
+            y = 700 - 14 * row
+            page.text(x, y, cells[column]) if right is None else page.right_aligned(right, y, cells[column])
+    return write_pdf(path, [page])
+
+
+def test_a_page_written_column_by_column_is_read_row_by_row(tmp_path):
+    text = "\n".join(texts(extract_pdf(column_by_column(tmp_path / "statement.pdf"), "statement.pdf")))
+    assert text.split("\n") == ["; ".join(cells) for cells in STATEMENT]
+
+
+def test_a_real_statement_and_a_datasheet_keep_each_label_beside_its_figures():
+    statement = "\n".join(texts(extract_pdf(MIXED_DOCS / "bank_statement.pdf", "bank_statement.pdf")))
+    assert "28 February; Monthly Apartment Rent; 987.33; 44.079.83" in statement.split("\n")
+    assert "24 February Anytown's Jewelers; 150.00; 45,042.16" in statement.split("\n")
+    datasheet = "\n".join(texts(extract_pdf(MIXED_DOCS / "datasheet.pdf", "datasheet.pdf")))
+    assert "1040; Weight; 20.0 kg" in datasheet.split("\n")
+    assert "Short Circuit Current-ISC (A); 11.24; 11.30; 11.37; 11.45; 11.52; 11.58" in datasheet.split("\n")
+    assert "Maximum System Voltage; 1500V DC (IEC)" in datasheet.split("\n")  # beside another table's row
+
+
+def test_two_tables_side_by_side_on_a_page_written_column_by_column_give_rows_of_their_own():
+    report = "\n".join(texts(extract_pdf(MIXED_DOCS / "brokerage_statement.pdf", "brokerage_statement.pdf")))
+    lines = report.split("\n")
+    assert "Taxes Withheld; -963.01; -4,520.22" in lines  # "Realized Gains and Losses from Sales" to its right
+    assert "Realized Gains and Losses from Sales" in lines
+
+
+def test_two_columns_of_prose_are_read_one_column_after_the_other(tmp_path):
+    left = ["The first column tells how the account works,", "which fees apply to it and when they are",
+            "charged, and how a customer closes it.", "Statements are sent every month by post",
+            "or made available online to the holder.", "Interest is paid on the last business day."]
+    right = ["The second column tells how to complain:", "write to the bank within sixty days of the",
+             "statement, saying what is wrong and why,", "and the bank answers within thirty days.",
+             "A complaint it does not settle may go to", "the ombudsman, who decides it for free."]
+    page = Page()
+    for x, column in ((50, left), (320, right)):
+        for row, line in enumerate(column):
+            page.text(x, 700 - 12 * row, line)
+    text = "\n".join(texts(extract_pdf(write_pdf(tmp_path / "terms.pdf", [page]), "terms.pdf")))
+    assert " ".join(text.split()) == " ".join(left + right)
 
 
 def test_no_doubled_glyphs():

@@ -3,8 +3,10 @@
 PDFium reads the text about 60 times faster than pdfplumber's extract_text on the SEC filings of
 the benchmark, with the same words, pages turned upright and no doubled glyphs. Tables are found
 by pdfplumber's table finder, fed the page's ruling lines and boxes as PDFium reports them, so no
-page is parsed twice; each cell's text comes from PDFium. Headers and footers that most pages
-repeat are left out, and a PDF whose metadata has no real title is named by its cover.
+page is parsed twice; each cell's text comes from PDFium. A page without drawn tables whose text layer
+is written out of reading order (a statement's columns one after another) is read line by line across
+the page. Headers and footers that most pages repeat are left out, and a PDF whose metadata has no real
+title is named by its cover.
 
 A page without a text layer, or whose text layer is degraded, is read by OCR instead (`ocr.py`);
 a page with a good text layer never is. The values filled into a form's fields are read too.
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from datasources.chunk_format import CURRENCY
+from datasources.chunk_format import CURRENCY, row_text
 from datasources.extractors.model import DEFAULT_MAX_PAGES, Extraction, Sections, clean_text, title_from_name
 from datasources.extractors.ocr import OcrEngine, read_pdf_page
 from datasources.extractors.tables import is_figure, render_headed_cells, stated_scale
@@ -225,12 +227,98 @@ def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]
         rules = _rules(shapes, frame) if drawn else []  # a table's headings may be underlined
         tables = [table for table in (_read_table(textpage, frame, cells, lines, rules) for cells in drawn)
                   if table is not None]
-        runs = _interleave(textpage, tables) if tables else [(textpage.get_text_range(), None)]
+        runs = _interleave(textpage, tables) if tables else [(_text_in_reading_order(textpage, lines), None)]
         runs = [(_page_text(text) if table is None else text, table) for text, table in runs]
         return runs + _form_values(document, page, " ".join(text for text, table in runs if table is None))
     finally:
         textpage.close()
         page.close()
+
+
+# A page whose text layer is written out of reading order is read line by line across the page instead: a
+# statement or a datasheet laid out without drawn rules often writes its columns one after another (every
+# date, then every description, then every amount), so a row's label lands far from its figures. Such a page
+# shows in its lines of several stretches (cells, apart by wide gaps; SCRAMBLED_MIN_LINES or more): in at least
+# SCRAMBLED_SHARE of them another line's text is written between the line's own stretches, at least
+# FIGURE_LINE_SHARE of them hold a bare figure, and their stretches are short, a median of SCRAMBLED_CELL_CHARS
+# characters: labels and figures. Not the columns of a page of prose, written one after another on purpose
+# (longer stretches, few figures), nor a chart's or a margin's upright letters (stretches of one letter).
+SCRAMBLED_MIN_LINES = 5
+SCRAMBLED_SHARE = 0.3
+FIGURE_LINE_SHARE = 0.4
+SCRAMBLED_CELL_CHARS = range(3, 31)
+_LETTERLESS = re.compile(r"^[^A-Za-z]*\d[^A-Za-z]*$")
+# Lines that share this share of the lower one's height are one row of the page; two of its stretches closer
+# than this many times the line's height are one cell.
+ROW_SHARED_HEIGHT = 0.5
+SAME_CELL_GAP = 0.3
+
+
+def _text_in_reading_order(textpage, lines: Callable[[], list["_Line"]]) -> str:
+    """The text of a page without tables: as its text layer writes it, unless that is out of reading order
+    (`_out_of_order`); then line by line, a line's stretches as the cells of a row ("28 February; Monthly
+    Apartment Rent; 987.33; 44,079.83")."""
+    text = textpage.get_text_range()
+    # Only a page whose text has lines of figures alone can be out of order: those figures were written apart
+    # from their labels. Reading the glyphs' places costs more than the text, so the other pages skip it.
+    if sum(1 for line in text.splitlines() if _LETTERLESS.match(line)) < SCRAMBLED_MIN_LINES or not _out_of_order(
+            lines()):
+        return text
+    return "\n".join(row_text(row) for line in _rows_across(lines()) for row in _rows_side_by_side(line))
+
+
+def _rows_side_by_side(line: "_Line") -> list[list[str]]:
+    """A line's cells as the rows they are: two tables side by side ("Taxes Withheld; -963.01 … Realized Gains")
+    share the page's line, and the right one's row starts at a label after the left one's label and figures."""
+    rows: list[list[str]] = [[]]
+    labelled = figured = False
+    for cell in line.cells:
+        figure = is_figure(cell.text)
+        if labelled and figured and not figure:
+            rows.append([])
+            figured = False
+        rows[-1].append(cell.text)
+        labelled, figured = labelled or not figure, figured or figure
+    return rows
+
+
+def _rows_across(lines: list["_Line"]) -> list["_Line"]:
+    """The lines, those side by side on the page joined into one: a row's cells may sit a little above or
+    below each other (each stretch's baseline is its own), and a figure's digits even split over two."""
+    rows: list[_Line] = []
+    for line in lines:
+        row = rows[-1] if rows else None
+        if row is None or not _side_by_side(row, line):
+            rows.append(line)
+            continue
+        cells = sorted([*row.cells, *line.cells], key=lambda cell: cell.left)
+        joined = [cells[0]]
+        for cell in cells[1:]:
+            if cell.left - joined[-1].right < SAME_CELL_GAP * (line.bottom - line.top):
+                joined[-1] = _Cell(joined[-1].text + cell.text, joined[-1].left, cell.right)
+            else:
+                joined.append(cell)
+        rows[-1] = _Line(joined, min(row.top, line.top), max(row.bottom, line.bottom),
+                         row.written_whole and line.written_whole)
+    return rows
+
+
+def _side_by_side(row: "_Line", line: "_Line") -> bool:
+    """The line shares most of its height with the row and none of its width."""
+    shared = min(row.bottom, line.bottom) - max(row.top, line.top)
+    return (shared >= ROW_SHARED_HEIGHT * min(row.bottom - row.top, line.bottom - line.top)
+            and all(cell.overlap(other) <= 0 for cell in line.cells for other in row.cells))
+
+
+def _out_of_order(lines: list["_Line"]) -> bool:
+    several = [line for line in lines if len(line.cells) > 1]
+    if len(several) < SCRAMBLED_MIN_LINES:
+        return False
+    apart = sum(1 for line in several if not line.written_whole)
+    figured = sum(1 for line in several if any(_BARE_FIGURE.match(cell.text) for cell in line.cells))
+    lengths = sorted(len(cell.text) for line in several for cell in line.cells)
+    return (apart >= SCRAMBLED_SHARE * len(several) and figured >= FIGURE_LINE_SHARE * len(several)
+            and lengths[len(lengths) // 2] in SCRAMBLED_CELL_CHARS)
 
 
 def _form_values(document, page, page_text: str) -> list[tuple[str, None]]:
@@ -491,18 +579,19 @@ def _page_lines(textpage, frame: _ReadingFrame) -> list["_Line"]:
                 and pdfium_c.FPDFText_GetCharOrigin(textpage.raw, index, x, y)):
             continue
         baseline = round(x.value * frame.s - y.value * frame.c)
-        glyphs.append((baseline, frame.box(left.value, bottom.value, right.value, top.value), char, after_space))
+        glyphs.append((baseline, frame.box(left.value, bottom.value, right.value, top.value), char, after_space,
+                       len(glyphs)))
         after_space = False
     glyphs.sort(key=lambda glyph: (glyph[0], glyph[1][0]))
     return [_line(list(group)) for _, group in itertools.groupby(glyphs, key=lambda glyph: glyph[0])]
 
 
 def _line(glyphs: list[tuple]) -> "_Line":
-    widths = sorted(box[2] - box[0] for _, box, _, _ in glyphs)
+    widths = sorted(box[2] - box[0] for _, box, _, _, _ in glyphs)
     column_gap = COLUMN_GAP_GLYPHS * widths[len(widths) // 2]
     cells: list[_Cell] = []
     text, start, end = "", None, None
-    for _, box, char, after_space in glyphs:
+    for _, box, char, after_space, _ in glyphs:
         # A currency sign set after a figure opens the next column's figure ("40,665 $ 39,570").
         opens_figure = char in CURRENCY and after_space and text[-1:].isdigit()
         if end is not None and (box[0] - end > column_gap or opens_figure):
@@ -512,8 +601,10 @@ def _line(glyphs: list[tuple]) -> "_Line":
         start = box[0] if start is None else start
         end = box[2]
     cells.append(_Cell(text, start, end))
-    return _Line(cells=cells, top=min(box[1] for _, box, _, _ in glyphs),
-                 bottom=max(box[3] for _, box, _, _ in glyphs))
+    order = [glyph[4] for glyph in glyphs]  # each glyph's place in the text layer
+    return _Line(cells=cells, top=min(box[1] for _, box, _, _, _ in glyphs),
+                 bottom=max(box[3] for _, box, _, _, _ in glyphs),
+                 written_whole=max(order) - min(order) == len(order) - 1)
 
 
 @dataclass
@@ -547,6 +638,7 @@ class _Line:
     cells: list[_Cell]
     top: float
     bottom: float
+    written_whole: bool = True  # the text layer writes no other line's text between its glyphs
 
     @property
     def text(self) -> str:
