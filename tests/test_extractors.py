@@ -153,10 +153,12 @@ def column_by_column(path: Path) -> Path:
     """A statement page without rules whose text layer writes every date, then every description, then every amount,
     then every balance, as some statements and datasheets are written."""
     page = Page()
-    for column, (x, right) in enumerate([(50, None), (130, None), (None, 400), (None, 480)]):
+    for column, left in enumerate([50, 130]):  # dates and descriptions, from their left
         for row, cells in enumerate(STATEMENT):
-            y = 700 - 14 * row
-            page.text(x, y, cells[column]) if right is None else page.right_aligned(right, y, cells[column])
+            page.text(left, 700 - 14 * row, cells[column])
+    for column, right in enumerate([400, 480], start=2):  # amounts and balances, up to their right
+        for row, cells in enumerate(STATEMENT):
+            page.right_aligned(right, 700 - 14 * row, cells[column])
     return write_pdf(path, [page])
 
 
