@@ -39,8 +39,8 @@ class Page:
         return self
 
 
-def write_pdf(path: Path, pages: list[Page]) -> Path:
-    """A PDF of the pages (US Letter), its cross-references right."""
+def write_pdf(path: Path, pages: list[Page], encoding: bytes = b"/WinAnsiEncoding") -> Path:
+    """A PDF of the pages (US Letter) in Helvetica with the `encoding`, its cross-references right."""
     count = len(pages)
     kids = " ".join(f"{3 + 2 * index} 0 R" for index in range(count))
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode()]
@@ -50,7 +50,7 @@ def write_pdf(path: Path, pages: list[Page]) -> Path:
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * index} 0 R "
                        f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode())
         objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding " + encoding + b" >>")
     return write_objects(path, objects)
 
 

@@ -199,6 +199,26 @@ def test_two_columns_of_prose_are_read_one_column_after_the_other(tmp_path):
     assert " ".join(text.split()) == " ".join(left + right)
 
 
+def test_letters_a_font_names_by_their_parts_are_read(tmp_path):
+    """A font's encoding may name a ligature by its letters ("f_i", "f_f_i"); PDFium gives such a glyph's code, a
+    control character, and the word lost its letters ("E ciency"), in the text and in a table's cells."""
+    page = Page().text(50, 700, "The module e\x1fciency was certi\x1eed \x1erst in 2019.")
+    for row, (label, figure) in enumerate([("E\x1fciency", "21.0%"), ("Fill factor", "0.79")]):
+        page.ruled_row(680 - 14 * row, [(50, 200), (200, 280)], label, {275: figure})
+    ligatures = b"<< /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [30 /f_i 31 /f_f_i] >>"
+    text = "\n".join(texts(extract_pdf(write_pdf(tmp_path / "panel.pdf", [page], ligatures), "panel.pdf")))
+    assert "The module efficiency was certified first in 2019." in text
+    assert "Efficiency; 21.0%" in text.split("\n")
+
+
+def test_a_real_datasheet_keeps_the_letters_of_its_ligatures():
+    """Its two weights of one typeface name different ligatures by the same code: "fi" in one, "ffi" in the other."""
+    datasheet = " ".join(texts(extract_pdf(MIXED_DOCS / "datasheet.pdf", "datasheet.pdf")))
+    words = set(datasheet.split())
+    assert {"Efficiency", "Certified", "certification", "first"} <= {word.strip(".,;:()") for word in words}
+    assert not {"Eciency", "Certied", "certication", "rst"} & words
+
+
 def test_no_doubled_glyphs():
     text = "\n".join(texts(extract_pdf(PDFS / "issue-71-duplicate-chars.pdf", "cv.pdf")))
     assert "项目描述" in text

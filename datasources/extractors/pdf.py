@@ -3,7 +3,8 @@
 PDFium reads the text about 60 times faster than pdfplumber's extract_text on the SEC filings of
 the benchmark, with the same words, pages turned upright and no doubled glyphs. Tables are found
 by pdfplumber's table finder, fed the page's ruling lines and boxes as PDFium reports them, so no
-page is parsed twice; each cell's text comes from PDFium. A page without drawn tables whose text layer
+page is parsed twice; each cell's text comes from PDFium, with the letters of ligatures PDFium cannot name put
+back (`glyph_names.py`). A page without drawn tables whose text layer
 is written out of reading order (a statement's columns one after another) is read line by line across
 the page. Headers and footers that most pages repeat are left out, and a PDF whose metadata has no real
 title is named by its cover.
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from datasources.chunk_format import CURRENCY, row_text
+from datasources.extractors.glyph_names import FontEncodings, TextLayer
 from datasources.extractors.model import DEFAULT_MAX_PAGES, Extraction, Sections, clean_text, title_from_name
 from datasources.extractors.ocr import OcrEngine, read_pdf_page
 from datasources.extractors.tables import is_figure, render_headed_cells, stated_scale
@@ -43,6 +45,7 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
         document.init_forms()  # before any page loads: their fields' values are read with them
     except pdfium.PdfiumError as exc:
         raise RejectedFile(_pdfium_reason(exc)) from None
+    fonts = FontEncodings(path)
     try:
         page_count = len(document)
         if page_count > max_pages:
@@ -52,7 +55,7 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
         pages = []
         for index in range(page_count):
             pages.append(_read_scanned_page(document, index, ocr, scans[index]) if index in scans
-                         else _read_pdf_page(document, index))
+                         else _read_pdf_page(document, index, fonts))
             if on_page is not None:
                 on_page(index + 1, page_count, len(scans))
         _drop_running_lines(pages)
@@ -66,9 +69,10 @@ def extract_pdf(path: Path, file_name: str, *, max_pages: int = DEFAULT_MAX_PAGE
                     caption = " ".join(filter(None, [above, table.title]))
                     sections.table(table.rows, caption=caption, unit=table.unit or stated_scale(above) or "",
                                    page_number=number)
-        return Extraction(title=_pdf_title(document, file_name), sections=sections.items,
+        return Extraction(title=_pdf_title(document, file_name, fonts), sections=sections.items,
                           page_count=page_count)
     finally:
+        fonts.close()
         document.close()
 
 
@@ -158,7 +162,7 @@ def _pdfium_reason(exc) -> str:
     return "The PDF is damaged and could not be read."
 
 
-def _pdf_title(document, file_name: str) -> str:
+def _pdf_title(document, file_name: str, fonts: FontEncodings) -> str:
     """What the document calls itself, then the file's name, which often says which one it is.
 
     Its own title is the metadata's when that reads like one (producers often store a file name or
@@ -168,7 +172,7 @@ def _pdf_title(document, file_name: str) -> str:
     title = re.sub(r"^Microsoft (Word|Excel|PowerPoint) - ", "", title)
     title = re.sub(r"\.(docx?|xlsx?|pptx?|pdf|exe|tmp)$", "", title, flags=re.IGNORECASE)
     if not _reads_like_title(title):
-        title = _cover_title(document)
+        title = _cover_title(document, fonts)
     name = title_from_name(file_name)
     if not _reads_like_title(title):
         return name
@@ -187,22 +191,21 @@ def _words(text: str) -> set[str]:
 MAX_TITLE_CHARS = 100
 
 
-def _cover_title(document) -> str:
+def _cover_title(document, fonts: FontEncodings) -> str:
     """The words in the largest type on the first page, in reading order."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     try:
         page = document[0]
-        textpage = page.get_textpage()
+        textpage = TextLayer(page.get_textpage(), fonts, 0)
     except (pdfium.PdfiumError, IndexError):
         return ""
     try:
         count = pdfium_c.FPDFText_CountChars(textpage.raw)
         sizes = [pdfium_c.FPDFText_GetFontSize(textpage.raw, index) for index in range(count)]
         largest = max(sizes, default=0.0)
-        chars = [chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index)) if largest - size < 0.5 else " "
-                 for index, size in enumerate(sizes)]
+        chars = [textpage.char(index) if largest - size < 0.5 else " " for index, size in enumerate(sizes)]
     finally:
         textpage.close()
         page.close()
@@ -210,13 +213,13 @@ def _cover_title(document) -> str:
     return title if len(title) <= MAX_TITLE_CHARS else ""
 
 
-def _read_pdf_page(document, index: int) -> list[tuple[str, "_PdfTable | None"]]:
+def _read_pdf_page(document, index: int, fonts: FontEncodings) -> list[tuple[str, "_PdfTable | None"]]:
     """The page in reading order: runs of cleaned text, and each table in its place."""
     import pypdfium2 as pdfium
 
     try:
         page = document[index]
-        textpage = page.get_textpage()
+        textpage = TextLayer(page.get_textpage(), fonts, index)
     except pdfium.PdfiumError:
         return []  # a damaged page: the others are still worth reading
     try:
@@ -571,7 +574,7 @@ def _page_lines(textpage, frame: _ReadingFrame) -> list["_Line"]:
     glyphs = []
     after_space = False
     for index in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
-        char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
+        char = textpage.char(index)
         if char.isspace():
             after_space = True
             continue
