@@ -264,6 +264,43 @@ async def test_names_no_passage_mentions_weigh_against_an_answer_but_do_not_veto
     assert generation.answered is True
 
 
+DATASHEET = passage(1, "Acme Solar AS-360 datasheet › Mechanical data\n"
+                       "Models: AS-360, AS-365, AS-370, AS-375 and AS-380.\n"
+                       "Acme Solar AS-360 modules are certified by TÜV Rheinland and UL.\n"
+                       "A 12 year product warranty covers the Acme Solar AS-360.\nModules per box: 31 pieces\n"
+                       "Module efficiency (%); 19.6; 19.9; 20.2; 20.5; 20.7", file_name="datasheet.pdf", page=2)
+SALES = passage(1, "Quarterly report › Net sales by product\nUnit: $ in millions\n"
+                   "Phones; Three Months Ended July 1, 2023: $ 39,669; Three Months Ended June 25, 2022: $ 40,665\n"
+                   "Phone net sales decreased 2% during the quarter, driven by lower volume of phones sold.\n"
+                   "Worldwide employees; September 30, 2023: 80,205; September 30, 2022: 79,066",
+                file_name="quarterly.pdf", page=10)
+
+
+@pytest.mark.asyncio
+async def test_how_many_is_answered_by_a_count_of_what_it_asks_about(extractive):
+    # A line naming the product and its modules matches more of the question; only one line counts them.
+    pieces, generation, prompt = await answer("How many Acme Solar AS-360 modules are packed in one box?",
+                                              [DATASHEET])
+    text = "".join(pieces)
+    assert text.startswith('"Modules per box: 31 pieces" '), text
+    assert generation.answered is True
+    pieces, generation, _ = await answer("How many employees did the company have worldwide?", [SALES])
+    assert "".join(pieces).startswith("Worldwide employees — September 30, 2023: 80,205"), "".join(pieces)
+    assert generation.answered is True
+
+
+@pytest.mark.asyncio
+async def test_how_many_is_not_answered_by_an_amount_of_money_a_share_or_a_date(extractive):
+    pieces, generation, prompt = await answer("How many phones did the company sell in the quarter?", [SALES])
+    text = "".join(pieces)
+    assert text.startswith(NOT_FOUND), text  # the phones' net sales in dollars and their change in percent
+    assert generation.answered is False
+    assert_invents_nothing(text, prompt.passages)
+    pieces, generation, _ = await answer("How many years is the Acme Solar AS-360 product warranty?", [DATASHEET])
+    assert "".join(pieces).startswith('"A 12 year product warranty covers the Acme Solar AS-360."'), "".join(pieces)
+    assert generation.answered is True
+
+
 @pytest.mark.asyncio
 async def test_a_prose_question_gets_the_answering_sentence_first_then_its_source(extractive):
     pieces, generation, prompt = await answer("How do I install the printer?", MANUAL)
