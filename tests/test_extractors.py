@@ -26,6 +26,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PDFS = SHARED / "corpus" / "pdf"
 WORKBOOKS = SHARED / "corpus" / "xlsx"
 MIXED_DOCS = SHARED / "bench" / "mixed-docs" / "docs"
+FILINGS = SHARED / "bench" / "sec-10-q" / "docs"
 
 
 def texts(extraction) -> list[str]:
@@ -182,6 +183,18 @@ def test_two_tables_side_by_side_on_a_page_written_column_by_column_give_rows_of
     lines = report.split("\n")
     assert "Taxes Withheld; -963.01; -4,520.22" in lines  # "Realized Gains and Losses from Sales" to its right
     assert "Realized Gains and Losses from Sales" in lines
+
+
+def test_prose_with_highlighted_figures_reads_as_prose_not_as_a_table_that_cuts_its_words():
+    """Boxes drawn behind a few of a paragraph's words make a grid for the table finder: its cells cut the sentences
+    ("to; day reported net revenues of $1; 15.4 billion"). A press release and a filing, from different producers."""
+    release = "\n".join(texts(extract_pdf(MIXED_DOCS / "income-statement-morgan-stanley.pdf", "release.pdf")))
+    assert "\nNEW YORK, October 16, 2024 – Morgan Stanley (NYSE: MS) today reported net revenues of $15.4 billion for " \
+           "the\nthird quarter ended September 30, 2024 compared with $13.3 billion a year ago." in release
+    assert "to; day" not in release
+    filing = "\n".join(texts(extract_pdf(FILINGS / "2022 Q3 MSFT.pdf", "2022 Q3 MSFT.pdf")))
+    assert "we completed our acquisition of ZeniMax Media Inc. for $8.1 billion, and in March 2022 we completed our " \
+           "acquisition of Nuance\nCommunications, Inc. for $18.8 billion." in filing
 
 
 def test_two_columns_of_prose_are_read_one_column_after_the_other(tmp_path):
