@@ -245,9 +245,10 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
     context_terms = frozenset(tokenize(context))
     sentences: list[Sentence] = []
     caption, caption_terms, unit = "", None, None
+    columns = ""  # the last line that may hold an unruled table's column headings
     for block in _blocks(lines):
         if chunk_format.CONTEXT_SEPARATOR in block:  # the context line of a chunk merged into the passage
-            context_terms, caption, caption_terms, unit = frozenset(tokenize(block)), "", None, None
+            context_terms, caption, caption_terms, unit, columns = frozenset(tokenize(block)), "", None, None, ""
             continue
         if (stated := chunk_format.stated_unit(block)) is not None:
             unit = stated
@@ -255,6 +256,13 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
         row = table_rows.parse(block, unit)
         if row is None and not chunk_format.is_table_row(block):
             caption, caption_terms, unit = block, None, None
+            if block.endswith((".", "!", "?")):  # prose ends a table
+                columns = ""
+            elif table_rows.heads_columns(block):  # not a group's name over some of its rows, nor a line of figures
+                columns = block
+        if row is not None and not row.headed and columns and (
+                headings := table_rows.column_headings(columns, len(row.figures))):
+            row = table_rows.with_headings(row, headings)
         if _navigates(block) or (row is None and _leads_in(block)):
             continue
         if row is not None and caption_terms is None:  # read once for all the rows of a table

@@ -26,6 +26,13 @@ _HEADING = chunk_format.HEADING_SEPARATOR
 _SYMBOLS = chunk_format.CURRENCY | {chunk_format.PERCENT}
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _SPACE_IN_BRACKETS = re.compile(r"(?<=\()\s+|\s+(?=\))")
+# Column headings on one line above an unruled table have at most this many words each ("Sep 30, 2024"), over at
+# most this many columns.
+HEADING_WORDS = 4
+MAX_COLUMNS = 12
+_CAPITAL = re.compile(r"[A-Z]")
+_SMALL = re.compile(r"[a-z]")
+_RUNS = re.compile(r"([9Aa])\1+")
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,43 @@ def _unruled_cells(line: str) -> list[str]:
     if any(_YEAR.match(word) or word.endswith(",") for word in figures):
         return []  # a date ("July 1 – July 31, 2015") or a line of column headings, not figures
     return [" ".join(words[:start]).rstrip(":"), *figures]  # "Balance at 1 March: £44,079.83"
+
+
+def column_headings(line: str, count: int) -> list[str] | None:
+    """The `count` (two or more) column headings a line ends in, when it ends in that many alike ones, each with a
+    digit in it and none a figure but a year ("Firm ($ millions, except per share data) 3Q 2024 3Q 2023": "3Q
+    2024", "3Q 2023"; "Sep 30, 2024 Sep 30, 2023"; "2023 2022"): the headings over an unruled table's figures,
+    written on one line. None when it does not: a line of figures ("17.5% 13.5%") heads nothing."""
+    words = line.split()
+    if not 2 <= count <= MAX_COLUMNS:
+        return None
+    for size in range(1, HEADING_WORDS + 1):
+        if size * count > len(words):
+            break
+        tail = words[len(words) - size * count:]
+        headings = [" ".join(tail[start:start + size]) for start in range(0, len(tail), size)]
+        if (len({_shape(heading) for heading in headings}) == 1 and len(set(headings)) == count
+                and all(_DIGIT.search(heading) and (_YEAR.match(heading) or not _FIGURE.match(heading))
+                        for heading in headings)):
+            return headings
+    return None
+
+
+def heads_columns(line: str) -> bool:
+    """The line ends in two to MAX_COLUMNS column headings (`column_headings`)."""
+    words = line.split()
+    return bool(words) and _DIGIT.search(words[-1]) is not None and any(
+        column_headings(line, count) for count in range(2, min(len(words), MAX_COLUMNS) + 1))
+
+
+def with_headings(row: Row, headings: list[str]) -> Row:
+    return Row(row.label, [Figure(heading, figure.value) for heading, figure in zip(headings, row.figures,
+                                                                                     strict=True)], row.unit)
+
+
+def _shape(text: str) -> str:
+    """Digits, capitals and small letters each as one sign, runs of them as one: "Sep 30, 2024" is "Aa 9, 9"."""
+    return _RUNS.sub(r"\1", _CAPITAL.sub("A", _SMALL.sub("a", _DIGIT.sub("9", text))))
 
 
 def chosen_figures(row: Row, wanted: set[str], most: int) -> list[Figure]:
