@@ -205,21 +205,32 @@ async def test_a_row_of_a_table_drawn_without_rules_is_told_as_its_label_and_fig
     assert "".join(pieces).startswith('"Statement period July 1 – July 31, 2015"'), "".join(pieces)  # not a row
 
 
+SUMMARY = passage(1, "Earnings release › Financial summary\nFirm ($ millions, except per share data) 3Q 2024 3Q 2023\n"
+                     "Net revenues $15,383 $13,273\nProvision for credit losses $79 $134\nWealth Management\n"
+                     "Net new assets ($ billions) $63.9 $35.7\nReturn on equity\n13.1% 10.0%\nPre-tax margin 28% 26%")
+
+
 @pytest.mark.asyncio
 async def test_an_unruled_tables_rows_are_told_under_the_column_headings_written_on_the_line_above(extractive):
-    summary = passage(1, "Earnings release › Financial summary\n"
-                         "Firm ($ millions, except per share data) 3Q 2024 3Q 2023\n"
-                         "Net revenues $15,383 $13,273\nProvision for credit losses $79 $134\nWealth Management\n"
-                         "Net new assets ($ billions) $63.9 $35.7\nReturn on equity\n13.1% 10.0%\n"
-                         "Pre-tax margin 28% 26%")
-    pieces, _, prompt = await answer("What were the net revenues in 3Q 2024?", [summary])
+    pieces, _, prompt = await answer("What were the net revenues in 3Q 2024?", [SUMMARY])
     text = "".join(pieces)
     assert "\nNet revenues — 3Q 2024: $15,383 (report.pdf page 2) [1]" in text, text
     assert_invents_nothing(text, prompt.passages)
-    pieces, _, _ = await answer("How much were net new assets?", [summary])  # under a group's name, still headed
+    pieces, _, _ = await answer("How much were net new assets?", [SUMMARY])  # under a group's name, still headed
     assert "".join(pieces).startswith("Net new assets ($ billions) — 3Q 2024: $63.9; 3Q 2023: $35.7"), "".join(pieces)
-    pieces, _, _ = await answer("What was the pre-tax margin?", [summary])  # a line of figures heads nothing
+    pieces, _, _ = await answer("What was the pre-tax margin?", [SUMMARY])  # a line of figures heads nothing
     assert "".join(pieces).startswith("Pre-tax margin — 3Q 2024: 28%; 3Q 2023: 26%"), "".join(pieces)
+
+
+@pytest.mark.asyncio
+async def test_a_row_of_other_quarters_than_the_one_named_gets_the_closest_passage_said_to_be_so(extractive):
+    pieces, generation, prompt = await answer("What were the net revenues in the first quarter of 2024?", [SUMMARY])
+    text = "".join(pieces)
+    assert text.startswith(NOT_FOUND), text  # "3Q 2024: $15,383" is the third quarter's
+    assert generation.answered is False
+    assert_invents_nothing(text, prompt.passages)
+    pieces, generation, _ = await answer("What were the net revenues in the third quarter of 2024?", [SUMMARY])
+    assert "Net revenues — 3Q 2024: $15,383" in "".join(pieces) and generation.answered is True
 
 
 @pytest.mark.asyncio

@@ -16,7 +16,8 @@ When no quote covers enough of the question's informative words (SUPPORT_FLOOR),
 or the quotes leave out a number the question names (a year, a model's number: NAMED_NUMBER_DIGITS), or
 none states the count a "how many" question asks for (`_counts`), the answer says it could not find
 this exactly and shows the closest passage, and the generation says it did not answer
-(`QuotedAnswer.answered`), so the message is counted as unanswered.
+(`QuotedAnswer.answered`), so the message is counted as unanswered. A row whose figures stand only under
+other quarters than the one the question names ("3Q 2024" for "the first quarter of 2024") is not quoted.
 """
 
 import asyncio
@@ -137,6 +138,10 @@ _NUMBER_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thi
 # ("1234 Main Street", "Three Months Ended", "24 February") or a year ("31, 2022").
 _COUNT = re.compile(r"(?<![\w.,$€£¥/-])(\d[\d,]*(?:\.\d+)?|(?i:" + _NUMBER_WORDS + r"))(?![\w%/-]|[.,]\d)(?!\s?%)"
                     r"(?!\s[A-Z])(?!,?\s\d{4})")
+# A quarter of a year, named: "Q3", "3Q 2024", "3Q24", "the third quarter", "the second fiscal quarter".
+_QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q)(?=\b|\d{2}\b)|"
+                      r"\b(first|second|third|fourth)[\s-]+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _SHARE_OR_MONEY = re.compile(r"[%$€£¥]")
 _MONEY_BEFORE = re.compile(r"[$€£¥]\s?$")
 # A number after a capitalised word names a day or a thing ("December 31", "Note 4", "P. 65"), after a sentence's
@@ -216,6 +221,8 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
             chosen = _best(question, wanted, [s for s in candidates if _counts(s, wanted, counted)], locations)
             leading = {s.position for s in chosen}
         chosen.sort(key=lambda s: s.position not in leading)
+    if (quarter := _named_quarter(question)) is not None:
+        chosen = [s for s in chosen if not _tells_other_quarters(s, wanted, quarter)]
     if (chosen and max(_support(sentence, weights) for sentence in chosen) >= SUPPORT_FLOOR
             and all(any(sentence.mentions(number) for sentence in chosen) for number in _named_numbers(wanted))):
         most = _row_figures_most(chosen)
@@ -443,6 +450,26 @@ def _named_rows_first(scores: list[float], named: list[bool]) -> list[float]:
     the other sentences, so they are quoted first."""
     lead = max(scores, default=0.0)
     return [lead + score if score and is_named else score for score, is_named in zip(scores, named, strict=True)]
+
+
+def _quarters(text: str) -> set[int]:
+    """The quarters of a year a text names: "Q3", "3Q 2024", "3Q24", "the third quarter"."""
+    return {int(digit or other) if (digit or other) else _ORDINALS[word.lower()]
+            for digit, other, word in _QUARTER.findall(text)}
+
+
+def _named_quarter(question: str) -> int | None:
+    quarters = _quarters(question)
+    return quarters.pop() if len(quarters) == 1 else None
+
+
+def _tells_other_quarters(sentence: Sentence, wanted: Counter, quarter: int) -> bool:
+    """A row whose figures, as the answer shows them, are all under headings naming other quarters than the one
+    the question names ("3Q 2024: $15,383" for "the first quarter of 2024"): it does not answer it."""
+    if sentence.row is None:
+        return False
+    named = [_quarters(figure.heading) for figure in _row_figures(sentence.row, wanted)]
+    return bool(named) and all(quarters and quarter not in quarters for quarters in named)
 
 
 def _counted_terms(question: str) -> set[str] | None:
