@@ -234,6 +234,18 @@ async def test_a_row_of_other_quarters_than_the_one_named_gets_the_closest_passa
 
 
 @pytest.mark.asyncio
+async def test_a_sentence_spelling_out_the_questions_abbreviation_answers_it(extractive):
+    release = passage(1, "Acme earnings release › Highlights\nAcme reported record revenue of $4.2 billion for the "
+                         "quarter. Acme's board declared a dividend of $0.50 per share. Jane Roe, Chief Executive "
+                         "Officer, said the quarter showed the strength of the franchise.")
+    pieces, generation, prompt = await answer("Who is the Acme CEO quoted in the release?", [release])
+    text = "".join(pieces)
+    assert '"Jane Roe, Chief Executive Officer, said the quarter showed the strength of the franchise."' in text[:600]
+    assert generation.answered is True  # no longer refused for a "CEO" no sentence writes
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_line_that_only_announces_what_follows_is_never_the_answer(extractive):
     statement = passage(1, "Quarterly report › Cash flows\nOperating cash flows for the nine months ended October "
                            "30, 2022 were as follows:\nCash flows from operating activities:\n"

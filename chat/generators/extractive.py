@@ -24,7 +24,7 @@ import asyncio
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chat.context import Prompt
 from chat.generators import table_rows
@@ -142,6 +142,7 @@ _COUNT = re.compile(r"(?<![\w.,$€£¥/-])(\d[\d,]*(?:\.\d+)?|(?i:" + _NUMBER_W
 _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q)(?=\b|\d{2}\b)|"
                       r"\b(first|second|third|fourth)[\s-]+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_ABBREVIATED = re.compile(r"\b[A-Z]{2,5}\b")  # "CEO", "EPS"
 _SHARE_OR_MONEY = re.compile(r"[%$€£¥]")
 _MONEY_BEFORE = re.compile(r"[$€£¥]\s?$")
 # A number after a capitalised word names a day or a thing ("December 31", "Note 4", "P. 65"), after a sentence's
@@ -208,6 +209,7 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
     running = _running_lines(passages)
     sentences = [sentence for number, passage in enumerate(passages, start=1)
                  for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set()))]
+    sentences = _spelled_out(question, sentences)
     wanted = Counter(term for term in tokenize(question) if term not in QUESTION_WORDS)
     weights = _informative(wanted, sentences, specific=_specific_terms(question, wanted))
     locations = [passage.location for passage in passages]
@@ -470,6 +472,19 @@ def _tells_other_quarters(sentence: Sentence, wanted: Counter, quarter: int) -> 
         return False
     named = [_quarters(figure.heading) for figure in _row_figures(sentence.row, wanted)]
     return bool(named) and all(quarters and quarter not in quarters for quarters in named)
+
+
+def _spelled_out(question: str, sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences, those that spell out an abbreviation of the question's that none writes ("Chief Executive
+    Officer" for "CEO") using it too."""
+    for abbreviation in _ABBREVIATED.findall(question):
+        term = tokenize(abbreviation)
+        if len(term) != 1 or any(term[0] in sentence.terms for sentence in sentences):
+            continue
+        spelled = re.compile(r"\b" + r"\S*\s+".join(abbreviation) + r"[a-z]")
+        sentences = [replace(sentence, terms=sentence.terms + Counter(term)) if spelled.search(sentence.text)
+                     else sentence for sentence in sentences]
+    return sentences
 
 
 def _counted_terms(question: str) -> set[str] | None:
