@@ -115,13 +115,13 @@ class TextLayer:
     def _put_back(self, text: str, indexes: list[int]) -> str:
         """`text` with its codes of unmapped glyphs replaced, in order, by the glyphs of `indexes` that the
         font names; as it is when the two do not pair up one for one."""
-        codes = list(_UNMAPPED.finditer(text))
-        if len(codes) != len(indexes) or any(match.group() != self._unmapped[i].code for match, i in zip(
-                codes, indexes, strict=True)):
+        codes, glyphs = list(_UNMAPPED.finditer(text)), [self._glyphs()[index] for index in indexes]
+        if len(codes) != len(glyphs) or any(match.group() != glyph.code for match, glyph in zip(
+                codes, glyphs, strict=True)):
             return text
         pieces, start = [], 0
-        for match, index in zip(codes, indexes, strict=True):
-            pieces += [text[start:match.start()], self._unmapped[index].named or match.group()]
+        for match, glyph in zip(codes, glyphs, strict=True):
+            pieces += [text[start:match.start()], glyph.named or match.group()]
             start = match.end()
         return "".join(pieces) + text[start:]
 
