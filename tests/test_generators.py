@@ -207,7 +207,9 @@ async def test_a_row_of_a_table_drawn_without_rules_is_told_as_its_label_and_fig
 
 SUMMARY = passage(1, "Earnings release › Financial summary\nFirm ($ millions, except per share data) 3Q 2024 3Q 2023\n"
                      "Net revenues $15,383 $13,273\nProvision for credit losses $79 $134\nWealth Management\n"
-                     "Net new assets ($ billions) $63.9 $35.7\nReturn on equity\n13.1% 10.0%\nPre-tax margin 28% 26%")
+                     "Net new assets ($ billions) $63.9 $35.7\nReturn on equity\n13.1% 10.0%\n"
+                     # the passage's next chunk, of the same table
+                     "Earnings release › Financial summary\nPre-tax margin 28% 26%")
 
 
 @pytest.mark.asyncio

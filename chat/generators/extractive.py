@@ -254,10 +254,12 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
     context_terms = frozenset(tokenize(context))
     sentences: list[Sentence] = []
     caption, caption_terms, unit = "", None, None
-    columns = ""  # the last line that may hold an unruled table's column headings
+    # The last line that may hold the column headings of an unruled table: it heads the rows after it, in the
+    # passage's next chunk too, until prose.
+    columns = ""
     for block in _blocks(lines):
         if chunk_format.CONTEXT_SEPARATOR in block:  # the context line of a chunk merged into the passage
-            context_terms, caption, caption_terms, unit, columns = frozenset(tokenize(block)), "", None, None, ""
+            context_terms, caption, caption_terms, unit = frozenset(tokenize(block)), "", None, None
             continue
         if (stated := chunk_format.stated_unit(block)) is not None:
             unit = stated
