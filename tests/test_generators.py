@@ -248,6 +248,19 @@ async def test_a_sentence_spelling_out_the_questions_abbreviation_answers_it(ext
 
 
 @pytest.mark.asyncio
+async def test_an_abbreviation_of_joined_words_is_looked_for_as_the_passages_spell_it(extractive):
+    report = passage(1, "Quarterly report › Operating expenses\nUnit: $ in millions\n"
+                        "Research and development; Three Months Ended September 30, 2022: $ 6,844; "
+                        "Three Months Ended September 30, 2021: $ 5,758\n(d) Disclosed in this report any change in "
+                        "the registrant's internal control over financial reporting during the quarter.")
+    pieces, generation, prompt = await answer("What was the R&D expense in the quarter?", [report])
+    text = "".join(pieces)
+    assert text.startswith("Research and development — Three Months Ended September 30, 2022: $6,844 million"), text
+    assert "(d) Disclosed" not in text  # "R&D" is no "r" and "d" to look for
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_line_that_only_announces_what_follows_is_never_the_answer(extractive):
     statement = passage(1, "Quarterly report › Cash flows\nOperating cash flows for the nine months ended October "
                            "30, 2022 were as follows:\nCash flows from operating activities:\n"
