@@ -251,7 +251,8 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
     context, lines = chunk_format.context_and_body(text)
     if not lines:  # a single line is all body
         context, lines = "", [context]
-    lines = [line for line in lines if _running_form(line) not in running]
+    if running:
+        lines = [line for line in lines if _running_form(line) not in running]
     context_terms = frozenset(tokenize(context))
     sentences: list[Sentence] = []
     caption, caption_terms, unit = "", None, None

@@ -110,25 +110,34 @@ def column_headings(line: str, count: int) -> list[str] | None:
     2024", "3Q 2023"; "Sep 30, 2024 Sep 30, 2023"; "2023 2022"): the headings over an unruled table's figures,
     written on one line. None when it does not: a line of figures ("17.5% 13.5%") heads nothing."""
     words = line.split()
-    if not 2 <= count <= MAX_COLUMNS:
-        return None
-    for size in range(1, HEADING_WORDS + 1):
-        if size * count > len(words):
-            break
-        tail = words[len(words) - size * count:]
-        headings = [" ".join(tail[start:start + size]) for start in range(0, len(tail), size)]
-        if (len({_shape(heading) for heading in headings}) == 1 and len(set(headings)) == count
-                and all(_DIGIT.search(heading) and (_YEAR.match(heading) or not _FIGURE.match(heading))
-                        for heading in headings)):
-            return headings
-    return None
+    return _headings(words, [_shape(word) for word in words], count)
 
 
 def heads_columns(line: str) -> bool:
     """The line ends in two to MAX_COLUMNS column headings (`column_headings`)."""
     words = line.split()
-    return bool(words) and _DIGIT.search(words[-1]) is not None and any(
-        column_headings(line, count) for count in range(2, min(len(words), MAX_COLUMNS) + 1))
+    if not words or _DIGIT.search(words[-1]) is None:
+        return False
+    tail = words[-MAX_COLUMNS * HEADING_WORDS:]  # all that the most headings of the most words can take
+    shapes = [_shape(word) for word in tail]  # a heading's shape is its words' (runs do not cross a space)
+    return any(_headings(tail, shapes, count) for count in range(2, min(len(words), MAX_COLUMNS) + 1))
+
+
+def _headings(words: list[str], shapes: list[str], count: int) -> list[str] | None:
+    if not 2 <= count <= MAX_COLUMNS:
+        return None
+    for size in range(1, HEADING_WORDS + 1):
+        if size * count > len(words):
+            break
+        first = len(words) - size * count
+        starts = range(first, len(words), size)
+        if len({" ".join(shapes[start:start + size]) for start in starts}) != 1:
+            continue  # column headings are alike in shape
+        headings = [" ".join(words[start:start + size]) for start in starts]
+        if len(set(headings)) == count and all(_DIGIT.search(heading) and (_YEAR.match(heading) or not _FIGURE.match(
+                heading)) for heading in headings):
+            return headings
+    return None
 
 
 def with_headings(row: Row, headings: list[str]) -> Row:
