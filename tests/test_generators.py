@@ -225,6 +225,17 @@ async def test_an_unruled_tables_rows_are_told_under_the_column_headings_written
 
 
 @pytest.mark.asyncio
+async def test_column_headings_ending_a_long_heading_line_head_the_rows_under_it(extractive):
+    heading = " ".join(["Selected figures of the firm and of each of its business segments"] * 6)  # 72 words
+    release = passage(1, f"Earnings release › Financial summary\n{heading} 3Q 2024 3Q 2023\n"
+                         "Net revenues $15,383 $13,273\nProvision for credit losses $79 $134")
+    pieces, _, prompt = await answer("What were the net revenues in 3Q 2024?", [release])
+    text = "".join(pieces)
+    assert "Net revenues — 3Q 2024: $15,383" in text, text
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_row_of_other_quarters_than_the_one_named_gets_the_closest_passage_said_to_be_so(extractive):
     pieces, generation, prompt = await answer("What were the net revenues in the first quarter of 2024?", [SUMMARY])
     text = "".join(pieces)

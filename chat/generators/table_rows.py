@@ -109,7 +109,7 @@ def column_headings(line: str, count: int) -> list[str] | None:
     digit in it and none a figure but a year ("Firm ($ millions, except per share data) 3Q 2024 3Q 2023": "3Q
     2024", "3Q 2023"; "Sep 30, 2024 Sep 30, 2023"; "2023 2022"): the headings over an unruled table's figures,
     written on one line. None when it does not: a line of figures ("17.5% 13.5%") heads nothing."""
-    words = line.split()
+    words = line.split()[-MAX_COLUMNS * HEADING_WORDS:]  # all that the most headings of the most words can take
     return _headings(words, [_shape(word) for word in words], count)
 
 
@@ -118,7 +118,7 @@ def heads_columns(line: str) -> bool:
     words = line.split()
     if not words or _DIGIT.search(words[-1]) is None:
         return False
-    tail = words[-MAX_COLUMNS * HEADING_WORDS:]  # all that the most headings of the most words can take
+    tail = words[-MAX_COLUMNS * HEADING_WORDS:]  # as in column_headings
     shapes = [_shape(word) for word in tail]  # a heading's shape is its words' (runs do not cross a space)
     return any(_headings(tail, shapes, count) for count in range(2, min(len(words), MAX_COLUMNS) + 1))
 
