@@ -109,8 +109,7 @@ def column_headings(line: str, count: int) -> list[str] | None:
     digit in it and none a figure but a year ("Firm ($ millions, except per share data) 3Q 2024 3Q 2023": "3Q
     2024", "3Q 2023"; "Sep 30, 2024 Sep 30, 2023"; "2023 2022"): the headings over an unruled table's figures,
     written on one line. None when it does not: a line of figures ("17.5% 13.5%") heads nothing."""
-    words = line.split()[-MAX_COLUMNS * HEADING_WORDS:]  # all that the most headings of the most words can take
-    return _headings(words, [_shape(word) for word in words], count)
+    return _headings(*_shaped_ending(line.split()), count)
 
 
 def heads_columns(line: str) -> bool:
@@ -118,9 +117,15 @@ def heads_columns(line: str) -> bool:
     words = line.split()
     if not words or _DIGIT.search(words[-1]) is None:
         return False
-    tail = words[-MAX_COLUMNS * HEADING_WORDS:]  # as in column_headings
-    shapes = [_shape(word) for word in tail]  # a heading's shape is its words' (runs do not cross a space)
-    return any(_headings(tail, shapes, count) for count in range(2, min(len(words), MAX_COLUMNS) + 1))
+    ending, shapes = _shaped_ending(words)
+    return any(_headings(ending, shapes, count) for count in range(2, min(len(ending), MAX_COLUMNS) + 1))
+
+
+def _shaped_ending(words: list[str]) -> tuple[list[str], list[str]]:
+    """The words at a line's end that column headings may take (MAX_COLUMNS headings of HEADING_WORDS words at
+    most), and each one's shape: a heading's shape is its words' (runs of signs do not cross a space)."""
+    ending = words[-MAX_COLUMNS * HEADING_WORDS:]
+    return ending, [_shape(word) for word in ending]
 
 
 def _headings(words: list[str], shapes: list[str], count: int) -> list[str] | None:
@@ -129,8 +134,7 @@ def _headings(words: list[str], shapes: list[str], count: int) -> list[str] | No
     for size in range(1, HEADING_WORDS + 1):
         if size * count > len(words):
             break
-        first = len(words) - size * count
-        starts = range(first, len(words), size)
+        starts = range(len(words) - size * count, len(words), size)
         if len({" ".join(shapes[start:start + size]) for start in starts}) != 1:
             continue  # column headings are alike in shape
         headings = [" ".join(words[start:start + size]) for start in starts]
