@@ -285,6 +285,23 @@ async def test_a_line_that_only_announces_what_follows_is_never_the_answer(extra
 
 
 @pytest.mark.asyncio
+async def test_the_text_after_a_merged_chunks_heading_is_quoted_when_the_chunk_before_ends_mid_sentence(extractive):
+    # Two chunks of one page merged into a passage (chat/retrieval/passages.py): the first ends in a form's field
+    # labels, no full stop; the second starts with its own context line, then the declaration asked about.
+    form = passage(1, "Claim form › Section 4: Insurance\nHave you received an insurance payment? Amount received\n"
+                      "Claim form › Section 5: Notice and signature\nI declare under penalty of perjury that the "
+                      "information I have provided is true. Anyone who provides false information may be charged "
+                      "with a felony punishable by up to four years in state prison.", file_name="claim.pdf", page=2)
+    pieces, generation, prompt = await answer("Can someone go to prison for giving false information on the form?",
+                                              [form])
+    text = "".join(pieces)
+    assert text.startswith('"Anyone who provides false information may be charged with a felony punishable by up to '
+                           'four years in state prison."'), text
+    assert generation.answered is True
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_of_two_sentences_answering_alike_the_better_ranked_passage_is_quoted_first(extractive):
     # The older report's sentence is shorter, so its own words score a little higher; retrieval ranked the newer
     # report first, and the two answer alike: the newer one leads, and the older one still follows.

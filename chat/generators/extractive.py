@@ -260,7 +260,7 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
     # passage's next chunk too, until prose.
     columns = ""
     for block in _blocks(lines):
-        if chunk_format.CONTEXT_SEPARATOR in block:  # the context line of a chunk merged into the passage
+        if _context_line(block):  # the context line of a chunk merged into the passage
             context_terms, caption, caption_terms, unit = frozenset(tokenize(block)), "", None, None
             continue
         if (stated := chunk_format.stated_unit(block)) is not None:
@@ -302,18 +302,26 @@ def _sentences(block: str) -> list[str]:
 
 def _blocks(lines: list[str]) -> list[str]:
     """The lines, whitespace collapsed, a sentence running on to the next line of a page joined up. A table
-    row ("Region: West; Revenue: 1,204", "Inventories; 4,779; 5,159") and a unit line always stand alone."""
+    row ("Region: West; Revenue: 1,204", "Inventories; 4,779; 5,159"), a unit line and the context line of a
+    chunk merged into the passage always stand alone: a sentence left open at a chunk's end does not run on
+    into the next chunk's title and heading (the block would be taken for a context line, and the text after
+    it lost with it)."""
     blocks: list[str] = []
     open_sentence = False  # the last block is a sentence the next line may continue
     for line in lines:
         line = " ".join(line.split())
-        alone = _stands_alone(line)
+        alone = _stands_alone(line) or _context_line(line)
         if open_sentence and line and not alone:
             blocks[-1] += " " + line
         else:
             blocks.append(line)
         open_sentence = bool(line) and not alone and not blocks[-1].endswith((".", "!", "?", ":"))
     return blocks
+
+
+def _context_line(line: str) -> bool:
+    """A chunk's context line, "title › heading" (datasources/chunk_format.py)."""
+    return chunk_format.CONTEXT_SEPARATOR in line
 
 
 def _stands_alone(line: str) -> bool:
