@@ -236,6 +236,23 @@ async def test_column_headings_ending_a_long_heading_line_head_the_rows_under_it
 
 
 @pytest.mark.asyncio
+async def test_a_line_of_column_headings_alone_is_never_quoted_its_rows_are_told_under_them(extractive):
+    datasheet = passage(1, "Panel datasheet › Electrical data\nPX-360 PX-370 PX-380\n"
+                           "Open circuit voltage (V) 40.7 41.3 41.9\nShort circuit current (A) 11.24 11.37 11.52\n"
+                           "Weight 20.0 kg")
+    pieces, _, prompt = await answer("What is the open circuit voltage of the PX-380 panel?", [datasheet])
+    text = "".join(pieces)
+    assert text.startswith("Open circuit voltage (V) — PX-380: 41.9"), text
+    assert_invents_nothing(text, prompt.passages)
+    # The headings name PX-380 but say nothing of its weight: the weight line is the closest passage, and not said
+    # to be PX-380's
+    pieces, generation, prompt = await answer("What is the weight of the PX-380 panel?", [datasheet])
+    text = "".join(pieces)
+    assert text.startswith(f'{NOT_FOUND}"Weight 20.0 kg"'), text
+    assert "PX-360" not in text and generation.answered is False
+
+
+@pytest.mark.asyncio
 async def test_a_row_of_other_quarters_than_the_one_named_gets_the_closest_passage_said_to_be_so(extractive):
     pieces, generation, prompt = await answer("What were the net revenues in the first quarter of 2024?", [SUMMARY])
     text = "".join(pieces)

@@ -11,7 +11,8 @@ invent a figure, and a passage saying "ignore previous instructions" is at most 
 
 An answer quotes nothing that shares no informative word with the question (a word is informative
 unless almost every sentence of the passages uses it, as the document's title does), and never a line
-of a table of contents, a page's running header or footer, or a line that only announces what follows.
+of a table of contents, a page's running header or footer, a line that only announces what follows, or a line
+of column headings alone ("3Q 2024 3Q 2023": the rows under it are told with them).
 When no quote covers enough of the question's informative words (SUPPORT_FLOOR), or none shares one,
 or the quotes leave out a number the question names (a year, a model's number: NAMED_NUMBER_DIGITS), or
 none states the count a "how many" question asks for (`_counts`), the answer says it could not find
@@ -273,6 +274,8 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
                 columns = ""
             elif table_rows.heads_columns(block):  # not a group's name over some of its rows, nor a line of figures
                 columns = block
+                if table_rows.only_headings(block):  # it names the columns of the rows under it, which carry it
+                    continue
         if row is not None and not row.headed and columns and (
                 headings := table_rows.column_headings(columns, len(row.figures))):
             row = table_rows.with_headings(row, headings)

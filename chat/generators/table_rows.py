@@ -121,6 +121,18 @@ def heads_columns(line: str) -> bool:
     return any(_headings(ending, shapes, count) for count in range(2, min(len(ending), MAX_COLUMNS) + 1))
 
 
+def only_headings(line: str) -> bool:
+    """The line is column headings and nothing else ("3Q 2024 3Q 2023", "TSM-360 TSM-365 TSM-370"): quoted alone,
+    it names columns without their figures."""
+    words = line.split()
+    if len(words) > MAX_COLUMNS * HEADING_WORDS:
+        return False
+    shapes = [_shape(word) for word in words]
+    return any(sum(len(heading.split()) for heading in headings) == len(words)
+               for count in range(2, min(len(words), MAX_COLUMNS) + 1)
+               if (headings := _headings(words, shapes, count)))
+
+
 def _shaped_ending(words: list[str]) -> tuple[list[str], list[str]]:
     """The words at a line's end that column headings may take (MAX_COLUMNS headings of HEADING_WORDS words at
     most), and each one's shape: a heading's shape is its words' (runs of signs do not cross a space)."""
