@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.retrieval import Scope, fuse, proximity, retrieve
+from chat.retrieval import Scope, fuse, proximity, retrieve, spelled_out
 from chat.retrieval.passages import Candidate, build_passages
 from chatbots.models import Chatbot
 from datasources import chunk_format
@@ -220,6 +220,34 @@ def test_a_table_row_the_question_names_comes_before_prose_that_shares_more_of_i
     # … but the figures the question asks about are in the balance sheet's row.
     best = retrieve(chatbot=chatbot, question=INVENTORY_QUESTION)[0]
     assert "Inventories; 4,779; 5,159" in best.text
+
+
+REPORT_WITH_RD = [
+    "Quarterly report › Statement of operations\nNet revenue 11,715 18,353\nCost of sales 7,707 9,109\n"
+    "Research and development 4,109 4,362\nMarketing, general and administrative 1,303 1,700",
+    "Quarterly report › Spending\nOur expenditure on research and development rose as we hired engineers, and "
+    "expenditure on marketing fell as we ran fewer campaigns.",
+    "Quarterly report › Capital return\nOur expenditure on repurchases and dividends was lower than a year ago, "
+    "and expenditure on capital projects rose: what we spend reflects our plans for the quarter.",
+    "Quarterly report › Outlook\nWe expect our expenditure in the next quarter to match this quarter's "
+    "expenditure, as our plans for the year are unchanged.",
+]
+
+
+def test_an_abbreviation_of_joined_words_is_searched_for_as_the_documents_spell_it_most(company_a):
+    chatbot = bot(company_a, add_source(company_a, "report.pdf", REPORT_WITH_RD), top_k=1)
+    # "R&D" gives the searches no word; the documents write it "research and development" more often than any
+    # other "r… and d…", and the statement's row of that name answers
+    passages = retrieve(chatbot=chatbot, question="What was the R&D expenditure this quarter?")
+    assert "Research and development 4,109 4,362" in passages[0].text, texts(passages)
+
+
+def test_an_abbreviation_is_spelled_out_as_most_of_the_texts_write_it_or_left_as_it_is():
+    texts_ = ["We spent less on repurchases and dividends.", "Research and development rose.",
+              "research  and\ndevelopment costs", "M&A activity slowed."]
+    assert spelled_out("What was the R&D expenditure?", texts_) == "What was the research and development expenditure?"
+    assert spelled_out("Any M&A news?", texts_) == "Any M&A news?"  # no text spells it
+    assert spelled_out("What did AT&T report?", texts_) == "What did AT&T report?"  # a name of more letters
 
 
 def test_a_repeated_passage_is_given_once(company_a):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from chat.context import Prompt
 from chat.generators import table_rows
-from chat.retrieval import named_things
+from chat.retrieval import named_things, spelled_out
 from chat.retrieval.passages import Passage
 from datasources import chunk_format
 from datasources.indexes.lexical import line_label, reads_as_row, tokenize
@@ -144,7 +144,6 @@ _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q)(?=\b|\d{2}\b)|"
                       r"\b(first|second|third|fourth)[\s-]+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _ABBREVIATED = re.compile(r"\b[A-Z]{2,5}\b")  # "CEO", "EPS"
-_JOINED = re.compile(r"\b([A-Z])&([A-Z])\b")  # "R&D", "M&A"
 _SHARE_OR_MONEY = re.compile(r"[%$€£¥]")
 _MONEY_BEFORE = re.compile(r"[$€£¥]\s?$")
 # A number after a capitalised word names a day or a thing ("December 31", "Note 4", "P. 65"), after a sentence's
@@ -212,7 +211,8 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
     sentences = [sentence for number, passage in enumerate(passages, start=1)
                  for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set()))]
     sentences = _spelled_out(question, sentences)
-    wanted = Counter(term for term in tokenize(_joined_spelled_out(question, passages)) if term not in QUESTION_WORDS)
+    asked = spelled_out(question, [passage.text for passage in passages])
+    wanted = Counter(term for term in tokenize(asked) if term not in QUESTION_WORDS)
     weights = _informative(wanted, sentences, specific=_specific_terms(question, wanted))
     locations = [passage.location for passage in passages]
     candidates = _sharing(sentences, weights)
@@ -500,19 +500,6 @@ def _spelled_out(question: str, sentences: list[Sentence]) -> list[Sentence]:
         sentences = [replace(sentence, terms=sentence.terms + Counter(term)) if spelled.search(sentence.text)
                      else sentence for sentence in sentences]
     return sentences
-
-
-def _joined_spelled_out(question: str, passages: list[Passage]) -> str:
-    """The question with each abbreviation of two joined words ("R&D", "M&A") written as the passages spell it
-    ("research and development"): its letters alone are no words to look for."""
-    def spelled(match: re.Match) -> str:
-        found = re.compile(rf"\b{match.group(1)}[a-z]+\s+(?:and|&)\s+{match.group(2)}[a-z]+\b", re.IGNORECASE)
-        for passage in passages:
-            if written := found.search(passage.text):
-                return written.group()
-        return match.group()
-
-    return _JOINED.sub(spelled, question)
 
 
 def _counted_terms(question: str) -> set[str] | None:

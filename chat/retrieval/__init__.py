@@ -19,6 +19,7 @@ document").
 import functools
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from chat.retrieval import documents
@@ -90,14 +91,23 @@ class Scope:
         dense = self.dense(question, POOL, targets)
         if not self.clears_floor(terms, dense):
             return []
-        weights = self.search.idf(terms, targets)
-        ranked = self.by_named_rows(fuse(dense, self.lexical(question, POOL, targets)), weights, targets)
         depth = top_k * READ_FACTOR
-        chunks = read_chunks(self.company_id, [c.chunk_id for c in ranked[:depth]])
+        weights, ranked, chunks = self.ranking(question, dense, targets, depth)
+        if (spelled := spelled_out(question, [chunk.text for chunk in chunks.values()])) != question:
+            # "R&D" is no word to look for: the words are searched for again as the documents spell them
+            weights, ranked, chunks = self.ranking(spelled, dense, targets, depth)
         ranked = self.by_proximity(ranked, weights, chunks, depth=depth)
         if len(targets) < len(self.sources):
             ranked = interleave(ranked)
         return build_passages(self.company_id, ranked, top_k, chunks=chunks)
+
+    def ranking(self, question: str, dense: list[Candidate], targets: list[uuid.UUID],
+                depth: int) -> tuple[dict[str, float], list[Candidate], dict[str, Chunk]]:
+        """The question's words' weights, the fused ranking with the named rows raised, and its first `depth`
+        chunks, read."""
+        weights = self.search.idf(tokenize(question), targets)
+        ranked = self.by_named_rows(fuse(dense, self.lexical(question, POOL, targets)), weights, targets)
+        return weights, ranked, read_chunks(self.company_id, [c.chunk_id for c in ranked[:depth]])
 
     def lexical(self, question: str, top_k: int, source_ids=()) -> list[Candidate]:
         return [Candidate(chunk_id, score)
@@ -168,6 +178,21 @@ _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w&-]*[A-Za-z]")
 def named_things(question: str) -> list[str]:
     """Capitalised words of three letters or more that do not start a sentence: names."""
     return [name for name in _NAME.findall(question.strip()) if sum(c.isalpha() for c in name) >= 3]
+
+
+_JOINED = re.compile(r"\b([A-Z])&([A-Z])\b")  # "R&D", "M&A"
+
+
+def spelled_out(question: str, texts: list[str]) -> str:
+    """The question with each abbreviation of two joined words ("R&D", "M&A") written as `texts` spell it most
+    often ("research and development", not the "repurchases and dividends" of one sentence): its letters alone
+    are no words to look for. Unchanged when the texts spell it nowhere."""
+    def spelled(match: re.Match) -> str:
+        found = re.compile(rf"\b{match.group(1)}[a-z]+\s+(?:and|&)\s+{match.group(2)}[a-z]+\b", re.IGNORECASE)
+        written = Counter(" ".join(each.group().lower().split()) for text in texts for each in found.finditer(text))
+        return written.most_common(1)[0][0] if written else match.group()
+
+    return _JOINED.sub(spelled, question) if _JOINED.search(question) else question
 
 
 def fuse(dense: list[Candidate], found: list[Candidate]) -> list[Candidate]:
