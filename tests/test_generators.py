@@ -319,6 +319,26 @@ async def test_the_text_after_a_merged_chunks_heading_is_quoted_when_the_chunk_b
 
 
 @pytest.mark.asyncio
+async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answer(extractive):
+    sheet = passage(1, "Quarterly report › Balance sheet\nInventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"
+                       "Quarter-end figures are unaudited.", file_name="q3.pdf", page=5)
+    notes = passage(2, "Quarterly report › Notes\nSupply was tight. Chain stores closed. Management was reorganised. "
+                       "Purchase volumes fell. Commitments rose. Supplier terms were renewed. Contracts were signed.",
+                    file_name="q3.pdf", page=30)
+    # The row holds a tenth of the question's words, half of those of its first part
+    pieces, generation, prompt = await answer(
+        "How have inventory levels changed during these quarters, and what might this indicate regarding supply "
+        "chain management, purchase commitments or supplier contracts?", [sheet, notes])
+    text = "".join(pieces)
+    assert text.startswith("Inventories — October 29, 2023: 4,779; January 29, 2023: 5,159 (q3.pdf page 5) [1]"), text
+    assert generation.answered is True
+    # Asked alone, the second part finds no quote holding enough of it
+    pieces, generation, _ = await answer("What might this indicate regarding supply chain management, purchase "
+                                         "commitments or supplier contracts?", [sheet, notes])
+    assert "".join(pieces).startswith(NOT_FOUND) and generation.answered is False
+
+
+@pytest.mark.asyncio
 async def test_of_two_sentences_answering_alike_the_better_ranked_passage_is_quoted_first(extractive):
     # The older report's sentence is shorter, so its own words score a little higher; retrieval ranked the newer
     # report first, and the two answer alike: the newer one leads, and the older one still follows.

@@ -74,7 +74,8 @@ FEW_SENTENCES = 4  # among fewer, no word is common enough to tell
 # The weak-support floor: the best quote, with the title, heading and caption it sits under, must hold
 # this share of the weight of the question's informative words (see `_informative`). Under it, the
 # quote is the closest passage, not an answer. Measured on both development sets: a higher floor
-# refuses more of the questions that name a stranger, and more long questions that are answerable.
+# refuses more of the questions that name a stranger, and more long questions that are answerable. A question
+# of several parts is also supported by a quote holding this share of one part's weight (`_parts`).
 SUPPORT_FLOOR = 0.15
 # A word of a name, or a number, that the question names and no sentence of the passages mentions (a stranger:
 # "Google" among filings that only name it as a competitor, "Moore v. Harper" among other cases) weighs this
@@ -145,6 +146,7 @@ _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q)(?=\b|\d{2}\b)|"
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _ABBREVIATED = re.compile(r"\b[A-Z]{2,5}\b")  # "CEO", "EPS"
 _SHARE_OR_MONEY = re.compile(r"[%$€£¥]")
+_QUESTION_PARTS = re.compile(r"[?;]|,\s+and\s+")
 _MONEY_BEFORE = re.compile(r"[$€£¥]\s?$")
 # A number after a capitalised word names a day or a thing ("December 31", "Note 4", "P. 65"), after a sentence's
 # first determiner it counts ("A 12 year warranty", "The 17 plaintiffs").
@@ -227,7 +229,8 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
         chosen.sort(key=lambda s: s.position not in leading)
     if (quarter := _named_quarter(question)) is not None:
         chosen = [s for s in chosen if not _tells_other_quarters(s, wanted, quarter)]
-    if (chosen and max(_support(sentence, weights) for sentence in chosen) >= SUPPORT_FLOOR
+    if (chosen and max(_support(sentence, part) for sentence in chosen for part in _parts(question, weights))
+            >= SUPPORT_FLOOR
             and all(any(sentence.mentions(number) for sentence in chosen) for number in _named_numbers(wanted))):
         most = _row_figures_most(chosen)
         return Reply("\n\n".join(_told(group, passages, wanted, most) for group in _grouped(chosen, leading)),
@@ -398,6 +401,18 @@ def _support(sentence: Sentence, weights: dict[str, float]) -> float:
     and column headings it sits under."""
     total = sum(weights.values())
     return sum(weight for term, weight in weights.items() if sentence.mentions(term)) / total if total else 0.0
+
+
+def _parts(question: str, weights: dict[str, float]) -> list[dict[str, float]]:
+    """The informative weights of the whole question, and of each of its parts when it asks several things ("How
+    have inventory levels changed, and what might this indicate about the supply chain?"): a quote answering one
+    part well is supported, though the question's other part weighs against it as a share of the whole. A part
+    needs two informative words of its own to count."""
+    parts = [set(tokenize(part)) for part in _QUESTION_PARTS.split(question) if part.strip()]
+    if len(parts) < 2:
+        return [weights]
+    return [weights, *(part_weights for terms in parts
+                       if len(part_weights := {term: weights[term] for term in terms if term in weights}) >= 2)]
 
 
 def _name_terms(question: str) -> set[str]:
