@@ -157,6 +157,19 @@ def test_the_chunk_before_a_passage_on_its_page_is_given_with_it(company_a, page
     assert passage.data_source_id == source.id != other.id
 
 
+PROSE_BEFORE = f"{TABLE_CONTEXT}\nWe manage our costs closely and review every line of spending each quarter."
+COMMENT = f"{TABLE_CONTEXT}\nSelling, general and administrative expenses fell as we hired fewer people."
+
+
+@pytest.mark.parametrize("before, joins", [(TABLE_REST, True), (PROSE_BEFORE, False)])
+def test_a_paragraph_is_given_with_the_table_before_it_but_not_with_prose(company_a, before, joins):
+    """The figures a paragraph comments on sit in the chunk before it; prose before prose would only take up the
+    room of another passage."""
+    source = add_source(company_a, "report.pdf", [before, COMMENT], pages=[4, 4])
+    [passage] = build_passages(company_a.id, [Candidate(chunk_format.chunk_id(source.id, 1), 0.9)], top_k=1)
+    assert passage.chunk_ids == [chunk_format.chunk_id(source.id, n) for n in ([0, 1] if joins else [1])]
+
+
 def test_a_line_holding_the_questions_words_together_counts_more_than_words_apart():
     weights = {"total": 1.0, "operating": 2.0, "expense": 2.0}
     row = f"{TABLE_CONTEXT}\nNet sales; 81,797\nTotal operating expenses; 13,415; 12,809"

@@ -11,8 +11,11 @@ from datasources.models import Chunk
 READ_FACTOR = 4
 # Two passages whose word sets overlap this much say the same thing; the lower-ranked one is dropped.
 DUPLICATE_OVERLAP = 0.9
-# Chunks just before each passage, on the same page or sheet, added to it: a table's caption and first
-# rows, or the figures a paragraph comments on, often sit before the chunk that matched.
+# Chunks just before each passage, on the same page or sheet, added to it when the passage opens with a table
+# row (the table's caption, headings and first rows often sit before the chunk that matched) or when the chunk
+# holds TABLE_ROWS_AFTER table rows (the figures a paragraph comments on). Prose before prose is left out, which
+# leaves room for more passages within a reader's budget (measured on both development sets: docs/BENCHMARKS.md,
+# "Why the retrieval constants have their values").
 WIDEN_BEFORE = 1
 # A passage also takes the next chunk of its page when that chunk holds this many table rows: a table's
 # caption and first rows match a question best, and the rows it asks about often follow in the next chunk.
@@ -95,9 +98,10 @@ def read_chunks(company_id: uuid.UUID, chunk_ids: list[str]) -> dict[str, Chunk]
 
 
 def _widen(company_id: uuid.UUID, passages: list[Passage]) -> None:
-    """Add the chunks just before each passage on the same page or sheet (a table's caption and
-    first rows, or the figures a paragraph comments on, often sit before the chunk that matched),
-    and the next chunk when the passage's table goes on there."""
+    """Add the chunk just before each passage on the same page or sheet when the passage opens with a table
+    row (the table's caption, headings and first rows often sit before the chunk that matched) or that chunk
+    holds a table (the figures a paragraph comments on), and the next chunk when the passage's table goes on
+    there."""
     # Read by primary key (a chunk's id is its data source's and its position's): one OR per passage of data
     # source and positions took longer to compile than to run.
     wanted = [chunk_format.chunk_id(passage.data_source_id, position) for passage in passages
@@ -111,7 +115,7 @@ def _widen(company_id: uuid.UUID, passages: list[Passage]) -> None:
             _join(passage, after)
         for _ in range(WIDEN_BEFORE):
             before = near.get((passage.data_source_id, passage.positions[0] - 1))
-            if before is None:
+            if before is None or not (_opens_with_row(passage.text) or _table_rows(before.text) >= TABLE_ROWS_AFTER):
                 break
             _join(passage, before)
 
@@ -119,6 +123,12 @@ def _widen(company_id: uuid.UUID, passages: list[Passage]) -> None:
 def _join(passage: Passage, chunk: Chunk) -> None:
     if _adjacent(passage, chunk) and chunk.id not in passage.chunk_ids:
         _merge(passage, chunk)
+
+
+def _opens_with_row(text: str) -> bool:
+    """The first line of the text's body is a table row."""
+    first = next((line for line in chunk_format.context_and_body(text)[1] if line.strip()), "")
+    return chunk_format.is_table_row(first)
 
 
 def _table_rows(text: str) -> int:
