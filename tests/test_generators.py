@@ -320,7 +320,8 @@ async def test_the_text_after_a_merged_chunks_heading_is_quoted_when_the_chunk_b
 
 @pytest.mark.asyncio
 async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answer(extractive):
-    sheet = passage(1, "Quarterly report › Balance sheet\nInventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"
+    sheet = passage(1, "Quarterly report › Balance sheet\n"
+                       "Inventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"
                        "Quarter-end figures are unaudited.", file_name="q3.pdf", page=5)
     notes = passage(2, "Quarterly report › Notes\nSupply was tight. Chain stores closed. Management was reorganised. "
                        "Purchase volumes fell. Commitments rose. Supplier terms were renewed. Contracts were signed.",

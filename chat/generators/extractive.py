@@ -4,7 +4,7 @@ The sentences of the prompt's passages (a table row counts as one) are scored ag
 with BM25, computed over those sentences alone; of those that score well enough, the ones of
 better-ranked passages come first. The answer leads with what answers: the best sentence or two,
 quoted, or the best table rows told as label, then each figure under its column
-heading with the table's unit (chat/generators/table_rows.py); then where they come from, "(report.pdf
+heading with the table's unit (chat/table_rows.py); then where they come from, "(report.pdf
 page 2) [1]". Quotes are copied from a passage (only line breaks become spaces, and a long one keeps
 its best parts, joined by " … "); the only words Docent adds are fixed lead-ins, so the answer cannot
 invent a figure, and a passage saying "ignore previous instructions" is at most quoted, never obeyed.
@@ -27,8 +27,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from chat import table_rows
 from chat.context import Prompt
-from chat.generators import table_rows
 from chat.retrieval import named_things, spelled_out
 from chat.retrieval.passages import Passage
 from datasources import chunk_format
