@@ -170,6 +170,21 @@ def test_a_paragraph_is_given_with_the_table_before_it_but_not_with_prose(compan
     assert passage.chunk_ids == [chunk_format.chunk_id(source.id, n) for n in ([0, 1] if joins else [1])]
 
 
+def test_a_line_a_better_ranked_passage_of_the_document_gives_is_left_out_but_a_tables_shape_stays(company_a):
+    held = "The Fifth Circuit upheld the government's assessment of the penalty in full."
+    headings = "Three Months Ended September 30, 2023 2022"
+    first = add_source(company_a, "opinion.pdf", [f"Opinion › Syllabus\n{held}\nUnit: in millions\n{headings}",
+                                                  "Opinion › Facts\nBittner filed his reports late.",
+                                                  f"Opinion › Opinion\n{held}\nUnit: in millions\n{headings}\n"
+                                                  "Penalties; 2,720; 50"])
+    second = add_source(company_a, "brief.pdf", [f"Brief › Argument\n{held}"])
+    ranked = [Candidate(chunk_format.chunk_id(first.id, 0), 0.9), Candidate(chunk_format.chunk_id(second.id, 0), 0.8),
+              Candidate(chunk_format.chunk_id(first.id, 2), 0.7)]
+    syllabus, brief, opinion = build_passages(company_a.id, ranked, top_k=3)
+    assert held in syllabus.text and held in brief.text  # another document's passage says it again
+    assert opinion.text == f"Opinion › Opinion\nUnit: in millions\n{headings}\nPenalties; 2,720; 50"
+
+
 def test_a_line_holding_the_questions_words_together_counts_more_than_words_apart():
     weights = {"total": 1.0, "operating": 2.0, "expense": 2.0}
     row = f"{TABLE_CONTEXT}\nNet sales; 81,797\nTotal operating expenses; 13,415; 12,809"

@@ -1,9 +1,11 @@
-"""Ranked chunks become passages: neighbours of one page or table merged, repeats dropped."""
+"""Ranked chunks become passages: neighbours of one page or table merged, repeats dropped, lines a better-ranked
+passage of the same document gives left out."""
 
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from chat import table_rows
 from datasources import chunk_format
 from datasources.models import Chunk
 
@@ -17,6 +19,8 @@ DUPLICATE_OVERLAP = 0.9
 # leaves room for more passages within a reader's budget (measured on both development sets: docs/BENCHMARKS.md,
 # "Why the retrieval constants have their values").
 WIDEN_BEFORE = 1
+# A line this long that a better-ranked passage of the same document already gives is left out of a passage.
+REPEATED_LINE_CHARS = 30
 # A passage also takes the next chunk of its page when that chunk holds this many table rows: a table's
 # caption and first rows match a question best, and the rows it asks about often follow in the next chunk.
 TABLE_ROWS_AFTER = 3
@@ -85,6 +89,7 @@ def build_passages(company_id: uuid.UUID, ranked: list[Candidate], top_k: int, *
     if merge and passages:
         _widen(company_id, passages)
         passages = _distinct(passages)
+        _without_repeated_lines(passages)
     for rank, passage in enumerate(passages, start=1):
         passage.rank = rank
     return passages
@@ -123,6 +128,25 @@ def _widen(company_id: uuid.UUID, passages: list[Passage]) -> None:
 def _join(passage: Passage, chunk: Chunk) -> None:
     if _adjacent(passage, chunk) and chunk.id not in passage.chunk_ids:
         _merge(passage, chunk)
+
+
+def _without_repeated_lines(passages: list[Passage]) -> None:
+    """Each passage without the lines of REPEATED_LINE_CHARS or more that a better-ranked passage of its document
+    already gives (a sentence the syllabus and the opinion share, the overlap of two chunks, a form's repeated
+    labels), so that the passages within a reader's budget say more. A line that gives a table its shape stays: a
+    context line, a unit line, a line of column headings."""
+    given: set[tuple[uuid.UUID, str]] = set()
+    for passage in passages:
+        context, *lines = passage.text.split("\n")
+        kept = [line for line in lines if len(line) < REPEATED_LINE_CHARS
+                or (passage.data_source_id, line) not in given or _shapes_table(line)]
+        given.update((passage.data_source_id, line) for line in lines)
+        passage.text = "\n".join([context, *kept])
+
+
+def _shapes_table(line: str) -> bool:
+    return (chunk_format.CONTEXT_SEPARATOR in line or chunk_format.stated_unit(line) is not None
+            or table_rows.heads_columns(line))
 
 
 def _opens_with_row(text: str) -> bool:
