@@ -183,6 +183,13 @@ def test_a_line_a_better_ranked_passage_of_the_document_gives_is_left_out_but_a_
     syllabus, brief, opinion = build_passages(company_a.id, ranked, top_k=3)
     assert held in syllabus.text and held in brief.text  # another document's passage says it again
     assert opinion.text == f"Opinion › Opinion\nUnit: in millions\n{headings}\nPenalties; 2,720; 50"
+    # A passage left with nothing of its own is not given at all
+    again = add_source(company_a, "again.pdf", [f"Notes › One\n{held}\nBittner filed late.",
+                                                "Notes › Two\nPenalties were assessed in 2017.",
+                                                f"Notes › Three\nUnit: in millions\n{held}"])
+    passages = build_passages(company_a.id, [Candidate(chunk_format.chunk_id(again.id, n), 1 - n / 10)
+                                             for n in (0, 2)], top_k=2)
+    assert [p.chunk_ids for p in passages] == [[chunk_format.chunk_id(again.id, 0)]]
 
 
 def test_a_line_holding_the_questions_words_together_counts_more_than_words_apart():

@@ -88,8 +88,7 @@ def build_passages(company_id: uuid.UUID, ranked: list[Candidate], top_k: int, *
             passages.append(_passage(chunk, candidate.score))
     if merge and passages:
         _widen(company_id, passages)
-        passages = _distinct(passages)
-        _without_repeated_lines(passages)
+        passages = _without_repeated_lines(_distinct(passages))
     for rank, passage in enumerate(passages, start=1):
         passage.rank = rank
     return passages
@@ -130,18 +129,22 @@ def _join(passage: Passage, chunk: Chunk) -> None:
         _merge(passage, chunk)
 
 
-def _without_repeated_lines(passages: list[Passage]) -> None:
+def _without_repeated_lines(passages: list[Passage]) -> list[Passage]:
     """Each passage without the lines of REPEATED_LINE_CHARS or more that a better-ranked passage of its document
     already gives (a sentence the syllabus and the opinion share, the overlap of two chunks, a form's repeated
-    labels), so that the passages within a reader's budget say more. A line that gives a table its shape stays: a
-    context line, a unit line, a line of column headings."""
+    labels), so that the passages within a reader's budget say more; a passage left with nothing of its own is
+    dropped. A line that gives a table its shape stays: a context line, a unit line, a line of column headings."""
     given: set[tuple[uuid.UUID, str]] = set()
+    kept_passages: list[Passage] = []
     for passage in passages:
         context, *lines = passage.text.split("\n")
         kept = [line for line in lines if len(line) < REPEATED_LINE_CHARS
                 or (passage.data_source_id, line) not in given or _shapes_table(line)]
         given.update((passage.data_source_id, line) for line in lines)
-        passage.text = "\n".join([context, *kept])
+        if len(kept) == len(lines) or any(line.strip() and not _shapes_table(line) for line in kept):
+            passage.text = "\n".join([context, *kept])
+            kept_passages.append(passage)
+    return kept_passages
 
 
 def _shapes_table(line: str) -> bool:
