@@ -53,7 +53,7 @@ def assert_invents_nothing(text: str, passages: list) -> None:
         source = " ".join(passage.text.split())
         assert location == passage.location
         for quote in QUOTE.findall(told):
-            for part in quote.split(" … "):
+            for part in quote.removeprefix("… ").split(" … "):  # a quote opening inside a sentence says so
                 assert part.rstrip(" …") in source, (part, number)
         for row in (line for line in told.split("\n") if not line.startswith('"')):
             label, _, figures = row.partition(" — ")
@@ -337,6 +337,21 @@ async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answe
     pieces, generation, _ = await answer("What might this indicate regarding supply chain management, purchase "
                                          "commitments or supplier contracts?", [sheet, notes])
     assert "".join(pieces).startswith(NOT_FOUND) and generation.answered is False
+
+
+@pytest.mark.asyncio
+async def test_a_quote_opening_inside_a_sentence_begun_before_its_passage_says_so(extractive):
+    # The passage's chunk starts inside a sentence of the chunk before it, which the passage does not hold
+    risks = passage(1, "Quarterly report › Risk factors\nacquired businesses may not bring the anticipated benefits "
+                       "within the expected timeframes, or at all.\nWe may also lose key employees of acquired "
+                       "businesses.")
+    pieces, _, prompt = await answer("What benefits of acquired businesses may not arrive?", [risks])
+    text = "".join(pieces)
+    assert text.startswith('"… acquired businesses may not bring the anticipated benefits'), text
+    assert_invents_nothing(text, prompt.passages)
+    products = passage(1, "Quarterly report › Products\niPhone net sales grew in every region of the world.")
+    pieces, _, _ = await answer("How did iPhone net sales do?", [products])
+    assert "".join(pieces).startswith('"iPhone net sales grew'), "".join(pieces)  # a sentence, begun here
 
 
 @pytest.mark.asyncio

@@ -146,6 +146,9 @@ _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q)(?=\b|\d{2}\b)|"
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _ABBREVIATED = re.compile(r"\b[A-Z]{2,5}\b")  # "CEO", "EPS"
 _SHARE_OR_MONEY = re.compile(r"[%$€£¥]")
+# Text that starts in lower case ("anticipated benefits within …", not "iPhone net sales …") goes on from a sentence
+# begun before it.
+_CONTINUED = re.compile(r"[a-z]+[\s,;:]")
 _QUESTION_PARTS = re.compile(r"[?;]|,\s+and\s+")
 _MONEY_BEFORE = re.compile(r"[$€£¥]\s?$")
 # A number after a capitalised word names a day or a thing ("December 31", "Note 4", "P. 65"), after a sentence's
@@ -162,6 +165,7 @@ class Sentence:
     context: frozenset[str]  # the words of the document title and heading it sits under (a row's: and its
     # table's caption and column headings)
     row: table_rows.Row | None = None  # the labelled row of figures it is, if it is one
+    continued: bool = False  # it opens its passage (or a chunk merged into it) inside a sentence begun before
 
     def mentions(self, term: str) -> bool:
         """The sentence, or the document, section or table it comes from, uses the word."""
@@ -263,10 +267,13 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
     # The last line that may hold the column headings of an unruled table: it heads the rows after it, in the
     # passage's next chunk too, until prose.
     columns = ""
+    opening = True  # the block opens the passage's text, or a chunk's
     for block in _blocks(lines):
         if _context_line(block):  # the context line of a chunk merged into the passage
             context_terms, caption, caption_terms, unit = frozenset(tokenize(block)), "", None, None
+            opening = True
             continue
+        continued, opening = opening and _CONTINUED.match(block) is not None, opening and not block
         if (stated := chunk_format.stated_unit(block)) is not None:
             unit = stated
             continue
@@ -290,7 +297,8 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
             terms = Counter(tokenize(row.words() if row is not None else piece))
             if sum(terms.values()) >= 2:
                 under = context_terms | caption_terms | row.heading_terms() if row is not None else context_terms
-                sentences.append(Sentence(piece, number, len(sentences), terms, under, row))
+                sentences.append(Sentence(piece, number, len(sentences), terms, under, row,
+                                          continued=continued and row is None and piece == block[:len(piece)]))
     return sentences
 
 
@@ -588,7 +596,8 @@ def _grouped(chosen: list[Sentence], leading: set[int] = frozenset()) -> list[li
 def _told(group: list[Sentence], passages: list[Passage], wanted: Counter, most: int = ROW_FIGURES) -> str:
     """One passage's quotes and rows, then where they come from: `"…" "…" (report.pdf page 2) [1]`."""
     number = group[0].number
-    parts = [_row_told(s.row, wanted, most) if s.row is not None else f'"{_shortened(s.text, wanted)}"' for s in group]
+    parts = [_row_told(s.row, wanted, most) if s.row is not None
+             else f'"{OMISSION.lstrip() if s.continued else ""}{_shortened(s.text, wanted)}"' for s in group]
     joiner = "\n" if any(s.row is not None for s in group) else " "
     return f"{joiner.join(parts)} ({passages[number - 1].location}) [{number}]"
 
