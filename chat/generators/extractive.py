@@ -233,8 +233,8 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
         chosen.sort(key=lambda s: s.position not in leading)
     if (quarter := _named_quarter(question)) is not None:
         chosen = [s for s in chosen if not _tells_other_quarters(s, wanted, quarter)]
-    if (chosen and max(_support(sentence, part) for sentence in chosen for part in _parts(question, weights))
-            >= SUPPORT_FLOOR
+    parts = _parts(question, weights)
+    if (chosen and max(_support(sentence, part) for sentence in chosen for part in parts) >= SUPPORT_FLOOR
             and all(any(sentence.mentions(number) for sentence in chosen) for number in _named_numbers(wanted))):
         most = _row_figures_most(chosen)
         return Reply("\n\n".join(_told(group, passages, wanted, most) for group in _grouped(chosen, leading)),
@@ -293,12 +293,12 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
             continue
         if row is not None and caption_terms is None:  # read once for all the rows of a table
             caption_terms = frozenset(tokenize(caption))
-        for piece in [block] if chunk_format.is_table_row(block) else _sentences(block):
+        for index, piece in enumerate([block] if chunk_format.is_table_row(block) else _sentences(block)):
             terms = Counter(tokenize(row.words() if row is not None else piece))
             if sum(terms.values()) >= 2:
                 under = context_terms | caption_terms | row.heading_terms() if row is not None else context_terms
                 sentences.append(Sentence(piece, number, len(sentences), terms, under, row,
-                                          continued=continued and row is None and piece == block[:len(piece)]))
+                                          continued=continued and row is None and index == 0))
     return sentences
 
 

@@ -192,7 +192,7 @@ def spelled_out(question: str, texts: list[str]) -> str:
         written = Counter(" ".join(each.group().lower().split()) for text in texts for each in found.finditer(text))
         return written.most_common(1)[0][0] if written else match.group()
 
-    return _JOINED.sub(spelled, question) if _JOINED.search(question) else question
+    return _JOINED.sub(spelled, question)
 
 
 def fuse(dense: list[Candidate], found: list[Candidate]) -> list[Candidate]:
