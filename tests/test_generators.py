@@ -319,6 +319,26 @@ async def test_the_text_after_a_merged_chunks_heading_is_quoted_when_the_chunk_b
 
 
 @pytest.mark.asyncio
+async def test_a_sentence_ends_before_a_bar_that_ocr_read_for_the_word_i(extractive):
+    # A scanned form's declaration as Tesseract reads it: each "I" a bar, so no sentence after the first begins with
+    # a capital; read as one sentence it is too long to be quoted beside the shorter ones that score alike
+    form = passage(1, "Claim form › Section 5: Notice and signature\n"
+                      "| declare under penalty of perjury under the laws of the State that all the information | have "
+                      "provided is true and correct to the best of my information and belief. | further understand "
+                      "that if | have provided information that is false, intentionally incomplete, or misleading | "
+                      "may be charged with a felony punishable by up to four years in state prison and/or a fine of "
+                      "up to $10,000 (Penal Code section 72).\nConfirm all sections of the claim form are complete. "
+                      "The Department requests the information on this form under Government Code Section 910.",
+                   file_name="claim.pdf", page=2)
+    pieces, generation, prompt = await answer("Can someone go to prison for putting false information on the "
+                                              "government claim form?", [form])
+    text = "".join(pieces)
+    assert text.startswith('"| further understand that if | have provided information that is false'), text
+    assert "four years in state prison" in text[:600] and generation.answered is True
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answer(extractive):
     sheet = passage(1, "Quarterly report › Balance sheet\n"
                        "Inventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"

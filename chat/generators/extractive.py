@@ -114,9 +114,11 @@ NOT_FOUND = "I could not find this exactly; the closest passage is "
 _FIGURE_QUESTION = re.compile(
     r"\b(how (much|many|large|big|high|low)|what (is|was|were|are) the|amount|number of|percent\w*|rate|total|"
     r"cost|price)\b", re.IGNORECASE)
-# A sentence ends at . ! or ? (maybe closing a quote or bracket) before a capital or a figure, but not
-# at the dot leaders of a table of contents or a cost table ("Wiring change ....... 79 work-hours").
-_SENTENCE_BREAK = re.compile(r"(?:(?<=[^.][.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“'(\[$€£]?[A-Z0-9])")
+# A sentence ends at . ! or ? (maybe closing a quote or bracket) before a capital or a figure, or before a
+# bar standing alone, which OCR reads for the word "I" ("belief. | further understand that if | have …") and
+# for a table's rule; but not at the dot leaders of a table of contents or a cost table ("Wiring change .......
+# 79 work-hours").
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[^.][.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"“'(\[$€£]?[A-Z0-9]|\|\s)")
 _ABBREVIATION = re.compile(r"(?:^|[\s(])(?:[A-Za-z]|v|vs|No|Nos|Dr|Mr|Mrs|Ms|St|Jr|Sr|cf|al|e\.g|i\.e|Fig)\.$")
 _PIECES = re.compile(r"\s*\S+")
 # Lines that only find their way around a document: dot leaders to a page number, a page's number
