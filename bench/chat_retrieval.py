@@ -121,13 +121,17 @@ def load_filings() -> None:
 
 
 def bring_up_to_date() -> None:
-    """Migrate the loaded database and store the lexical indexes of data sources loaded before they were stored."""
+    """Migrate the loaded database and store the lexical indexes of data sources loaded before they were stored, or
+    stored by another version of the tokenizer (each process would build them from the chunks)."""
     from django.core.management import call_command
 
-    from datasources.models import DataSource
+    from datasources.indexes import lexical
+    from datasources.models import DataSource, LexicalIndex
 
     call_command("migrate", verbosity=0)
-    if DataSource.objects.filter(status=DataSource.Status.READY, lexical_index__isnull=True).exists():
+    if (DataSource.objects.filter(status=DataSource.Status.READY, lexical_index__isnull=True).exists()
+            or any(lexical.SourceIndex.from_bytes(data).tokenizer != lexical.TOKENIZER_VERSION
+                   for data in LexicalIndex.objects.values_list("data", flat=True).iterator())):
         call_command("reindex", stdout=io.StringIO())
 
 

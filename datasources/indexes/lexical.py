@@ -16,7 +16,8 @@ tokenizing costs about 0.14 ms a chunk (0.6 s for the benchmark's twenty filings
 chunks, docs/BENCHMARKS.md), paid by each web process at its first question after every change or
 restart, while loading a stored index costs a fraction of that. A data source processed before
 indexes were stored has its index built from its chunks, as before, until `manage.py reindex`
-stores it.
+stores it. An index stored by a tokenizer of another version (TOKENIZER_VERSION) is likewise built
+from the chunks until `manage.py reindex` stores it again: its words would not be the questions'.
 """
 
 import functools
@@ -45,6 +46,9 @@ ROW_LABEL_WORDS = 8
 # Function words a row's label may hold: "Research and development", "Net cash provided by operations".
 LABEL_CONNECTIVES = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "the", "to"})
 CACHE_POSTINGS = 50_000_000  # about 400 MB of postings across the cached data sources
+# Bumped when `tokenize` writes a word otherwise, so that indexes stored with the old words are not searched with
+# the new ones (2: "taxes" folded to "tax", no longer "taxe").
+TOKENIZER_VERSION = 2
 
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3})")
 _YEAR = re.compile(r"(19|20)\d\d")
@@ -73,9 +77,11 @@ def tokenize(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """Fold the commonest English plural forms, so "expenses" finds "expense"."""
+    """Fold the commonest English plural forms, so "expenses" finds "expense" and "taxes" "tax"."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):  # losses, taxes, branches, wishes
+        return word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
@@ -90,6 +96,7 @@ class SourceIndex:
     postings: dict[str, tuple[np.ndarray, np.ndarray]]
     opening: str  # the first chunks' text, in reading order: where a document says what it is
     figure_rows: "FigureRows"
+    tokenizer: int = TOKENIZER_VERSION  # the version of `tokenize` that wrote its words
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str]]) -> "SourceIndex":
@@ -120,7 +127,8 @@ class SourceIndex:
         """The index as it is stored: an .npz archive of its arrays, postings end to end, and of its
         strings in JSON; nothing in it is pickled, so loading it cannot run code."""
         terms, words = list(self.postings), list(self.figure_rows.lines)
-        strings = {"chunk_ids": self.chunk_ids, "opening": self.opening, "terms": terms, "label_words": words}
+        strings = {"chunk_ids": self.chunk_ids, "opening": self.opening, "terms": terms, "label_words": words,
+                   "tokenizer": self.tokenizer}
         archive = io.BytesIO()
         np.savez(archive, strings=np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8), lengths=self.lengths,
                  **_end_to_end("posting_rows", [self.postings[term][0] for term in terms], np.int32),
@@ -138,7 +146,8 @@ class SourceIndex:
         postings = {term: (rows[n], counts[n]) for n, term in enumerate(strings["terms"])}
         figure_rows = FigureRows(dict(zip(strings["label_words"], _apart(arrays, "label_rows"), strict=True)),
                                  arrays["label_sizes"], arrays["label_chunk_rows"])
-        return cls(strings["chunk_ids"], arrays["lengths"], postings, strings["opening"], figure_rows)
+        return cls(strings["chunk_ids"], arrays["lengths"], postings, strings["opening"], figure_rows,
+                   strings.get("tokenizer", 1))
 
     @property
     def size(self) -> int:
@@ -326,10 +335,10 @@ def store(data_source: DataSource, chunks: Sequence[Chunk]) -> None:
 
 def load(data_source_id: uuid.UUID) -> SourceIndex:
     """The data source's stored index; built from its chunks when none is stored yet (processed before
-    indexes were stored, and `manage.py reindex` not run since)."""
+    indexes were stored, and `manage.py reindex` not run since) or the stored one holds another tokenizer's words."""
     stored = LexicalIndex.objects.filter(data_source_id=data_source_id).values_list("data", flat=True).first()
-    if stored is not None:
-        return SourceIndex.from_bytes(stored)
+    if stored is not None and (index := SourceIndex.from_bytes(stored)).tokenizer == TOKENIZER_VERSION:
+        return index
     rows = (Chunk.objects.filter(data_source_id=data_source_id).order_by("position")
             .values_list("id", "text").iterator(chunk_size=2000))
     return SourceIndex.build(rows)
