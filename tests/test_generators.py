@@ -339,6 +339,23 @@ async def test_a_sentence_ends_before_a_bar_that_ocr_read_for_the_word_i(extract
 
 
 @pytest.mark.asyncio
+async def test_a_sentence_broken_by_blank_lines_is_quoted_whole(extractive):
+    # A scanned order as OCR reads it: a blank line between the lines of one sentence; and a heading over a list whose
+    # bullets OCR read as "e", which the heading does not run on into
+    order = passage(1, "Order › Background\nOn August 26, 2021, the State Department of Health (“DOH”)\n\npromulgated "
+                       "a regulation that mandates vaccination of health\n\ncare workers.\n\nInstructions\n\ne Attach "
+                       "copies of the regulation to every claim.", file_name="order.pdf", page=1)
+    pieces, _, prompt = await answer("When did the Department of Health promulgate the vaccination regulation?",
+                                     [order])
+    text = "".join(pieces)
+    assert text.startswith('"On August 26, 2021, the State Department of Health (“DOH”) promulgated a regulation that '
+                           'mandates vaccination of health care workers."'), text
+    assert_invents_nothing(text, prompt.passages)
+    pieces, _, _ = await answer("What instructions are given about copies of the regulation?", [order])
+    assert '"e Attach copies of the regulation to every claim."' in "".join(pieces), "".join(pieces)
+
+
+@pytest.mark.asyncio
 async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answer(extractive):
     sheet = passage(1, "Quarterly report › Balance sheet\n"
                        "Inventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"

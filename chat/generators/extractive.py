@@ -317,22 +317,36 @@ def _sentences(block: str) -> list[str]:
 
 
 def _blocks(lines: list[str]) -> list[str]:
-    """The lines, whitespace collapsed, a sentence running on to the next line of a page joined up. A table
-    row ("Region: West; Revenue: 1,204", "Inventories; 4,779; 5,159"), a unit line and the context line of a
-    chunk merged into the passage always stand alone: a sentence left open at a chunk's end does not run on
-    into the next chunk's title and heading (the block would be taken for a context line, and the text after
-    it lost with it)."""
+    """The lines, whitespace collapsed, a sentence running on to the next line of a page joined up, across blank
+    lines too when it goes on in lower case (OCR and page layouts break sentences so: "… COVID-19 vaccination of
+    health", "", "care workers."; "Do not submit", "", "originals."). A table row ("Region: West; Revenue: 1,204",
+    "Inventories; 4,779; 5,159"), a unit line and the context line of a chunk merged into the passage always stand
+    alone: a sentence left open at a chunk's end does not run on into the next chunk's title and heading (the block
+    would be taken for a context line, and the text after it lost with it)."""
     blocks: list[str] = []
     open_sentence = False  # the last block is a sentence the next line may continue
+    blank = False  # blank lines came after it
     for line in lines:
         line = " ".join(line.split())
+        if not line and open_sentence:
+            blank = True
+            continue
         alone = _stands_alone(line) or _context_line(line)
-        if open_sentence and line and not alone:
+        if open_sentence and line and not alone and (not blank or _goes_on(blocks[-1], line)):
             blocks[-1] += " " + line
         else:
+            if blank:
+                blocks.append("")
             blocks.append(line)
+        blank = False
         open_sentence = bool(line) and not alone and not blocks[-1].endswith((".", "!", "?", ":"))
     return blocks
+
+
+def _goes_on(block: str, line: str) -> bool:
+    """After a blank line, the line goes on with the sentence `block` left open: it starts in lower case, after a
+    word that is not capitalised (not a heading's: "Instructions" / "e Include a check …")."""
+    return line[0].islower() and not block.split()[-1][0].isupper()
 
 
 def _context_line(line: str) -> bool:
