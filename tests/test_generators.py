@@ -356,6 +356,26 @@ async def test_a_sentence_broken_by_blank_lines_is_quoted_whole(extractive):
 
 
 @pytest.mark.asyncio
+async def test_a_question_asking_what_something_means_gets_the_sentence_defining_it_first(extractive):
+    holdings = passage(1, "Investment report › Holdings\nEAI is not displayed in the holdings "
+                          "tables for amounts less than $10. For other securities in the tables, EAI is calculated "
+                          "from the indicated annual dividend.", file_name="statement.pdf", page=6)
+    terms = passage(2, "Investment report › Terms\nEstimated Annual Income (EAI): EAI is an estimate of annual income "
+                       "for a specific security position over the next rolling 12 months.", file_name="statement.pdf",
+                    page=10)
+    for question in ("What does the EAI figure in the holdings tables mean?", "How does the report define EAI?",
+                     "What is meant by EAI in the holdings tables?"):
+        pieces, generation, prompt = await answer(question, [holdings, terms])
+        text = "".join(pieces)
+        assert text.startswith('"Estimated Annual Income (EAI): EAI is an estimate of annual income'), (question, text)
+        assert generation.answered is True
+        assert_invents_nothing(text, prompt.passages)
+    # Asked something else about it, the passage that ranks first still leads
+    pieces, _, _ = await answer("When is EAI not displayed in the holdings tables?", [holdings, terms])
+    assert "".join(pieces).startswith('"EAI is not displayed'), "".join(pieces)
+
+
+@pytest.mark.asyncio
 async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answer(extractive):
     sheet = passage(1, "Quarterly report › Balance sheet\n"
                        "Inventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"

@@ -2,12 +2,13 @@
 
 The sentences of the prompt's passages (a table row counts as one) are scored against the question
 with BM25, computed over those sentences alone; of those that score well enough, the ones of
-better-ranked passages come first. The answer leads with what answers: the best sentence or two,
-quoted, or the best table rows told as label, then each figure under its column
-heading with the table's unit (chat/table_rows.py); then where they come from, "(report.pdf
-page 2) [1]". Quotes are copied from a passage (only line breaks become spaces, and a long one keeps
-its best parts, joined by " … "); the only words Docent adds are fixed lead-ins, so the answer cannot
-invent a figure, and a passage saying "ignore previous instructions" is at most quoted, never obeyed.
+better-ranked passages come first, and before them a table row the question names in full or, for a
+question asking what something means, a sentence defining it ("EAI is an estimate of …"). The answer
+leads with what answers: the best sentence or two, quoted, or the best table rows told as label, then
+each figure under its column heading with the table's unit (chat/table_rows.py); then where they come
+from, "(report.pdf page 2) [1]". Quotes are copied from a passage (only line breaks become spaces, and a
+long one keeps its best parts, joined by " … "); the only words Docent adds are fixed lead-ins, so the
+answer cannot invent a figure, and a passage saying "ignore previous instructions" is at most quoted, never obeyed.
 
 An answer quotes nothing that shares no informative word with the question (a word is informative
 unless almost every sentence of the passages uses it, as the document's title does), and never a line
@@ -146,6 +147,14 @@ _COUNT = re.compile(r"(?<![\w.,$€£¥/-])(\d[\d,]*(?:\.\d+)?|(?i:" + _NUMBER_W
 _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q)(?=\b|\d{2}\b)|"
                       r"\b(first|second|third|fourth)[\s-]+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+# A question asking what something means: "What does <it> mean / stand for / refer to / represent?", "How does …
+# define <it> (in …)?", "What is meant by <it>?".
+_DEFINITION_QUESTION = re.compile(
+    r"\bwhat\s+(?:does|do|did)\s+(.+?)\s+(?:mean|stand\s+for|refer\s+to|represent)\b"
+    r"|\bdefine[sd]?\s+(?:(?:its|their|the|an?)\s+)?(.+?)(?=\s+(?:in|on|as|for)\b|[?.]|$)"
+    r"|\bwhat\s+is\s+meant\s+by\s+(.+?)(?=[?.]|$)", re.IGNORECASE)
+# How a sentence defines a word it begins a clause with: "EAI is an estimate …", "The ratio represents …".
+_DEFINING = r"s?\)?\s+(?:(?:is|are)\s+(?:an?|the)|means|stands\s+for|refers\s+to|represents)\b"
 _ABBREVIATED = re.compile(r"\b[A-Z]{2,5}\b")  # "CEO", "EPS"
 _SHARE_OR_MONEY = re.compile(r"[%$€£¥]")
 # Text that starts in lower case ("anticipated benefits within …", not "iPhone net sales …") goes on from a sentence
@@ -457,7 +466,9 @@ def _specific_terms(question: str, wanted: Counter) -> set[str]:
 def _best(question: str, wanted: Counter, sentences: list[Sentence], locations: list[str]) -> list[Sentence]:
     """The best few sentences, best first, that fit in an answer (`locations`: each passage's)."""
     scores = _scores(question, wanted, sentences)
-    named = [sentence.names_a_row(wanted) for sentence in sentences]
+    defining = _definition(question)
+    named = [sentence.names_a_row(wanted) or (defining is not None and defining.search(sentence.text) is not None)
+             for sentence in sentences]
     judged = _named_rows_first(scores, named)
     decayed = [score * RANK_DECAY ** (sentence.number - 1) for score, sentence in zip(scores, sentences, strict=True)]
     ordered = _named_rows_first(decayed, named)
@@ -502,10 +513,23 @@ def _scores(question: str, wanted: Counter, sentences: list[Sentence]) -> list[f
 
 def _named_rows_first(scores: list[float], named: list[bool]) -> list[float]:
     """A row of figures whose label the question names in full ("Inventories; 4,779; 5,159" for "How have
-    inventory levels changed?") is what it asks for, as in retrieval: such rows (`named`) score above all
-    the other sentences, so they are quoted first."""
+    inventory levels changed?") is what it asks for, as in retrieval, and so is a sentence defining what the
+    question asks the meaning of (`_definition`): such sentences (`named`) score above all the others, so they
+    are quoted first."""
     lead = max(scores, default=0.0)
     return [lead + score if score and is_named else score for score, is_named in zip(scores, named, strict=True)]
+
+
+def _definition(question: str) -> re.Pattern | None:
+    """For a question asking what something means ("What does the EAI figure mean?", "How does the bank define
+    its efficiency ratio?"), how a sentence defining it reads: one of its words, then "is a/an/the", "means",
+    "stands for", "refers to" or "represents" ("EAI is an estimate of annual income …", not "EAI is not shown
+    for amounts under $10"). None for other questions."""
+    match = _DEFINITION_QUESTION.search(question)
+    if match is None:
+        return None
+    words = [word for word in _WORD.findall(next(group for group in match.groups() if group)) if tokenize(word)]
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + ")" + _DEFINING, re.IGNORECASE) if words else None
 
 
 def _quarters(text: str) -> set[int]:
