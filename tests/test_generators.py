@@ -376,6 +376,26 @@ async def test_a_question_asking_what_something_means_gets_the_sentence_defining
 
 
 @pytest.mark.asyncio
+async def test_a_year_the_question_names_is_stated_by_the_period_line_over_a_statements_rows(extractive):
+    def statement(period_line: str):
+        # The period line heads the page, over the holder's address; the rows name a day and a month
+        return passage(1, f"Bank statement › Your account\nYour current account statement: {period_line}\n"
+                          "Account number; 99988877\nMr John Smith, 5 Any Road, Anytown\n"
+                          "Date; Description; Paid out; Balance\n"
+                          "28 February; Monthly Apartment Rent; 987.33; 44,079.83", file_name="statement.pdf", page=1)
+
+    question = "How much did John pay for his monthly apartment rent in February 2019?"
+    for period_line in ("1 February to 1 March, 2019", "February 1 – March 1, 2019", "01/02/2019 - 01/03/2019"):
+        pieces, generation, prompt = await answer(question, [statement(period_line)])
+        text = "".join(pieces)
+        assert generation.answered is True and "Monthly Apartment Rent — 987.33" in text, (period_line, text)
+        assert_invents_nothing(text, prompt.passages)
+    # The year elsewhere in the passage states no period: the rows may be another year's
+    pieces, generation, _ = await answer(question, [statement("customer since 2019")])
+    assert "".join(pieces).startswith(NOT_FOUND) and generation.answered is False
+
+
+@pytest.mark.asyncio
 async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answer(extractive):
     sheet = passage(1, "Quarterly report › Balance sheet\n"
                        "Inventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"
