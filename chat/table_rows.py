@@ -30,6 +30,9 @@ _SPACE_IN_BRACKETS = re.compile(r"(?<=\()\s+|\s+(?=\))")
 # most this many columns.
 HEADING_WORDS = 4
 MAX_COLUMNS = 12
+# Words of a question asking for a share: with no column heading naming what it asks for, a row's percentages are
+# shown first ("5.000%", the coupon rate at the end of a holdings row, not its quantity and price).
+SHARE_WORDS = frozenset({"percent", "percentage", "rate", "ratio", "yield"})
 _CAPITAL = re.compile(r"[A-Z]")
 _SMALL = re.compile(r"[a-z]")
 _RUNS = re.compile(r"([9Aa])\1+")
@@ -168,13 +171,20 @@ def _shape(text: str) -> str:
 
 def chosen_figures(row: Row, wanted: set[str], most: int) -> list[Figure]:
     """At most `most` of the row's figures: those under the headings that name what the question names
-    (a period, a date, a region) when some do, else the first ones (a table's latest period comes first)."""
+    (a period, a date, a region) when some do, else the first ones (a table's latest period comes first),
+    its percentages first when the question asks for a share (SHARE_WORDS)."""
     shared = set.intersection(*(figure.terms() for figure in row.figures))
     named = [len((figure.terms() - shared) & wanted) for figure in row.figures]
     best = max(named)
     if not best:
+        if wanted & SHARE_WORDS:
+            return sorted(row.figures, key=lambda figure: not _is_share(figure))[:most]
         return row.figures[:most]
     return [figure for figure, count in zip(row.figures, named, strict=True) if count == best][:most]
+
+
+def _is_share(figure: Figure) -> bool:
+    return figure.value.rstrip().endswith(chunk_format.PERCENT)
 
 
 def told(row: Row, figures: list[Figure]) -> str:

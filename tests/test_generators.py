@@ -396,6 +396,22 @@ async def test_a_year_the_question_names_is_stated_by_the_period_line_over_a_sta
 
 
 @pytest.mark.asyncio
+async def test_a_row_abbreviating_the_names_the_question_writes_in_full_answers_it_with_its_rate(extractive):
+    holdings = passage(1, "Investment report › Holdings\nDescription; Maturity; Quantity; Price; Coupon\n"
+                          "NEW YORK N Y CITY INDL DEV AGY REV; 3/1/14; 10,000.000; $107.442; 5.000%\n"
+                          "CALIFORNIA ST PUB WKS BRD LEASE REV; 6/1/19; 5,000.000; $101.250; 4.250%",
+                       file_name="statement.pdf", page=8)
+    summary = passage(2, "Investment report › Summary\nBonds; 35,475; 25\nStocks; 50,656; 37",
+                      file_name="statement.pdf", page=2)
+    pieces, generation, prompt = await answer(
+        "What coupon rate does the New York City Industrial Development Agency revenue bond pay?", [summary, holdings])
+    text = "".join(pieces)
+    assert generation.answered is True, text
+    assert "NEW YORK N Y CITY INDL DEV AGY REV; 3/1/14 — 5.000%" in text[:600], text  # its rate, not its quantity
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_quote_answering_one_part_of_a_question_of_two_parts_is_an_answer(extractive):
     sheet = passage(1, "Quarterly report › Balance sheet\n"
                        "Inventories; October 29, 2023: 4,779; January 29, 2023: 5,159\n"
