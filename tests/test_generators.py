@@ -580,6 +580,19 @@ async def test_weak_support_is_said_in_plain_words_and_is_not_an_answer(extracti
 
 
 @pytest.mark.asyncio
+async def test_a_question_about_a_company_the_passages_never_name_is_not_answered_with_anothers_figures(extractive):
+    # Intel's filing speaks of data centers and revenue; "AMD" is in none of its sentences
+    filing = passage(1, "Intel quarterly report › Segment results\nOur vision drives an incredible demand for compute, "
+                        "from endpoints to data centers.\nData center and AI revenue grew as customers deployed new "
+                        "servers this year.\nClient computing revenue declined.\nNetwork revenue was flat.",
+                     file_name="intel-10q.pdf", page=32)
+    pieces, generation, _ = await answer("What was AMD's data center revenue last quarter?", [filing])
+    assert "".join(pieces).startswith(NOT_FOUND) and generation.answered is False
+    pieces, generation, _ = await answer("What was Intel's data center revenue last quarter?", [filing])
+    assert '"Data center and AI revenue grew' in "".join(pieces) and generation.answered is True
+
+
+@pytest.mark.asyncio
 async def test_a_question_no_sentence_shares_a_word_with_gets_the_fallback_unanswered(extractive):
     bot = chatbot(fallback_message="Sorry, our documents do not cover that.")
     pieces, generation, _ = await answer("What is the capital of France?", [REPORT, PRICES], bot=bot)
