@@ -130,7 +130,7 @@ def bring_up_to_date() -> None:
 
     call_command("migrate", verbosity=0)
     if (DataSource.objects.filter(status=DataSource.Status.READY, lexical_index__isnull=True).exists()
-            or any(lexical.SourceIndex.from_bytes(data).tokenizer != lexical.TOKENIZER_VERSION
+            or any(not lexical.SourceIndex.from_bytes(data).current
                    for data in LexicalIndex.objects.values_list("data", flat=True).iterator())):
         call_command("reindex", stdout=io.StringIO())
 

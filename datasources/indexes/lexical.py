@@ -150,6 +150,11 @@ class SourceIndex:
                    strings.get("tokenizer", 1))
 
     @property
+    def current(self) -> bool:
+        """Its words are written as `tokenize` writes the questions' (TOKENIZER_VERSION)."""
+        return self.tokenizer == TOKENIZER_VERSION
+
+    @property
     def size(self) -> int:
         """Entries in its postings, the figure rows' included (what the cache's budget counts)."""
         return sum(len(rows) for rows, _ in self.postings.values()) + self.figure_rows.size
@@ -337,7 +342,7 @@ def load(data_source_id: uuid.UUID) -> SourceIndex:
     """The data source's stored index; built from its chunks when none is stored yet (processed before
     indexes were stored, and `manage.py reindex` not run since) or the stored one holds another tokenizer's words."""
     stored = LexicalIndex.objects.filter(data_source_id=data_source_id).values_list("data", flat=True).first()
-    if stored is not None and (index := SourceIndex.from_bytes(stored)).tokenizer == TOKENIZER_VERSION:
+    if stored is not None and (index := SourceIndex.from_bytes(stored)).current:
         return index
     rows = (Chunk.objects.filter(data_source_id=data_source_id).order_by("position")
             .values_list("id", "text").iterator(chunk_size=2000))
