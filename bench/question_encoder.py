@@ -23,7 +23,7 @@ from bench.measures import load_questions
 
 HEADING = "## Question encoder (issue 15, item 1)"
 COMMAND = "make bench-encoder"
-ENCODERS = ("torch", "onnx", "onnx-bf16", "onnx-int8")
+ENCODERS = ("torch", "onnx", "onnx-int8")
 BASELINE = "torch"
 ROUNDS = 5
 

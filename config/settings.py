@@ -310,22 +310,15 @@ if EMBEDDING_BACKEND == "local" and not _local_embedder_installed:
         "Environment variable EMBEDDING_BACKEND=local needs the local extra: pip install -c constraints.txt '.[local]'."
     )
 LOCAL_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-# What embeds a question with the local model (datasources/embedders/onnx_questions.py): a graph exported from the same
-# weights, run by ONNX Runtime in float32 (onnx: PyTorch's vectors in about half its CPU), by OpenVINO in bfloat16
-# (onnx-bf16, for a CPU that computes bfloat16: about 0.55 of onnx's CPU, vectors within 0.9999 cosine) or quantized
-# to int8 (onnx-int8: vectors within about 0.98 cosine); torch, the documents' own path. Documents are always embedded
-# by PyTorch.
+# What embeds a question with the local model (datasources/embedders/onnx_questions.py): ONNX Runtime, built from
+# the same weights, in about half PyTorch's CPU with the same vectors; onnx-int8 faster still, vectors within
+# about 0.98 cosine; torch, the documents' own path. Documents are always embedded by PyTorch.
 _onnx_installed = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
 LOCAL_QUESTION_ENCODER = envchoice("LOCAL_QUESTION_ENCODER", "onnx" if _onnx_installed else "torch",
-                                   ("onnx", "onnx-bf16", "onnx-int8", "torch"))
+                                   ("onnx", "onnx-int8", "torch"))
 if LOCAL_QUESTION_ENCODER != "torch" and not _onnx_installed:
     raise ImproperlyConfigured(
         f"Environment variable LOCAL_QUESTION_ENCODER={LOCAL_QUESTION_ENCODER} needs ONNX Runtime: "
-        "pip install -c constraints.txt '.[local]'."
-    )
-if LOCAL_QUESTION_ENCODER == "onnx-bf16" and importlib.util.find_spec("openvino") is None:
-    raise ImproperlyConfigured(
-        "Environment variable LOCAL_QUESTION_ENCODER=onnx-bf16 needs OpenVINO: "
         "pip install -c constraints.txt '.[local]'."
     )
 # Below it a question gets the fallback: the embedder in use declares its own (datasources/embedders/); this

@@ -3,8 +3,7 @@
 Loading torch and the model takes seconds, so it happens once per process: as web and worker
 processes start (`prepare`, from config.startup and the db_worker command), or on first use in any
 other process (a management command, a test). Documents go through PyTorch; questions, by default,
-through a graph of the same weights (LOCAL_QUESTION_ENCODER; onnx_questions.py): by ONNX Runtime, or by OpenVINO in
-bfloat16 where the CPU computes it.
+through ONNX Runtime over a graph of the same weights (LOCAL_QUESTION_ENCODER; onnx_questions.py).
 """
 
 import contextlib
@@ -38,7 +37,7 @@ class LocalEmbedder:
         self.batch_size = batch_size
         self.precision = precision
         self.relevance_floor = self.DEFAULT_RELEVANCE_FLOOR if relevance_floor is None else relevance_floor
-        # "torch" (documents' own path), "onnx", "onnx-bf16" or "onnx-int8" (datasources/embedders/onnx_questions.py)
+        # "torch" (documents' own path), "onnx" or "onnx-int8" (datasources/embedders/onnx_questions.py)
         self.question_encoder = question_encoder
         self.models_dir = models_dir
         self._loaded = None
@@ -112,8 +111,8 @@ class LocalEmbedder:
                 from datasources.embedders import onnx_questions
 
                 try:
-                    self._questions = onnx_questions.encoder_for(model, kind=self.question_encoder,
-                                                                 directory=self.models_dir)
+                    self._questions = onnx_questions.encoder_for(
+                        model, quantized=self.question_encoder == "onnx-int8", directory=self.models_dir)
                 except OSError as error:
                     raise EmbeddingError(
                         f"The question encoder could not be built in {self.models_dir} ({error.strerror or error}): "

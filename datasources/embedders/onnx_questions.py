@@ -1,4 +1,4 @@
-"""The local model's questions as an exported graph: the same weights, a quarter to a half of PyTorch's CPU.
+"""The local model's questions under ONNX Runtime: the same weights, about half the CPU of PyTorch per question.
 
 A question is one short text, where PyTorch spends much of its time outside the arithmetic; ONNX Runtime
 runs the same graph in about half the CPU (bench/answers.py, one thread). The graph is exported from the
@@ -6,9 +6,6 @@ installed all-MiniLM-L6-v2 (the transformer and its mean pooling) into VAR_DIR/m
 `manage.py prepare_embedder` at install time (`make run`) or else on first use, with no download. Documents keep
 PyTorch, so every stored vector stays valid:
 - `onnx`: float32, vectors within 1e-6 of PyTorch's; nothing a visitor reads changes.
-- `onnx-bf16`: the same graph run by OpenVINO in bfloat16, for a CPU that computes it (AVX-512 BF16, AMX): about
-  0.55 of `onnx`'s CPU, vectors within 0.9999 cosine of float32 ones (the documents' own vectors are computed in
-  bfloat16 on such a CPU). ONNX Runtime's CPU provider has no bfloat16 arithmetic on x86.
 - `onnx-int8`: the linear layers' weights quantized to int8 per output channel after the export (dynamic
   quantization); faster again, vectors within about 0.98 cosine of float32 ones.
 
@@ -18,7 +15,6 @@ Imported only where the local model loads (it imports torch and ONNX Runtime).
 import hashlib
 import os
 import tempfile
-import threading
 import warnings
 from pathlib import Path
 
@@ -46,46 +42,17 @@ class OnnxQuestionEncoder:
         self._max_length = max_length
 
     def encode(self, text: str) -> np.ndarray:
-        return self._session.run(None, _feed(self._tokenizer, text, self._max_length))[0][0]
+        encoded = self._tokenizer([text], truncation=True, max_length=self._max_length, return_tensors="np")
+        feed = {name: encoded[name].astype(np.int64) for name in INPUTS}
+        return self._session.run(None, feed)[0][0]
 
 
-class OpenVinoQuestionEncoder:
-    """Embeds one question at a time through the exported float32 graph, which OpenVINO computes in bfloat16."""
-
-    def __init__(self, path: Path, tokenizer, max_length: int):
-        import openvino
-
-        core = openvino.Core()
-        # One thread, as ONNX Runtime's above; the arithmetic runs on the calling thread.
-        self._compiled = core.compile_model(core.read_model(path), "CPU", {
-            "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1,
-            "PERFORMANCE_HINT": "LATENCY"})
-        self._requests = threading.local()  # an infer request serves one call at a time: one per thread
-        self._tokenizer = tokenizer
-        self._max_length = max_length
-
-    def encode(self, text: str) -> np.ndarray:
-        request = getattr(self._requests, "request", None)
-        if request is None:
-            request = self._requests.request = self._compiled.create_infer_request()
-        request.infer(_feed(self._tokenizer, text, self._max_length))
-        return request.get_output_tensor(0).data[0].copy()  # the request reuses its output's memory
-
-
-def _feed(tokenizer, text: str, max_length: int) -> dict[str, np.ndarray]:
-    encoded = tokenizer([text], truncation=True, max_length=max_length, return_tensors="np")
-    return {name: encoded[name].astype(np.int64) for name in INPUTS}
-
-
-def encoder_for(model, *, kind: str, directory: Path) -> OnnxQuestionEncoder | OpenVinoQuestionEncoder:
-    """The question encoder of a loaded SentenceTransformer (`kind`: onnx, onnx-bf16 or onnx-int8), its graph
-    exported first if this install has not yet."""
-    quantized = kind == "onnx-int8"
+def encoder_for(model, *, quantized: bool, directory: Path) -> OnnxQuestionEncoder:
+    """The question encoder of a loaded SentenceTransformer, exported first if this install has not yet."""
     path = graph_path(model, quantized=quantized, directory=directory)
     if not path.exists():
         build(model, path, quantized=quantized)
-    runtime = OpenVinoQuestionEncoder if kind == "onnx-bf16" else OnnxQuestionEncoder
-    return runtime(path, model.tokenizer, model.max_seq_length)
+    return OnnxQuestionEncoder(path, model.tokenizer, model.max_seq_length)
 
 
 def graph_path(model, *, quantized: bool, directory: Path) -> Path:
