@@ -13,6 +13,9 @@ arrival never waits for earlier answers; when all 200 visitors are waiting for o
 error, the server having fallen that far behind; so is a question unanswered after a minute, whose
 visitor then reconnects. The next rate starts once every answer is in.
 
+Before the load, as soon as the visitors of a server just started are connected, one of them asks ten of the dev
+set's questions one after another: the first question after a start, against the tenth.
+
 Questions are distinct, generated from the filings' chunks (table rows, sentences); a run of distinct
 questions has the answer cache and the question-embedding cache off (ANSWER_CACHE_SECONDS=0,
 QUESTION_EMBEDDING_CACHE_SECONDS=0). A second run lets 30% of arrivals repeat an earlier question of
@@ -41,6 +44,7 @@ import json
 import multiprocessing
 import os
 import random
+import statistics
 import sys
 import threading
 import time
@@ -67,6 +71,9 @@ TARGET_ABOVE_FLOOR_MS = 150  # first-token p95 at most this far above the floor'
 TARGET_CPU_MS = 20  # per uncached question, all Docent processes
 ANSWER_TIMEOUT_S = 60
 IDLE_SECONDS = 5
+# Questions asked one after another on one socket as soon as the visitors are connected to a server just started: the
+# first against the tenth (the issue's "first question after a start as fast as the tenth").
+FIRST_QUESTIONS = 10
 CACHES_OFF = {"ANSWER_CACHE_SECONDS": "0", "QUESTION_EMBEDDING_CACHE_SECONDS": "0"}
 
 
@@ -119,6 +126,7 @@ class Run:
     idle_cpu_ms_per_s: float = 0.0  # all its processes, every visitor connected, no question asked
     helpers_cpu_s: dict[str, float] = field(default_factory=dict)  # the fake model's, the load generator's
     sockets: list[int] = field(default_factory=list)  # the visitors' connections each web process holds
+    first_questions_ms: list[float] = field(default_factory=list)  # first token of each of FIRST_QUESTIONS
 
 
 @dataclass
@@ -328,6 +336,7 @@ async def load(run: Run, server: Server, plan: dict[float, list[Arrival]], setup
             raise SystemExit(f"{run.name}: the server closed {len(refused)} of the visitors' sockets: "
                              f"{refused[0].close_code} {refused[0].close_reason}")
         run.sockets = sockets_held(server)
+        run.first_questions_ms = await first_questions(visitors[0], setup.warm_up_texts[-FIRST_QUESTIONS:])
         await warm_up(visitors[:8 * run.processes], setup.warm_up_texts)
         run.rss_after_warm_up_mb = sum(rss_mb(process) for process in web_tree(server.root_pid))
         before = cpu_seconds(server)
@@ -343,6 +352,17 @@ async def load(run: Run, server: Server, plan: dict[float, list[Arrival]], setup
             run.results.append(result)
             print(f"  {rate}/s: {len(result.answered)} answered, {len(result.errors)} errors, first token p95 "
                   f"{result.first_token_percentile(0.95):,.0f} ms", file=sys.stderr, flush=True)
+
+
+async def first_questions(visitor: "Visitor", texts: list[str]) -> list[float]:
+    """The first token's time of each question, asked one after another (dev-set questions the warm-up does not ask)."""
+    times = []
+    for text in texts:
+        exchange = await visitor.ask(Arrival(0.0, text, False), time.perf_counter())
+        if exchange.error:
+            raise SystemExit(f"A first question failed: {exchange.error}")
+        times.append(exchange.first_token_ms)
+    return times
 
 
 async def warm_up(visitors: list["Visitor"], texts: list[str]) -> None:
@@ -536,6 +556,13 @@ def render(runs: list[Run], span: tuple[datetime.datetime, datetime.datetime], l
     uncached = [r.cpu_ms_per_answer("web", "PostgreSQL") for run in docent if not run.repeat_share for r in run.results]
     lines += ["", f"CPU per uncached question, all Docent processes: {min(uncached):.0f}-{max(uncached):.0f} ms "
                   f"across the rates (target ≤ {TARGET_CPU_MS} ms).", "",
+              f"The first {FIRST_QUESTIONS} questions after each server's start (one socket, one after another, as "
+              f"soon as the {options.sessions} visitors are connected; dev-set questions; first token, ms; target: "
+              "the first as fast as the tenth):", "",
+              "| run | 1st | 2nd | 10th | median of the 2nd-10th |", "|---|---|---|---|---|",
+              *(f"| {run.name} | {run.first_questions_ms[0]:,.0f} | {run.first_questions_ms[1]:,.0f} | "
+                f"{run.first_questions_ms[-1]:,.0f} | {statistics.median(run.first_questions_ms[1:]):,.0f} |"
+                for run in runs), "",
               f"The floor, a bare relay consumer in one Daphne ({_idle(floor)}):", "",
               "| arrivals/s | questions | errors | first token p50 / p95 ms | answers/s | CPU per answer, ms "
               "| peak RSS, MB |",

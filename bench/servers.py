@@ -6,10 +6,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+READY_IN_A_ROW = 10
 
 
 @contextlib.contextmanager
@@ -24,11 +27,30 @@ def daphne(application: str, environment: dict[str, str], name: str, log_dir: Pa
 @contextlib.contextmanager
 def web_processes(processes: int, environment: dict[str, str], name: str, log_dir: Path) -> Iterator[tuple[int, int]]:
     """Docent as `make run` serves it, WEB_PROCESSES Daphnes on one port (config/webprocesses.py); its port
-    and the pid whose process tree they are (the one Daphne itself when there is one)."""
+    and the pid whose process tree they are (the one Daphne itself when there is one). Yielded once /readyz
+    answers 200, as `make run` (bin/serve) and a load balancer wait for it before sending anyone."""
     port = free_port()
+    log_path = log_dir / f"{name}.log"
     with serving([sys.executable, "-m", "config.webprocesses", "--host", "127.0.0.1", "--port", str(port)],
-                 {**environment, "WEB_PROCESSES": str(processes)}, port, log_dir / f"{name}.log") as pid:
+                 {**environment, "WEB_PROCESSES": str(processes)}, port, log_path) as pid:
+        wait_for_ready(port, log_path)
         yield port, pid
+
+
+def wait_for_ready(port: int, log_path: Path) -> None:
+    """Until the server's /readyz answers 200 (its embedding model loaded) READY_IN_A_ROW times in a row: several
+    web processes share the port, and each request reaches one of them."""
+    deadline, in_a_row = time.monotonic() + 120, 0
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                in_a_row = in_a_row + 1 if response.status == 200 else 0
+        except (urllib.error.URLError, OSError):
+            in_a_row = 0
+        if in_a_row == READY_IN_A_ROW:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"The server was not ready within two minutes (/readyz); see {log_path}.")
 
 
 def free_port() -> int:
