@@ -1,6 +1,8 @@
-"""A web process's start: the embedding model first, then the companies' indexes, in a side thread.
+"""A web process's start: the answer backend and the embedding model first, then the companies' indexes, in a side
+thread.
 
-The model loads as soon as the process starts, and /readyz answers 503 until it has (config.health),
+The answer backend's code is imported (the openai SDK takes about 0.7 s, which the first question waited for) and
+the model loads as soon as the process starts, and /readyz answers 503 until it has (config.health),
 so a load balancer, or `make run`, sends no question before one can be answered at once. The indexes
 follow once the process is ready: loading them takes time in proportion to the data (about a minute
 for a million chunks), which must not delay start-up; a question for a company not warmed yet loads
@@ -16,6 +18,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Subquery
 
 from accounts.models import Company
+from chat.generators import get_generator
 from chat.models import Conversation
 from config import rls
 from datasources.embedders import get_embedder
@@ -42,6 +45,10 @@ def model_readiness() -> None:
 
 def _prepare() -> None:
     global model_failure
+    try:
+        get_generator()  # imports the configured answer backend's code
+    except Exception:  # the first question tries again, and says what went wrong
+        logger.exception("The answer backend did not load")
     try:
         get_embedder().prepare()
     except Exception as exc:  # the process keeps serving what needs no model, and /readyz says why

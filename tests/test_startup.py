@@ -1,6 +1,7 @@
 """A web process's start (config.startup): /readyz waits for the embedding model; the companies' indexes
 are loaded after it, in the background, so that the first question finds them in memory."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,29 @@ def test_the_companies_indexes_are_loaded_after_the_model_so_a_first_search_read
     assert first_search_reads(company_a) == []
     add_source(company_b, "handbook.pdf", WAREHOUSE)  # after the start: loaded by its first search
     assert first_search_reads(company_b) != []
+
+
+FIRST_QUESTION_IMPORTS = """
+import sys
+import django
+django.setup()
+from config import startup
+
+startup.warm_indexes = lambda: 0  # no database here
+before = "chat.generators.openai" in sys.modules
+startup.start_web_process().join()
+print(before, "chat.generators.openai" in sys.modules, "openai" in sys.modules)
+"""
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_answer_backend_is_loaded_at_the_start_not_by_the_first_question():
+    # Importing the openai SDK took 0.7 s, which the first question after a start waited for (bench/chat_load.py).
+    environment = {**os.environ, "ANSWER_BACKEND": "openai", "OPENAI_API_KEY": "sk-test",
+                   "OPENAI_CHAT_MODEL": "test-model", "EMBEDDING_BACKEND": "none"}
+    finished = subprocess.run([sys.executable, "-c", FIRST_QUESTION_IMPORTS], capture_output=True, text=True,
+                              timeout=120, cwd=Path(__file__).resolve().parents[1], env=environment)
+    assert finished.stdout.split() == ["False", "True", "True"], finished.stderr
 
 
 STOPPED_WHILE_LOADING = """
