@@ -1,8 +1,8 @@
 """A web process's start: the answer backend and the embedding model first, then the companies' indexes, in a side
 thread.
 
-The answer backend's code is imported (the openai SDK takes about 0.7 s, which the first question waited for) and
-the model loads as soon as the process starts, and /readyz answers 503 until it has (config.health),
+As soon as the process starts it imports the answer backend's code (the openai SDK takes about 0.7 s, which a first
+question would wait for) and then loads the model; /readyz answers 503 until the model has loaded (config.health),
 so a load balancer, or `make run`, sends no question before one can be answered at once. The indexes
 follow once the process is ready: loading them takes time in proportion to the data (about a minute
 for a million chunks), which must not delay start-up; a question for a company not warmed yet loads

@@ -1,5 +1,5 @@
-"""A web process's start (config.startup): /readyz waits for the embedding model; the companies' indexes
-are loaded after it, in the background, so that the first question finds them in memory."""
+"""A web process's start (config.startup): the answer backend is imported and /readyz waits for the embedding model;
+the companies' indexes are loaded after it, in the background, so that the first question finds them in memory."""
 
 import os
 import subprocess
