@@ -1,9 +1,9 @@
-"""A web process's start: the answer backend and the embedding model first, then the companies' indexes, in a side
+"""A web process's start: the embedding model and the answer backend first, then the companies' indexes, in a side
 thread.
 
-As soon as the process starts it imports the answer backend's code (the openai SDK takes about 0.7 s, which a first
-question would wait for) and then loads the model; /readyz answers 503 until the model has loaded (config.health),
-so a load balancer, or `make run`, sends no question before one can be answered at once. The indexes
+As soon as the process starts it loads the model, then imports the answer backend's code (the openai SDK takes about
+0.7 s, which a first question would wait for); /readyz answers 503 until the model has loaded (config.health), so a
+load balancer, or `make run`, sends no question before one can be answered at once. The indexes
 follow once the process is ready: loading them takes time in proportion to the data (about a minute
 for a million chunks), which must not delay start-up; a question for a company not warmed yet loads
 that company's indexes itself, as before. Companies are warmed least recently asked first, so that
@@ -46,10 +46,6 @@ def model_readiness() -> None:
 def _prepare() -> None:
     global model_failure
     try:
-        get_generator()  # imports the configured answer backend's code
-    except Exception:  # the first question tries again, and says what went wrong
-        logger.exception("The answer backend did not load")
-    try:
         get_embedder().prepare()
     except Exception as exc:  # the process keeps serving what needs no model, and /readyz says why
         if _stopping():  # stopped (Ctrl-C) while the model loaded: nothing went wrong
@@ -57,6 +53,12 @@ def _prepare() -> None:
         logger.exception("The embedding model did not load")
         model_failure = f"the embedding model did not load: {type(exc).__name__}: {exc}"
         return
+    try:
+        get_generator()  # imports the configured answer backend's code, before a visitor's first question can
+    except Exception:  # the first question tries again, and says what went wrong
+        if _stopping():
+            return
+        logger.exception("The answer backend did not load")
     try:
         warm_indexes()
     finally:
