@@ -11,7 +11,7 @@ from tests import isolation
 from tests.clock import NOON
 
 # `clamd`: a real clamd for virus-scanning tests; `receiver` and `endpoint`: a local webhook receiver.
-pytest_plugins = ["tests.clamav", "tests.webhooks", "tests.rowsecurity"]
+pytest_plugins = ["tests.clamav", "tests.webhooks", "tests.rowsecurity", "tests.hangs"]
 
 PASSWORD = "correct-horse-battery-staple"
 
