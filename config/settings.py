@@ -199,7 +199,8 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis's, with a receive that ends when cancelled (config/channel_layer.py).
+            "BACKEND": "config.channel_layer.RedisChannelLayer",
             # channels_redis waits for a consumer's next message with a blocking pop of 5 s; redis-py 8
             # reads every reply with a 5 s socket timeout by default, so an idle consumer (a visitor's
             # socket between questions) lost that race and crashed. Replies may take the pop's 5 s.
