@@ -252,7 +252,9 @@ class GuardedSocket:
         return True
 
     async def _keep_lease(self, every: float) -> None:
-        while True:
+        # Until cancelled, even when a renewal loses the cancellation (Python 3.11's asyncio.wait_for inside
+        # redis-py can: config.channel_layer): a closed socket must not be counted for ever.
+        while not asyncio.current_task().cancelling():
             await asyncio.sleep(every)
             try:
                 await socket_counts().renew(self.channel_name, self.counted_as)

@@ -2,6 +2,7 @@
 revoking a key, removing an origin, deactivating a chatbot, removing or deactivating a person
 closes the sockets it opened with the reason; and there is a cap on open sockets per key and address."""
 
+import asyncio
 import json
 from datetime import timedelta
 from importlib import import_module
@@ -13,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from config import sockets
 from config.sockets import REFUSED, TOO_MANY
 from datasources import events
 from integrations.models import Integration
@@ -193,3 +195,33 @@ async def test_sockets_past_the_cap_per_address_are_closed_with_the_reason(setti
     refused = await cap_refusal(chat_socket(other_bot, key=await sync_to_async(widget_key)(other_bot)))
     assert refused["message"].startswith("Too many open connections from your network address")
     await first.disconnect()
+
+
+class RenewalLosesACancellation:
+    """Open-socket counts whose renewal carries on when cancelled, as a Redis write under Python 3.11's
+    asyncio.wait_for can (config.channel_layer)."""
+
+    renewals = lost = 0
+
+    async def renew(self, socket_id, names):
+        self.renewals += 1
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            if self.lost:
+                raise
+            self.lost += 1
+
+
+async def test_a_closed_sockets_lease_stops_renewing_even_when_a_renewal_loses_its_cancellation(monkeypatch):
+    counts = RenewalLosesACancellation()
+    monkeypatch.setattr(sockets, "socket_counts", lambda: counts)
+    socket = sockets.GuardedSocket()
+    socket.channel_name, socket.counted_as = "specific.test!1", ["key:k"]
+    lease = asyncio.create_task(socket._keep_lease(0.01))
+    await asyncio.sleep(0.1)  # renewing
+    lease.cancel()  # the socket closed
+    await asyncio.wait({lease}, timeout=2)
+    renewed = counts.renewals
+    await asyncio.sleep(0.2)
+    assert lease.done() and counts.renewals == renewed  # not counted as open for ever
