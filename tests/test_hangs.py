@@ -1,4 +1,4 @@
-"""A hung test names where its threads were, at the end of a run spread over xdist workers (tests/hangs.py)."""
+"""A hung test names where its threads and tasks were, at the end of a run spread over xdist workers (hangs.py)."""
 
 import subprocess
 import sys
