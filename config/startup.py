@@ -2,7 +2,8 @@
 thread.
 
 As soon as the process starts it loads the model, then imports the answer backend's code (the openai SDK takes about
-0.7 s, which a first question would wait for); /readyz answers 503 until the model has loaded (config.health), so a
+0.7 s, which a first question would wait for) and prepares it (a chat model's client: its TLS settings and HTTP
+client's asyncio support, about 60 ms more); /readyz answers 503 until the model has loaded (config.health), so a
 load balancer, or `make run`, sends no question before one can be answered at once. The indexes
 follow once the process is ready: loading them takes time in proportion to the data (about a minute
 for a million chunks), which must not delay start-up; a question for a company not warmed yet loads
@@ -54,7 +55,9 @@ def _prepare() -> None:
         model_failure = f"the embedding model did not load: {type(exc).__name__}: {exc}"
         return
     try:
-        get_generator()  # imports the configured answer backend's code, before a visitor's first question can
+        # Imports the configured answer backend's code and loads what its first answer would wait for, before a
+        # visitor's first question can.
+        get_generator().prepare()
     except Exception:  # the first question tries again, and says what went wrong
         if _stopping():
             return

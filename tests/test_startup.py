@@ -1,6 +1,7 @@
 """A web process's start (config.startup): the answer backend is imported and /readyz waits for the embedding model;
 the companies' indexes are loaded after it, in the background, so that the first question finds them in memory."""
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from config import startup
 from datasources.models import DataSource
 from datasources.selectors import chunk_search
 from tests.chatting import WAREHOUSE, add_source
+from tests.fakes.openai_server import running_openai
 
 # The start-up thread reads with a connection of its own: it sees committed rows only.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,6 +76,55 @@ def test_the_answer_backend_is_loaded_at_the_start_not_by_the_first_question():
     finished = subprocess.run([sys.executable, "-c", FIRST_QUESTION_IMPORTS], capture_output=True, text=True,
                               timeout=120, cwd=Path(__file__).resolve().parents[1], env=environment)
     assert finished.stdout.split() == ["False", "True", "True"], finished.stderr
+
+
+FIRST_MODEL_ANSWER = """
+import asyncio, json, ssl, sys
+import django
+django.setup()
+from chat.context import Prompt
+from chat.generators import get_generator
+from chatbots.models import Chatbot
+from config import startup
+
+if sys.argv[1] == "started":
+    startup.warm_indexes = lambda: 0  # no database here
+    startup.start_web_process().join()
+loaded = set(sys.modules)
+store_reads = []
+read_store = ssl.SSLContext.load_verify_locations
+ssl.SSLContext.load_verify_locations = lambda context, *where: store_reads.append(where) or read_store(context, *where)
+
+
+async def first_answer():  # in an event loop of its own, as in Daphne
+    prompt = Prompt(messages=[{"role": "user", "content": "Hello?"}], passages=[], estimated_tokens=0)
+    generation = get_generator().generate(prompt=prompt, question="Hello?", chatbot=Chatbot(name="Helper"))
+    return "".join([piece async for piece in generation])
+
+answer = asyncio.run(first_answer())
+print(json.dumps({"answer": answer, "modules loaded": sorted(set(sys.modules) - loaded),
+                  "certificate store reads": len(store_reads)}))
+"""
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_first_model_answer_after_the_start_loads_nothing_a_later_one_would_not():
+    # A chat model's first answer in a process took 70 ms where the next took 13 (bench/chat_load.py): its client read
+    # the certificate store and the HTTP client loaded its asyncio support. The start now does both.
+    with running_openai(api_key="sk-test") as server:
+        server.chat_reply("Hello from the model.")
+        environment = {**os.environ, "ANSWER_BACKEND": "openai", "OPENAI_API_KEY": "sk-test",
+                       "OPENAI_CHAT_MODEL": "test-model", "OPENAI_BASE_URL": server.base_url,
+                       "EMBEDDING_BACKEND": "none"}
+        first = {}
+        for way in ("cold", "started"):
+            finished = subprocess.run([sys.executable, "-c", FIRST_MODEL_ANSWER, way], capture_output=True, text=True,
+                                      timeout=120, cwd=Path(__file__).resolve().parents[1], env=environment)
+            assert finished.returncode == 0, finished.stderr
+            first[way] = json.loads(finished.stdout.splitlines()[-1])
+    assert first["cold"]["answer"] == first["started"]["answer"] == "Hello from the model."
+    assert first["cold"]["modules loaded"] and first["cold"]["certificate store reads"] == 1  # what the start saves
+    assert first["started"]["modules loaded"] == [] and first["started"]["certificate store reads"] == 0
 
 
 STOPPED_WHILE_LOADING = """

@@ -45,6 +45,9 @@ class Generator(Protocol):
 
     def generate(self, *, prompt: Prompt, question: str, chatbot) -> Generation: ...
 
+    def prepare(self) -> None:
+        """Load now what a process's first answer would wait for (config.startup calls it as a web process starts)."""
+
 
 def get_generator(chatbot=None) -> Generator:
     """The configured backend; a chatbot that names its own model writes with that one instead of

@@ -226,6 +226,9 @@ class ExtractiveGenerator:
     def generate(self, *, prompt: Prompt, question: str, chatbot) -> "QuotedAnswer":
         return QuotedAnswer(compose(question, prompt.passages, fallback=chatbot.fallback_message))
 
+    def prepare(self) -> None:
+        """Nothing to load: composing an answer needs only this module, imported with the backend."""
+
 
 class QuotedAnswer:
     mode = "extractive"
