@@ -4,6 +4,7 @@ The lexical index is stored by the pipeline and loaded by each web process; it m
 like one built from the chunks (as every process did before), and go with its data source.
 """
 
+import datetime
 import io
 import uuid
 
@@ -46,12 +47,23 @@ def built_from_chunks(source: DataSource) -> lexical.SourceIndex:
                                      .values_list("id", "text"))
 
 
+def test_an_index_knows_the_latest_date_its_document_opens_with_as_it_is_built_and_loaded():
+    # The period a document reports on, which "the latest report" questions prefer (chat/retrieval/documents.py).
+    index = lexical.SourceIndex.build([
+        ("c1", "Quarterly report › Cover\nFor the quarter ended July 1, 2023, against June 25, 2022"),
+        ("c2", "Quarterly report › Signatures\nFiled 2023-08-04; a misprint: February 30, 2024")])
+    assert index.opening_date == datetime.date(2023, 8, 4)
+    assert lexical.SourceIndex.from_bytes(index.to_bytes()).opening_date == datetime.date(2023, 8, 4)
+    assert lexical.SourceIndex.build([("c1", "Menu › Soups\nTomato soup; 4.50")]).opening_date is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_stored_lexical_index_searches_exactly_like_one_built_from_the_chunks(company_a, lexical_only):
     source = processed_source(company_a)
     stored = lexical.SourceIndex.from_bytes(LexicalIndex.objects.get(data_source=source).data)
     built = built_from_chunks(source)
     assert stored.chunk_ids == built.chunk_ids and stored.opening == built.opening
+    assert stored.opening_date == built.opening_date
     assert np.array_equal(stored.lengths, built.lengths)
     assert list(stored.postings) == list(built.postings)
     assert all(stored.term_count(term) == built.term_count(term) for term in built.postings)

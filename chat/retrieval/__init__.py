@@ -149,7 +149,7 @@ class Scope:
         indexes = self.search.lexical_indexes
         return documents.affinity(terms, [
             documents.Document(source_id, documents.name_terms(source.name), indexes[source_id],
-                               documents.latest_date(indexes[source_id].opening))
+                               indexes[source_id].opening_date)
             for source_id, source in self.sources.items()])
 
     def names_only_strangers(self, question: str, source_ids) -> bool:

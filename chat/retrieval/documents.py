@@ -8,9 +8,7 @@ its file name, and the latest date written near its start.
 """
 
 import datetime
-import functools
 import math
-import re
 import uuid
 from dataclasses import dataclass
 
@@ -19,12 +17,6 @@ from datasources.indexes.lexical import SourceIndex, tokenize
 # Words that ask for the newest document rather than name one.
 RECENCY_WORDS = frozenset({"latest", "recent", "newest", "current", "last"})
 
-_MONTHS = {name: number for number, name in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
-_WRITTEN_DATE = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4})\b", re.IGNORECASE)
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-
 
 @dataclass(frozen=True)
 class Document:
@@ -32,24 +24,6 @@ class Document:
     name_terms: frozenset[str]  # the words of its file name
     index: SourceIndex
     date: datetime.date | None  # the latest date written near the start: the period it reports on
-
-
-@functools.lru_cache(maxsize=4096)  # a document's opening is the same text on every question
-def latest_date(text: str) -> datetime.date | None:
-    dates = []
-    for month, day, year in _WRITTEN_DATE.findall(text):
-        dates.append(_date(int(year), _MONTHS[month.lower()], int(day)))
-    for year, month, day in _ISO_DATE.findall(text):
-        dates.append(_date(int(year), int(month), int(day)))
-    dates = [date for date in dates if date is not None]
-    return max(dates) if dates else None
-
-
-def _date(year: int, month: int, day: int) -> datetime.date | None:
-    try:
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
 
 
 def name_terms(*names: str) -> frozenset[str]:
