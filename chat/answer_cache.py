@@ -71,6 +71,14 @@ def enabled() -> bool:
     return settings.ANSWER_CACHE_SECONDS > 0
 
 
+def prepare() -> None:
+    """Do now what a process's first cacheable question would wait for (config.startup calls it as a web process
+    starts): read the answering code's digest (about 5 ms of CPU) and load and connect the cache's client."""
+    if enabled():
+        code_version()
+        recall("answer:none")  # no answer is kept under a key of this shape: this only connects
+
+
 @functools.cache
 def code_version() -> str:
     """The digest of ANSWERING_CODE, read once per process: a deployment that changes it starts afresh."""

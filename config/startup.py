@@ -3,8 +3,9 @@ thread.
 
 As soon as the process starts it loads the model, then imports the answer backend's code (the openai SDK takes about
 0.7 s, which a first question would wait for) and prepares it (a chat model's client: its TLS settings and HTTP
-client's asyncio support, about 60 ms more); /readyz answers 503 until the model has loaded (config.health), so a
-load balancer, or `make run`, sends no question before one can be answered at once. The indexes
+client's asyncio support, about 60 ms more), and the answer cache (its client loaded and connected, the code's
+digest read); /readyz answers 503 until the model has loaded (config.health), so a load balancer, or `make run`,
+sends no question before one can be answered at once. The indexes
 follow once the process is ready: loading them takes time in proportion to the data (about a minute
 for a million chunks), which must not delay start-up; a question for a company not warmed yet loads
 that company's indexes itself, as before. Companies are warmed least recently asked first, so that
@@ -19,6 +20,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Subquery
 
 from accounts.models import Company
+from chat import answer_cache
 from chat.generators import get_generator
 from chat.models import Conversation
 from config import rls
@@ -62,6 +64,12 @@ def _prepare() -> None:
         if _stopping():
             return
         logger.exception("The answer backend did not load")
+    try:
+        answer_cache.prepare()
+    except Exception:  # the first question tries again; its answer is not cached if the cache is down
+        if _stopping():
+            return
+        logger.warning("The answer cache could not be prepared", exc_info=True)
     try:
         warm_indexes()
     finally:

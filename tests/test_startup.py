@@ -127,6 +127,41 @@ def test_a_first_model_answer_after_the_start_loads_nothing_a_later_one_would_no
     assert first["started"]["modules loaded"] == [] and first["started"]["certificate store reads"] == 0
 
 
+FIRST_CACHED_QUESTION = """
+import pathlib, sys
+import django
+django.setup()
+from chat import answer_cache
+from config import startup
+
+if sys.argv[1] == "started":
+    startup.warm_indexes = lambda: 0  # no database here
+    startup.start_web_process().join()
+loaded = set(sys.modules)
+source_reads = []
+read_bytes = pathlib.Path.read_bytes
+pathlib.Path.read_bytes = lambda path: source_reads.append(path) or read_bytes(path)
+answer_cache.code_version()  # what a cacheable question's key holds
+answer_cache.recall("answer:none")  # and what it looks up
+print(len(source_reads), len(set(sys.modules) - loaded))
+"""
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_first_cacheable_question_after_the_start_reads_no_source_and_loads_no_cache_client():
+    # The answer cache's key holds the digest of the answering code (about 5 ms to read), and its client, with Redis,
+    # took longer to load than a question to answer.
+    environment = {**os.environ, "EMBEDDING_BACKEND": "none", "ANSWER_CACHE_SECONDS": "60"}
+    printed = {}
+    for way in ("cold", "started"):
+        finished = subprocess.run([sys.executable, "-c", FIRST_CACHED_QUESTION, way], capture_output=True, text=True,
+                                  timeout=120, cwd=Path(__file__).resolve().parents[1], env=environment)
+        assert finished.returncode == 0, finished.stderr
+        printed[way] = [int(number) for number in finished.stdout.split()[-2:]]
+    assert printed["cold"][0] > 0  # the source files read
+    assert printed["started"] == [0, 0]
+
+
 STOPPED_WHILE_LOADING = """
 import atexit, logging, sys, threading
 import django
