@@ -78,18 +78,36 @@ def test_the_answer_backend_is_loaded_at_the_start_not_by_the_first_question():
     assert finished.stdout.split() == ["False", "True", "True"], finished.stderr
 
 
-FIRST_MODEL_ANSWER = """
-import asyncio, json, ssl, sys
+# A fresh process that, given "started", starts as a web process does; the script put after it measures what comes next.
+FRESH_PROCESS = """
+import sys
 import django
 django.setup()
-from chat.context import Prompt
-from chat.generators import get_generator
-from chatbots.models import Chatbot
 from config import startup
 
 if sys.argv[1] == "started":
     startup.warm_indexes = lambda: 0  # no database here
     startup.start_web_process().join()
+"""
+
+
+def after_the_start_or_not(script: str, environment: dict[str, str]) -> dict[str, str]:
+    """The last line `script` prints in a fresh process, "cold" (not started) and "started"."""
+    printed = {}
+    for way in ("cold", "started"):
+        finished = subprocess.run([sys.executable, "-c", FRESH_PROCESS + script, way], capture_output=True, text=True,
+                                  timeout=120, cwd=Path(__file__).resolve().parents[1], env=environment)
+        assert finished.returncode == 0, finished.stderr
+        printed[way] = finished.stdout.splitlines()[-1]
+    return printed
+
+
+FIRST_MODEL_ANSWER = """
+import asyncio, json, ssl
+from chat.context import Prompt
+from chat.generators import get_generator
+from chatbots.models import Chatbot
+
 loaded = set(sys.modules)
 store_reads = []
 read_store = ssl.SSLContext.load_verify_locations
@@ -116,27 +134,16 @@ def test_a_first_model_answer_after_the_start_loads_nothing_a_later_one_would_no
         environment = {**os.environ, "ANSWER_BACKEND": "openai", "OPENAI_API_KEY": "sk-test",
                        "OPENAI_CHAT_MODEL": "test-model", "OPENAI_BASE_URL": server.base_url,
                        "EMBEDDING_BACKEND": "none"}
-        first = {}
-        for way in ("cold", "started"):
-            finished = subprocess.run([sys.executable, "-c", FIRST_MODEL_ANSWER, way], capture_output=True, text=True,
-                                      timeout=120, cwd=Path(__file__).resolve().parents[1], env=environment)
-            assert finished.returncode == 0, finished.stderr
-            first[way] = json.loads(finished.stdout.splitlines()[-1])
+        first = {way: json.loads(line) for way, line in after_the_start_or_not(FIRST_MODEL_ANSWER, environment).items()}
     assert first["cold"]["answer"] == first["started"]["answer"] == "Hello from the model."
     assert first["cold"]["modules loaded"] and first["cold"]["certificate store reads"] == 1  # what the start saves
     assert first["started"]["modules loaded"] == [] and first["started"]["certificate store reads"] == 0
 
 
 FIRST_CACHED_QUESTION = """
-import pathlib, sys
-import django
-django.setup()
+import pathlib
 from chat import answer_cache
-from config import startup
 
-if sys.argv[1] == "started":
-    startup.warm_indexes = lambda: 0  # no database here
-    startup.start_web_process().join()
 loaded = set(sys.modules)
 source_reads = []
 read_bytes = pathlib.Path.read_bytes
@@ -152,12 +159,8 @@ def test_a_first_cacheable_question_after_the_start_reads_no_source_and_loads_no
     # The answer cache's key holds the digest of the answering code (about 5 ms to read), and its client, with Redis,
     # took longer to load than a question to answer.
     environment = {**os.environ, "EMBEDDING_BACKEND": "none", "ANSWER_CACHE_SECONDS": "60"}
-    printed = {}
-    for way in ("cold", "started"):
-        finished = subprocess.run([sys.executable, "-c", FIRST_CACHED_QUESTION, way], capture_output=True, text=True,
-                                  timeout=120, cwd=Path(__file__).resolve().parents[1], env=environment)
-        assert finished.returncode == 0, finished.stderr
-        printed[way] = [int(number) for number in finished.stdout.split()[-2:]]
+    printed = {way: [int(number) for number in line.split()]
+               for way, line in after_the_start_or_not(FIRST_CACHED_QUESTION, environment).items()}
     assert printed["cold"][0] > 0  # the source files read
     assert printed["started"] == [0, 0]
 
