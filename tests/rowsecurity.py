@@ -11,6 +11,7 @@ Without those settings (SQLite, or PostgreSQL as before) nothing here changes an
 """
 
 import fcntl
+import functools
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         prepare_roles(rls.OWNER)
         connections[rls.OWNER].close()  # it holds the test database, which the teardown drops
     _log_in_as(RESTRICTED)
+    _async_tests_thread()  # asked now: asked from that thread itself, the question would wait on itself
     connection_created.connect(_test_thread_sees_every_company)
     yield
     connection_created.disconnect(_test_thread_sees_every_company)
@@ -97,4 +99,12 @@ def _on_a_test_thread() -> bool:
     """The test's own thread, or the one thread where an async test's ORM calls and `sync_to_async` run
     (asgiref's thread-sensitive executor); Docent's socket messages and answers run on threads of their own."""
     thread = threading.current_thread()
-    return thread is threading.main_thread() or thread in SyncToAsync.single_thread_executor._threads
+    return thread is threading.main_thread() or thread is _async_tests_thread()
+
+
+@functools.cache
+def _async_tests_thread() -> threading.Thread:
+    """The thread-sensitive executor's one thread, asked of the thread itself. Its executor's set of threads
+    will not do: the executor starts the thread, which may already be running the first task (and opening
+    its connection) before the executor adds it to the set, so that connection would miss the role."""
+    return SyncToAsync.single_thread_executor.submit(threading.current_thread).result()
