@@ -52,6 +52,14 @@ def at_noon():
 
 
 @pytest.fixture
+def one_window():
+    """The clock stands still at NOON, so a rate limit's window (a minute, ending at a second of its own for each
+    counter) cannot end between a test's questions however slow the machine: "the next one is refused" holds."""
+    with time_machine.travel(NOON, tick=False):
+        yield
+
+
+@pytest.fixture
 def local_models(settings):
     """The embedded defaults, whatever the environment says: MiniLM, the local index, quoted answers."""
     settings.EMBEDDING_BACKEND = "local"

@@ -157,7 +157,7 @@ def test_cached_answers_count_in_analytics(client, api_client, owner_a, model_bo
     assert totals["unique_visitors"] == 2
 
 
-def test_cached_answers_are_rate_limited_like_any_other(client, settings, model_bot, language_model):
+def test_cached_answers_are_rate_limited_like_any_other(client, settings, model_bot, language_model, one_window):
     settings.CHAT_RATE_PER_KEY = "2/m"
     key = server_key(model_bot)
     assert [ask(client, model_bot, LICENCE_QUESTION, key=key).status_code for _ in range(3)] == [200, 200, 429]

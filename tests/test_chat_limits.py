@@ -18,7 +18,7 @@ def generous_defaults(local_models, settings):
     settings.CHAT_RATE_PER_IP = "1000/m"
 
 
-def test_the_question_past_the_keys_limit_gets_429_with_retry_after(settings, client, handbook_bot):
+def test_the_question_past_the_keys_limit_gets_429_with_retry_after(settings, client, handbook_bot, one_window):
     settings.CHAT_RATE_PER_KEY = "3/m"
     key = widget_key(handbook_bot)
     statuses = [ask(client, handbook_bot, LICENCE_QUESTION, key=key).status_code for _ in range(3)]
@@ -29,7 +29,8 @@ def test_the_question_past_the_keys_limit_gets_429_with_retry_after(settings, cl
     assert Message.objects.filter(role="user").count() == 3  # the refused question was not processed
 
 
-def test_the_limit_per_address_counts_every_key_from_that_address(settings, client, company_a, handbook_bot):
+def test_the_limit_per_address_counts_every_key_from_that_address(settings, client, company_a, handbook_bot,
+                                                                  one_window):
     settings.CHAT_RATE_PER_IP = "2/m"
     other_bot = bot(company_a, *handbook_bot.data_sources.all())
     assert ask(client, handbook_bot, LICENCE_QUESTION, key=widget_key(handbook_bot)).status_code == 200
@@ -40,7 +41,7 @@ def test_the_limit_per_address_counts_every_key_from_that_address(settings, clie
                remote_addr="198.51.100.7").status_code == 200
 
 
-def test_the_company_limit_comes_from_its_plan(settings, api_client, owner_a, handbook_bot):
+def test_the_company_limit_comes_from_its_plan(settings, api_client, owner_a, handbook_bot, one_window):
     settings.PLANS = {**settings.PLANS, "free": {**settings.PLANS["free"], "requests_per_minute": 2}}
     client = api_client(owner_a)
     assert [ask(client, handbook_bot, LICENCE_QUESTION).status_code for _ in range(3)] == [200, 200, 429]
@@ -55,7 +56,8 @@ def test_another_companys_questions_do_not_use_up_this_companys_limit(settings, 
 
 
 @pytest.mark.asyncio
-async def test_the_websocket_counts_against_the_same_limit_and_says_so_in_an_error_frame(settings, handbook_bot):
+async def test_the_websocket_counts_against_the_same_limit_and_says_so_in_an_error_frame(settings, handbook_bot,
+                                                                                         one_window):
     from asgiref.sync import sync_to_async
 
     settings.CHAT_RATE_PER_KEY = "2/m"
@@ -71,7 +73,7 @@ async def test_the_websocket_counts_against_the_same_limit_and_says_so_in_an_err
 
 
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="counts round trips to Redis: run with REDIS_URL=redis://…")
-def test_with_redis_the_three_counters_of_a_question_take_one_round_trip(settings, monkeypatch):
+def test_with_redis_the_three_counters_of_a_question_take_one_round_trip(settings, monkeypatch, one_window):
     settings.CHAT_RATE_PER_KEY = "2/m"
     caller = limits.Caller(key="a-widget-key", client_ip="203.0.113.9", company_id="a-company", company_rate="100/m")
     limits.check(caller)  # the first question also opens the connection to Redis

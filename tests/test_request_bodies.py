@@ -231,7 +231,7 @@ def test_a_question_with_a_lone_surrogate_or_nul_gets_a_json_400(client, handboo
     lambda chatbot: DEEP,
     lambda chatbot: json.dumps({"chatbot_id": str(chatbot.id), "message": "x" * 3_000_000}),
 ], ids=["lone surrogate", "too deep", "too large"])
-def test_a_refused_question_uses_none_of_the_rate_limit(settings, client, handbook_bot, body):
+def test_a_refused_question_uses_none_of_the_rate_limit(settings, client, handbook_bot, body, one_window):
     settings.CHAT_RATE_PER_KEY = "1/m"
     key = widget_key(handbook_bot)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {key}", "HTTP_ORIGIN": SHOP}
@@ -301,7 +301,7 @@ def test_the_admin_refuses_json_fields_with_a_lone_surrogate_nul_or_deep_nesting
     ("not json", "parse_error"),
 ], ids=["too deep", "lone surrogate", "NUL", "not JSON"])
 async def test_a_refused_frame_gets_an_error_frame_and_the_next_question_is_answered(settings, handbook_bot,
-                                                                                  frame, code):
+                                                                                  frame, code, one_window):
     settings.CHAT_RATE_PER_KEY = "1/m"  # the refused frame used none of it
     socket = chat_socket(handbook_bot, key=await sync_to_async(widget_key)(handbook_bot))
     assert (await socket.connect())[0]

@@ -190,7 +190,7 @@ def test_a_link_never_opens_another_companys_document(company_a, company_b, hand
     _assert_not_found(_open(DocumentLinks(own.id, "http://testserver").url(theirs_source.id)))
 
 
-def test_opening_documents_is_rate_limited_per_address(settings, shown):
+def test_opening_documents_is_rate_limited_per_address(settings, shown, one_window):
     settings.DOCUMENT_RATE_PER_IP = "2/m"
     url = _cited_url(shown)
     assert [_open(url).status_code for _ in range(2)] == [200, 200]
