@@ -138,6 +138,20 @@ def only_headings(line: str) -> bool:
                if (headings := _headings(words, shapes, count)))
 
 
+def one_heading_repeated(line: str) -> bool:
+    """The line is one column heading over and over ("DE08.M.08(II) DE08.M.08(II) …"): a second row of headings,
+    under one naming what tells the columns apart ("TSM-360 TSM-365 …"). Quoted, it names no column."""
+    words = line.split()
+    for size in range(1, HEADING_WORDS + 1):
+        count, rest = divmod(len(words), size)
+        if count < 2 or count > MAX_COLUMNS:
+            continue
+        heading = words[:size]
+        if not rest and words == heading * count and _DIGIT.search(" ".join(heading)):
+            return True
+    return False
+
+
 def _shaped_ending(words: list[str]) -> tuple[list[str], list[str]]:
     """The words at a line's end that column headings may take (MAX_COLUMNS headings of HEADING_WORDS words at
     most), and each one's shape: a heading's shape is its words' (runs of signs do not cross a space)."""

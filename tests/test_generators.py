@@ -253,6 +253,18 @@ async def test_a_line_of_column_headings_alone_is_never_quoted_its_rows_are_told
 
 
 @pytest.mark.asyncio
+async def test_a_second_line_of_headings_repeating_one_heading_is_never_quoted(extractive):
+    datasheet = passage(1, "Panel datasheet › Electrical data\nPX-360 PX-370 PX-380\n"
+                           "Series 7B Series 7B Series 7B\n"  # what every column shares, under what tells them apart
+                           "Open circuit voltage (V) 40.7 41.3 41.9\nShort circuit current (A) 11.24 11.37 11.52")
+    pieces, _, prompt = await answer("What is the open circuit voltage of the Series 7B PX-380 panel?", [datasheet])
+    text = "".join(pieces)
+    assert text.startswith("Open circuit voltage (V) — PX-380: 41.9"), text
+    assert "Series 7B Series 7B" not in text
+    assert_invents_nothing(text, prompt.passages)
+
+
+@pytest.mark.asyncio
 async def test_a_row_of_other_quarters_than_the_one_named_gets_the_closest_passage_said_to_be_so(extractive):
     pieces, generation, prompt = await answer("What were the net revenues in the first quarter of 2024?", [SUMMARY])
     text = "".join(pieces)

@@ -322,6 +322,8 @@ def split_sentences(text: str, number: int, running: set[str] = frozenset()) -> 
                 columns = block
                 if table_rows.only_headings(block):  # it names the columns of the rows under it, which carry it
                     continue
+            elif table_rows.one_heading_repeated(block):  # the columns' headings are in the line above it
+                continue
         if row is not None and not row.headed and columns and (
                 headings := table_rows.column_headings(columns, len(row.figures))):
             row = table_rows.with_headings(row, headings)
