@@ -50,6 +50,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's, as the owner; then the roles, and the restricted login for everything after."""
     if not under_row_security():
         yield
+        _end_other_threads_sessions(django_db_blocker)
         return
     with django_db_blocker.unblock():
         prepare_roles(rls.OWNER)
@@ -60,6 +61,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     connection_created.disconnect(_test_thread_sees_every_company)
     _log_in_as(_login(rls.OWNER))  # pytest-django's teardown drops the test database
+    _end_other_threads_sessions(django_db_blocker)
+
+
+def _end_other_threads_sessions(django_db_blocker) -> None:
+    """End the sessions this process's other threads still hold on the test database (the async tests' thread, the
+    threads socket messages ran on: Django closes a thread's connection only on that thread), which would keep
+    pytest-django's teardown from dropping it ("being accessed by other users")."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 def prepare_roles(owner_alias: str) -> None:
