@@ -7,7 +7,8 @@ tests start work under the wall. The tests' own set-up and checks span companies
 outsider), so the test thread's connection works as the all-companies role, as Django admin does; each
 request, task or socket message switches its transaction back to the login role and its company.
 
-Without those settings (SQLite, or PostgreSQL as before) nothing here changes anything.
+Without those settings (SQLite, or PostgreSQL as before) nothing here changes anything, except that on
+PostgreSQL the sessions other threads left on the test database end before pytest-django drops it.
 """
 
 import fcntl
