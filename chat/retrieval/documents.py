@@ -63,7 +63,7 @@ def _weight(term: str, documents: list[Document]) -> float:
 
 
 def _concentration(term: str, document: Document) -> float:
-    length = max(float(document.index.lengths.sum()), 1.0)
+    length = max(document.index.total_length, 1.0)
     return math.log1p(10_000 * document.index.term_count(term) / length)
 
 
