@@ -2,6 +2,7 @@
 server that speaks OpenAI's chat-completions API."""
 
 import asyncio
+import itertools
 import re
 import time
 
@@ -10,6 +11,7 @@ import pytest
 from chat.context import build_prompt
 from chat.generators import GenerationError, get_generator
 from chat.generators.extractive import MAX_ANSWER_CHARS, NOT_FOUND
+from chat.generators.openai import PacedLines
 from chatbots.models import Chatbot
 from datasources.embedders import estimate_tokens
 from tests.fakes.openai_server import running_openai
@@ -822,6 +824,46 @@ async def test_many_answers_stream_at_once(model_server):
     results = await asyncio.gather(*(answer("What was revenue?", [REPORT]) for _ in range(30)))
     assert all(len(pieces) == 20 for pieces, _, _ in results)
     assert time.monotonic() - started < 3  # at once, not one after another (6 s)
+
+
+async def _chunks(parts: list[bytes], pulled: list[float]):
+    for part in parts:
+        pulled.append(time.monotonic())
+        yield part
+
+
+async def _lines(parts: list[bytes], *, brought: bool = False, pulled: list[float] | None = None) -> list[str]:
+    paced = PacedLines(_chunks(parts, [] if pulled is None else pulled), pause=0.05)
+    lines = []
+    async for line in paced:
+        lines.append(line)
+        if brought:
+            paced.brought_text()
+    return lines
+
+
+@pytest.mark.asyncio
+async def test_a_streamed_answer_reads_the_same_wherever_the_network_splits_it():
+    """A model's events arrive in pieces cut anywhere: inside a line ending "\\r\\n" or a letter of two bytes."""
+    body = ('data: {"choices":[{"delta":{"content":"Café: 5 %"}}]}\r\n\r\n'
+            'data: {"choices":[{"delta":{"content":" ünd"}}]}\n\ndata: [DONE]\r\r').encode()
+    whole = await _lines([body])
+    assert whole == ['data: {"choices":[{"delta":{"content":"Café: 5 %"}}]}', "",
+                     'data: {"choices":[{"delta":{"content":" ünd"}}]}', "", "data: [DONE]", ""]
+    for cut in range(1, len(body)):
+        assert await _lines([body[:cut], body[cut:]]) == whole, cut
+
+
+@pytest.mark.asyncio
+async def test_after_a_read_that_brought_text_the_stream_is_read_again_only_after_a_pause():
+    """Tokens that arrive meanwhile are read together: one read of the stream for several tokens, not one each."""
+    parts = [b"data: a\n\n", b"data: b\n\n", b"data: c\n\n"]
+    pulled: list[float] = []
+    await _lines(parts, brought=True, pulled=pulled)
+    assert all(later - earlier >= 0.05 for earlier, later in itertools.pairwise(pulled))
+    pulled.clear()
+    await _lines(parts, pulled=pulled)  # no text yet (the role, say): read on at once, the first token is not held
+    assert pulled[-1] - pulled[0] < 0.05
 
 
 def test_the_configured_backend_is_chosen_by_settings(settings):

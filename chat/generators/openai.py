@@ -9,9 +9,11 @@ estimated as the embedders estimate them.
 """
 
 import asyncio
+import codecs
 import functools
 import json
 import logging
+import re
 import ssl
 import weakref
 from contextlib import aclosing
@@ -35,6 +37,13 @@ logger = logging.getLogger(__name__)
 
 ATTEMPTS = 2
 RETRIED_STATUSES = {408, 409, 429}  # and every 5xx
+# After a read of the stream that brought some of the answer's text, the next read waits this long, so that a model
+# writing 100 tokens a second is read a few tokens at a time rather than one: each read is a fixed slice of the web
+# process's CPU (the HTTP client's and the event loop's work on it; reading every token was about half of a relayed
+# answer's CPU, docs/BENCHMARKS.md). The visitor sees no difference: the first token is read at once, and the text
+# goes out in frames of chat.services.TOKEN_FRAME_SECONDS (the same 0.04 s) anyway.
+READ_PAUSE_SECONDS = 0.04
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 # What reading the streamed answer may raise, from either HTTP client: turned into the SDK's own errors.
 READ_TIMEOUTS = (httpx.TimeoutException, sdk_http.TimeoutException)
@@ -137,13 +146,15 @@ class ModelAnswer:
                 "stream": True, "stream_options": {"include_usage": True}}
         response = await self.generator.client().post("/chat/completions", body=body, cast_to=sdk_http.Response,
                                                       stream=True)
+        lines = PacedLines(response.aiter_bytes(), pause=READ_PAUSE_SECONDS)
         try:
-            async for event in chat_completion_events(response.aiter_lines(), response.request):
+            async for event in chat_completion_events(lines, response.request):
                 usage = event.get("usage")
                 if isinstance(usage, dict):
                     self.prompt_tokens = usage.get("prompt_tokens") or self.prompt_tokens
                     self.completion_tokens = usage.get("completion_tokens") or self.completion_tokens
                 if content := delta_content(event):
+                    lines.brought_text()
                     yield content
         except READ_TIMEOUTS as exc:
             raise openai.APITimeoutError(request=response.request) from exc
@@ -169,6 +180,38 @@ class ModelAnswer:
         if isinstance(exc, openai.APIConnectionError | httpx.HTTPError):
             return "The answer service could not be reached; please try again later."
         return "The answer service failed; please try again."  # it answered with an error event
+
+
+class PacedLines:
+    """The lines of a streamed body (UTF-8; a line ends at "\\r\\n", "\\r" or "\\n", as server-sent events'
+    do), read from `chunks`, the body's bytes as they arrive. After a read whose lines brought some text
+    (`brought_text`, called by the one reading the lines), the next read waits `pause` seconds first: what
+    arrives meanwhile is read at once."""
+
+    def __init__(self, chunks, *, pause: float):
+        self._chunks = chunks
+        self._pause = pause
+        self._brought = False
+
+    def brought_text(self) -> None:
+        self._brought = True
+
+    async def __aiter__(self):
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        async for chunk in self._chunks:
+            pending += decoder.decode(chunk)
+            held = pending.endswith("\r")  # maybe the first half of a "\r\n": it waits for the next read
+            *lines, pending = _LINE_END.split(pending[:-1] if held else pending)
+            pending += "\r" if held else ""
+            for line in lines:
+                yield line
+            if self._brought:
+                self._brought = False
+                await asyncio.sleep(self._pause)
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending.removesuffix("\r")
 
 
 async def chat_completion_events(lines, request):
