@@ -826,6 +826,9 @@ async def test_many_answers_stream_at_once(model_server):
     assert time.monotonic() - started < 3  # at once, not one after another (6 s)
 
 
+PAUSE = 0.2
+
+
 async def _chunks(parts: list[bytes], pulled: list[float]):
     for part in parts:
         pulled.append(time.monotonic())
@@ -833,7 +836,7 @@ async def _chunks(parts: list[bytes], pulled: list[float]):
 
 
 async def _lines(parts: list[bytes], *, brought: bool = False, pulled: list[float] | None = None) -> list[str]:
-    paced = PacedLines(_chunks(parts, [] if pulled is None else pulled), pause=0.05)
+    paced = PacedLines(_chunks(parts, [] if pulled is None else pulled), pause=PAUSE)
     lines = []
     async for line in paced:
         lines.append(line)
@@ -860,10 +863,10 @@ async def test_after_a_read_that_brought_text_the_stream_is_read_again_only_afte
     parts = [b"data: a\n\n", b"data: b\n\n", b"data: c\n\n"]
     pulled: list[float] = []
     await _lines(parts, brought=True, pulled=pulled)
-    assert all(later - earlier >= 0.05 for earlier, later in itertools.pairwise(pulled))
+    assert all(later - earlier >= PAUSE * 0.95 for earlier, later in itertools.pairwise(pulled))
     pulled.clear()
     await _lines(parts, pulled=pulled)  # no text yet (the role, say): read on at once, the first token is not held
-    assert pulled[-1] - pulled[0] < 0.05
+    assert pulled[-1] - pulled[0] < PAUSE / 2
 
 
 def test_the_configured_backend_is_chosen_by_settings(settings):

@@ -39,7 +39,7 @@ ATTEMPTS = 2
 RETRIED_STATUSES = {408, 409, 429}  # and every 5xx
 # After a read of the stream that brought some of the answer's text, the next read waits this long, so that a model
 # writing 100 tokens a second is read a few tokens at a time rather than one: each read is a fixed slice of the web
-# process's CPU (the HTTP client's and the event loop's work on it; reading every token was about half of a relayed
+# process's CPU (the HTTP client's and the event loop's work on it; reading every token was about a third of a relayed
 # answer's CPU, docs/BENCHMARKS.md). The visitor sees no difference: the first token is read at once, and the text
 # goes out in frames of chat.services.TOKEN_FRAME_SECONDS (the same 0.04 s) anyway.
 READ_PAUSE_SECONDS = 0.04

@@ -107,7 +107,7 @@ class SourceIndex:
     # (about 0.4 ms a document), which a web process does as it starts, not at its first question.
     opening_date: datetime.date | None = field(init=False, compare=False)
     # Tokens in all its chunks, and each term's count once asked for: every question weighs its words in every
-    # document searched (chat/retrieval/documents.py), where summing the arrays again was a twentieth of its CPU.
+    # document searched (chat/retrieval/documents.py), where summing the arrays again took about 0.5 ms a question.
     total_length: float = field(init=False, compare=False)
     _term_counts: dict[str, float] = field(init=False, compare=False, repr=False)
 
