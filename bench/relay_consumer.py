@@ -4,7 +4,7 @@ Served by its own Daphne with the settings Docent's Daphne gets (`daphne bench.r
 each `{"type": "message", "message"}` frame becomes one streamed chat completion from OPENAI_BASE_URL,
 read as Docent reads one (chat.generators.openai.ModelAnswer: the OpenAI client sends the request, the
 events' JSON is read), relayed as `token` frames and then a `done` frame, as Docent's consumer frames
-them (tokens joined into a frame per chat.services.TOKEN_FRAME_SECONDS at most, by Docent's own code).
+them (tokens joined into a frame per chat.generators.TOKEN_FRAME_SECONDS at most, by Docent's own code).
 No database, key check, rate limit or retrieval: what remains is Daphne, Channels, the OpenAI client
 and JSON.
 """
@@ -22,8 +22,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from chat.context import Prompt  # noqa: E402
+from chat.generators import TOKEN_FRAME_SECONDS  # noqa: E402
 from chat.generators.openai import ModelAnswer, OpenAIGenerator  # noqa: E402
-from chat.services import TOKEN_FRAME_SECONDS, coalesced  # noqa: E402
+from chat.services import coalesced  # noqa: E402
 
 
 class RelayConsumer(AsyncWebsocketConsumer):

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from chat import answer_cache
 from chat.context import MAX_VISITOR_CONTEXT_CHARS, Prompt, build_prompt
-from chat.generators import Generation, GenerationError, get_generator
+from chat.generators import TOKEN_FRAME_SECONDS, Generation, GenerationError, get_generator
 from chat.models import MAX_VISITOR_ID_LENGTH, Conversation, ImprovedAnswer, Message
 from chat.retrieval import Passage, Scope
 from chat.selectors import chatbot_conversation
@@ -47,10 +47,6 @@ logger = logging.getLogger(__name__)
 in_thread = functools.partial(database_sync_to_async, thread_sensitive=False)
 
 _CITATION_MARK = re.compile(r"\[(\d{1,2})\]")
-# An answer's text goes out in one `token` frame or event per this many seconds at most. A model writing
-# 100 tokens a second would otherwise cost 100 frames a second per visitor, each a fixed slice of the
-# web process's CPU (JSON, Channels, the socket), for a difference no reader can see.
-TOKEN_FRAME_SECONDS = 0.04
 
 
 @dataclass(frozen=True)

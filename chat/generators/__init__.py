@@ -20,6 +20,12 @@ BACKENDS = {
 }
 
 
+# An answer's text goes out in one `token` frame or event per this many seconds at most (chat.services). A model
+# writing 100 tokens a second would otherwise cost 100 frames a second per visitor, each a fixed slice of the
+# web process's CPU (JSON, Channels, the socket), for a difference no reader can see.
+TOKEN_FRAME_SECONDS = 0.04
+
+
 class GenerationError(Exception):
     """Writing the answer failed; the message is worded for the visitor and the company's staff."""
 

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - depends on the installed SDK
     sdk_http = httpx
 
 from chat.context import Prompt
-from chat.generators import GenerationError
+from chat.generators import TOKEN_FRAME_SECONDS, GenerationError
 from datasources.embedders import estimate_tokens
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ RETRIED_STATUSES = {408, 409, 429}  # and every 5xx
 # writing 100 tokens a second is read a few tokens at a time rather than one: each read is a fixed slice of the web
 # process's CPU (the HTTP client's and the event loop's work on it; reading every token was about a third of a relayed
 # answer's CPU, docs/BENCHMARKS.md). The visitor sees no difference: the first token is read at once, and the text
-# goes out in frames of chat.services.TOKEN_FRAME_SECONDS (the same 0.04 s) anyway.
-READ_PAUSE_SECONDS = 0.04
+# goes out in frames of TOKEN_FRAME_SECONDS anyway.
+READ_PAUSE_SECONDS = TOKEN_FRAME_SECONDS
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 # What reading the streamed answer may raise, from either HTTP client: turned into the SDK's own errors.
