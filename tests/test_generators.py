@@ -10,7 +10,7 @@ import pytest
 
 from chat.context import build_prompt
 from chat.generators import GenerationError, get_generator
-from chat.generators.extractive import MAX_ANSWER_CHARS, NOT_FOUND
+from chat.generators.extractive import MAX_ANSWER_CHARS, NOT_FOUND, compose, quotes
 from chat.generators.openai import PacedLines
 from chatbots.models import Chatbot
 from datasources.embedders import estimate_tokens
@@ -78,6 +78,16 @@ SEGMENTS = passage(1, "Quarterly report › Results of operations\nRevenue by se
                       "Total; Three Months Ended March 31, 2024: $ 3,280; Three Months Ended March 31, 2023: $ 2,890; "
                       "Six Months Ended March 31, 2024: $ 6,350; Six Months Ended March 31, 2023: $ 5,620",
                    file_name="quarterly.pdf", page=7)
+def test_the_quotes_an_answer_is_chosen_from_are_told_as_the_answer_tells_them():
+    question = "How much revenue did the Devices segment bring in?"
+    told = quotes(question, [REPORT, SEGMENTS])
+    devices = [quote for quote in told if quote.startswith("Devices — ")]
+    assert [quote.count("$") for quote in devices] == [2, 4]  # among other quotes, and alone
+    assert all(quote.endswith(("(report.pdf page 2) [1]", "(quarterly.pdf page 7) [2]")) for quote in told)
+    answer = compose(question, [REPORT, SEGMENTS], fallback="No answer.").text
+    assert next(line for line in answer.splitlines() if line.startswith("Devices — ")) == devices[0]
+
+
 MANUAL = [
     passage(1, "Printer manual › Contents\n3.2 Installation .......... 45\nOverview; Installation; 12\n"
                "Troubleshooting; Paper jams; 60", file_name="manual.pdf", page=3),

@@ -282,6 +282,21 @@ def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
     return Reply(NOT_FOUND + _told(closest[:1], passages, wanted, _row_figures_most(closest[:1])), answered=False)
 
 
+def quotes(question: str, passages: list[Passage]) -> list[str]:
+    """Every sentence and row of the passages as an answer to `question` could quote it, with where it comes from,
+    a row once with as many figures as it shows among other quotes and once as many as it shows alone: what
+    `compose` chooses from, for measuring how well it chooses (bench/answer_measures.py, `figure_ceiling`)."""
+    running = _running_lines(passages)
+    wanted = Counter(term for term in tokenize(spelled_out(question, [passage.text for passage in passages]))
+                     if term not in QUESTION_WORDS)
+    told: dict[str, None] = {}  # in order, each once
+    for number, passage in enumerate(passages, start=1):
+        for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set())):
+            for most in ((ROW_FIGURES, ROW_FIGURES_ALONE) if sentence.row is not None else (ROW_FIGURES,)):
+                told[_told([sentence], passages, wanted, most)] = None
+    return list(told)
+
+
 def _row_figures_most(quotes: list[Sentence]) -> int:
     """How many figures each row of an answer made of `quotes` shows: more when it is the whole answer."""
     return ROW_FIGURES_ALONE if len(quotes) == 1 else ROW_FIGURES
