@@ -6,7 +6,7 @@ the benchmark's loading, so the suite checks these rules without the benchmark's
 from dataclasses import dataclass
 
 from bench import mixed_docs
-from bench.measures import Passage, Question, figures_in, number_recall
+from bench.measures import Passage, Question, figures_found, figures_in, number_recall
 
 ANSWER_HEAD = 600  # the characters of an answer a visitor reads first
 MAX_FIGURES = 12  # an answer showing more figures than this is padding, not an answer
@@ -44,3 +44,31 @@ def span_in_answer(question: mixed_docs.SpanQuestion, reply: Reply, chars: int |
 
 def refused(replies: list[Reply]) -> int:
     return sum(1 for reply in replies if not reply.answered)
+
+
+QUOTE_SEPARATOR = "\n\n"  # between an answer's quotes
+
+
+def figure_ceiling(question: Question, quotes: list[str], chars: int = ANSWER_HEAD) -> float:
+    """The share of the question's expected figures that an answer made of `quotes` (chat.generators.extractive's
+    `quotes`: what the composer chooses from) could show in its first `chars` characters, chosen by one who knows
+    the figures: the quote adding most of them per character first, while it fits and the answer shows at most
+    MAX_FIGURES figures. Against `figure_share` of the composer's answer it tells a choosing gap from a finding one."""
+    found: set[str] = set()
+    length = shown = 0
+    while True:
+        fits = [(len(new) / len(quote), quote, new) for quote in quotes
+                if (new := figures_found(question, quote) - found)
+                and length + len(QUOTE_SEPARATOR) * bool(length) + len(quote) <= chars
+                and shown + len(figures_in(quote)) <= MAX_FIGURES]
+        if not fits:
+            return len(found) / len(question.figures)
+        _, quote, new = max(fits, key=lambda fit: fit[0])
+        found |= new
+        length += len(QUOTE_SEPARATOR) * bool(length) + len(quote)
+        shown += len(figures_in(quote))
+
+
+def span_ceiling(question: mixed_docs.SpanQuestion, quotes: list[str], chars: int = ANSWER_HEAD) -> bool:
+    """One of `quotes`, short enough to open an answer, holds the question's span: the best answer made of them does."""
+    return any(len(quote) <= chars and mixed_docs.spans.contains(quote, question.span) for quote in quotes)

@@ -40,7 +40,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import ingest, mixed_docs
-from bench.answer_measures import ANSWER_HEAD, MAX_FIGURES, Reply, figure_share, refused, span_in_answer
+from bench.answer_measures import (
+    ANSWER_HEAD,
+    MAX_FIGURES,
+    Reply,
+    figure_ceiling,
+    figure_share,
+    refused,
+    span_ceiling,
+    span_in_answer,
+)
 from bench.chat_retrieval import FILINGS, UNANSWERABLE
 from bench.ingest import Collection
 from bench.measures import Passage, Retriever, load_questions, score
@@ -133,7 +142,17 @@ def ask_everything(set_name: str) -> dict:
                      for k in DEPTHS},
         "cpu": cpu,
         "embedder": embedder_identity(get_embedder()),  # what embedded the questions
+        "quotes": {text: prompt_quotes(chatbot, text) for text in answerable},
     }
+
+
+def prompt_quotes(chatbot, text: str) -> list[str]:
+    """Every quote the answer to `text` could be made of: its prompt's sentences and rows as the composer tells them."""
+    from chat.generators.extractive import quotes
+    from chat.services import Answer, Question, _prepared
+
+    prepared = _prepared(chatbot, Question(message=text), [], Answer())
+    return quotes(text, prepared[0].passages) if prepared else []
 
 
 def answer(chatbot, text: str) -> dict:
@@ -236,6 +255,7 @@ def sec_scores(records: dict) -> dict:
                                       file_names)["number_recall_8000"],
         "answer head": statistics.mean(figure_share(q, replies[q.text], ANSWER_HEAD) for q in with_figures),
         "answer whole": statistics.mean(figure_share(q, replies[q.text]) for q in with_figures),
+        "answer ceiling": statistics.mean(figure_ceiling(q, records["quotes"][q.text]) for q in with_figures),
         "questions": len(questions), "with figures": len(with_figures),
     }
 
@@ -245,7 +265,8 @@ def mixed_scores(records: dict) -> dict:
     replies = replies_of(records, ANSWERABLE)
     scores = {**common_scores(records), "questions": len(questions),
               "answer head": sum(span_in_answer(q, replies[q.text], ANSWER_HEAD) for q in questions),
-              "answer whole": sum(span_in_answer(q, replies[q.text]) for q in questions)}
+              "answer whole": sum(span_in_answer(q, replies[q.text]) for q in questions),
+              "answer ceiling": sum(span_ceiling(q, records["quotes"][q.text]) for q in questions)}
     for name, retriever in (("docent", recorded_retriever(records)),
                             ("docent read", as_read(recorded_retriever(records))),
                             ("anchor", anchor_retriever(MIXED_DOCS, questions))):
@@ -316,6 +337,8 @@ def render(sec: dict, mixed: dict, when: str) -> str:
         f"{sec['passages anchor']:.3f} |",
         f"| figures in the answer's first 600 characters | {sec['answer head']:.3f} | — |",
         f"| figures in the whole answer | {sec['answer whole']:.3f} | — |",
+        f"| figures an answer from the same passages could show in its first 600 characters, quotes chosen knowing the "
+        f"figures (`figure_ceiling`) | {sec['answer ceiling']:.3f} | — |",
         "",
         f"mixed-docs ({mixed['questions']} answerable questions):", "",
         "| measure | Docent | anchor (LangChain default recipe) |", "|---|---|---|",
@@ -328,6 +351,8 @@ def render(sec: dict, mixed: dict, when: str) -> str:
         f"{mixed['span 8000 docent read']:.3f} | {mixed['span 8000 anchor']:.3f} |",
         f"| span in the answer's first 600 characters | {mixed['answer head']} / {mixed['questions']} | — |",
         f"| span in the whole answer | {mixed['answer whole']} / {mixed['questions']} | — |",
+        f"| span in one quote the answer could open with, from the same passages (`span_ceiling`) | "
+        f"{mixed['answer ceiling']} / {mixed['questions']} | — |",
         f"| scanned court order (OCR; bench/scanned_questions.jsonl): span in passages, 8,000 chars, k = 8; in the "
         f"answer's first 600 characters | {mixed['scanned passages']} / {mixed['scanned']}; {mixed['scanned head']} / "
         f"{mixed['scanned']} | — |",

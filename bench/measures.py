@@ -92,9 +92,14 @@ def doc_coverage(question: Question, passages: list[Passage], file_names: set[st
 
 
 def number_recall(question: Question, passages: list[Passage], budget: int) -> float:
-    text = _THOUSANDS_COMMA.sub("", "\n".join(passage.text for passage in passages)[:budget])
-    found = [figure for figure in question.figures if _contains_number(text, figure)]
-    return len(found) / len(question.figures)
+    return len(figures_found(question, "\n".join(passage.text for passage in passages)[:budget])) / len(
+        question.figures)
+
+
+def figures_found(question: Question, text: str) -> set[str]:
+    """The question's expected figures that the text states."""
+    text = _THOUSANDS_COMMA.sub("", text)
+    return {figure for figure in question.figures if _contains_number(text, figure)}
 
 
 def _contains_number(text: str, figure: str) -> bool:
