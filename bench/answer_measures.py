@@ -10,6 +10,7 @@ from bench.measures import Passage, Question, figures_found, figures_in, number_
 
 ANSWER_HEAD = 600  # the characters of an answer a visitor reads first
 MAX_FIGURES = 12  # an answer showing more figures than this is padding, not an answer
+QUOTE_SEPARATOR = "\n\n"  # between an answer's quotes (chat.generators.extractive)
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,12 @@ def refused(replies: list[Reply]) -> int:
     return sum(1 for reply in replies if not reply.answered)
 
 
-QUOTE_SEPARATOR = "\n\n"  # between an answer's quotes
-
-
 def figure_ceiling(question: Question, quotes: list[str], chars: int = ANSWER_HEAD) -> float:
     """The share of the question's expected figures that an answer made of `quotes` (chat.generators.extractive's
     `quotes`: what the composer chooses from) could show in its first `chars` characters, chosen by one who knows
     the figures: the quote adding most of them per character first, while it fits and the answer shows at most
-    MAX_FIGURES figures. Against `figure_share` of the composer's answer it tells a choosing gap from a finding one."""
+    MAX_FIGURES figures. Against `figure_share` of the composer's answer it tells a choosing gap from a finding one.
+    It is generous by a little: a row told with the figures it shows alone may stand here beside other quotes."""
     found: set[str] = set()
     length = shown = 0
     while True:
