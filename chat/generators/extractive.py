@@ -248,12 +248,8 @@ class QuotedAnswer:
 
 
 def compose(question: str, passages: list[Passage], *, fallback: str) -> Reply:
-    running = _running_lines(passages)
-    sentences = [sentence for number, passage in enumerate(passages, start=1)
-                 for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set()))]
-    sentences = _abbreviating(question, _spelled_out(question, sentences))
-    asked = spelled_out(question, [passage.text for passage in passages])
-    wanted = Counter(term for term in tokenize(asked) if term not in QUESTION_WORDS)
+    sentences = _abbreviating(question, _spelled_out(question, _passage_sentences(passages)))
+    wanted = _wanted(question, passages)
     weights = _informative(wanted, sentences, specific=_specific_terms(question, wanted))
     locations = [passage.location for passage in passages]
     candidates = _sharing(sentences, weights)
@@ -286,15 +282,25 @@ def quotes(question: str, passages: list[Passage]) -> list[str]:
     """Every sentence and row of the passages as an answer to `question` could quote it, with where it comes from,
     a row once with as many figures as it shows among other quotes and once as many as it shows alone: what
     `compose` chooses from, for measuring how well it chooses (bench/answer_measures.py, `figure_ceiling`)."""
-    running = _running_lines(passages)
-    wanted = Counter(term for term in tokenize(spelled_out(question, [passage.text for passage in passages]))
-                     if term not in QUESTION_WORDS)
+    wanted = _wanted(question, passages)
     told: dict[str, None] = {}  # in order, each once
-    for number, passage in enumerate(passages, start=1):
-        for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set())):
-            for most in ((ROW_FIGURES, ROW_FIGURES_ALONE) if sentence.row is not None else (ROW_FIGURES,)):
-                told[_told([sentence], passages, wanted, most)] = None
+    for sentence in _passage_sentences(passages):
+        for most in ((ROW_FIGURES, ROW_FIGURES_ALONE) if sentence.row is not None else (ROW_FIGURES,)):
+            told[_told([sentence], passages, wanted, most)] = None
     return list(told)
+
+
+def _passage_sentences(passages: list[Passage]) -> list[Sentence]:
+    """The passages' sentences and rows, in order, without their documents' running headers and footers."""
+    running = _running_lines(passages)
+    return [sentence for number, passage in enumerate(passages, start=1)
+            for sentence in split_sentences(passage.text, number, running.get(passage.file_name, set()))]
+
+
+def _wanted(question: str, passages: list[Passage]) -> Counter:
+    """The question's words, as the passages spell its abbreviations, but for the words that ask rather than name."""
+    asked = spelled_out(question, [passage.text for passage in passages])
+    return Counter(term for term in tokenize(asked) if term not in QUESTION_WORDS)
 
 
 def _row_figures_most(quotes: list[Sentence]) -> int:
