@@ -53,19 +53,18 @@ def figure_ceiling(question: Question, quotes: list[str], chars: int = ANSWER_HE
     the figures: the quote adding most of them per character first, while it fits and the answer shows at most
     MAX_FIGURES figures. Against `figure_share` of the composer's answer it tells a choosing gap from a finding one.
     It is generous by a little: a row told with the figures it shows alone may stand here beside other quotes."""
+    offered = [(quote, figures_found(question, quote), len(figures_in(quote))) for quote in quotes]
     found: set[str] = set()
     length = shown = 0
     while True:
-        fits = [(len(new) / len(quote), quote, new) for quote in quotes
-                if (new := figures_found(question, quote) - found)
-                and length + len(QUOTE_SEPARATOR) * bool(length) + len(quote) <= chars
-                and shown + len(figures_in(quote)) <= MAX_FIGURES]
+        fits = [(len(new) / len(quote), new, longer, count) for quote, held, count in offered
+                if (new := held - found) and shown + count <= MAX_FIGURES
+                and (longer := length + len(QUOTE_SEPARATOR) * bool(length) + len(quote)) <= chars]
         if not fits:
             return len(found) / len(question.figures)
-        _, quote, new = max(fits, key=lambda fit: fit[0])
+        _, new, length, count = max(fits, key=lambda fit: fit[0])
         found |= new
-        length += len(QUOTE_SEPARATOR) * bool(length) + len(quote)
-        shown += len(figures_in(quote))
+        shown += count
 
 
 def span_ceiling(question: mixed_docs.SpanQuestion, quotes: list[str], chars: int = ANSWER_HEAD) -> bool:
